@@ -1,0 +1,127 @@
+"""One DAG per OPD dataset in the catalog: extract → standardise → validate → publish.
+
+Thin on purpose: the work lives in `walidata.pipeline`, imported inside the tasks, so parsing this
+file loads only the catalog (pydantic + YAML), never pandas or Great Expectations. Tasks pass
+references (paths, ids) through XCom, never data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+from pathlib import Path
+
+import pendulum
+from airflow.sdk import Asset, dag, get_current_context, task
+
+from walidata.catalog import CatalogError, Dataset, load_catalog
+
+log = logging.getLogger(__name__)
+
+TZ = pendulum.timezone("Asia/Jakarta")
+START = pendulum.datetime(2026, 1, 1, tz=TZ)
+CATALOG = Path(os.environ.get("WALIDATA_CATALOG") or Path(__file__).resolve().parents[1] / "include" / "catalog")
+
+
+def dataset_asset(dataset_id: str) -> Asset:
+    return Asset(name=dataset_id, uri=f"walidata://dataset/{dataset_id}", group="walidata")
+
+
+def default_args(retries: int, owner: str) -> dict:
+    return {"owner": owner, "retries": retries, "retry_delay": dt.timedelta(minutes=5),
+            "retry_exponential_backoff": True}
+
+
+def build_dag(ds: Dataset):
+    @dag(
+        dag_id=ds.dag_id,
+        description=ds.judul,
+        doc_md=ds.doc_md(),
+        schedule=ds.jadwal,
+        start_date=START,
+        catchup=False,
+        max_active_runs=1,  # the DuckDB warehouse has one writer at a time
+        default_args=default_args(ds.retries, ds.pemilik),
+        tags=["opd", f"opd:{ds.opd}", *(f"smart-city:{d}" for d in ds.metadata.dimensi_smart_city)],
+    )
+    def opd_dataset():
+        @task
+        def extract(dataset_id: str) -> dict:
+            from airflow.sdk.exceptions import AirflowSkipException
+
+            from walidata.extract import NoSourceFiles
+            from walidata.pipeline import extract as run
+
+            try:
+                return run(dataset_id, get_current_context()["run_id"])
+            except NoSourceFiles as exc:
+                raise AirflowSkipException(str(exc)) from None
+
+        @task
+        def standardise(ref: dict) -> dict:
+            from airflow.sdk.exceptions import AirflowFailException
+
+            from walidata.pipeline import standardise as run
+            from walidata.spreadsheet import SourceError
+
+            try:
+                return run(ref)
+            except SourceError as exc:  # a bad file does not get better by retrying
+                raise AirflowFailException(str(exc)) from None
+
+        @task
+        def validate(ref: dict) -> dict:
+            from airflow.sdk.exceptions import AirflowFailException
+
+            from walidata.pipeline import validate as run
+            from walidata.validate import ValidationFailed
+
+            try:
+                return run(ref)
+            except ValidationFailed as exc:
+                raise AirflowFailException(str(exc)) from None
+
+        @task(outlets=[dataset_asset(ds.id)])
+        def publish(ref: dict) -> dict:
+            from walidata.pipeline import publish as run
+
+            out = run(ref)
+            return {k: out[k] for k in ("dataset", "load_id", "rows_loaded", "periods", "lake", "warehouse")}
+
+        publish(validate(standardise(extract(ds.id))))
+
+    return opd_dataset()
+
+
+def broken_dag(err: CatalogError):
+    """An invalid catalog file shows up as a failing DAG that says why; other datasets are unaffected."""
+
+    @dag(
+        dag_id=err.dag_id,
+        description="Catalog file is invalid",
+        doc_md=f"# Invalid catalog file\n\n`{err.path}`\n\n```\n{err.message}\n```\n",
+        schedule="0 1 * * *",
+        start_date=START,
+        catchup=False,
+        default_args=default_args(0, "walidata"),
+        tags=["opd", "katalog-tidak-valid"],
+    )
+    def invalid_catalog():
+        @task
+        def catalog_error(message: str) -> None:
+            from airflow.sdk.exceptions import AirflowFailException
+
+            raise AirflowFailException(message)
+
+        catalog_error(err.message)
+
+    return invalid_catalog()
+
+
+datasets, errors = load_catalog(CATALOG)
+for _ds in datasets:
+    globals()[_ds.dag_id] = build_dag(_ds)
+for _err in errors:
+    log.error("catalog: %s", _err.message)
+    globals()[_err.dag_id] = broken_dag(_err)

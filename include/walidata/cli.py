@@ -1,0 +1,160 @@
+"""`walidata` console script: the nightly run through Airflow, single runs, summaries."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from walidata.catalog import load_catalog
+from walidata.settings import SettingsError, get_settings
+
+
+def _table(headers: list[str], rows: list[list]) -> str:
+    cells = [[str(h) for h in headers]] + [["" if v is None else str(v) for v in r] for r in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+
+    def fmt(r: list[str]) -> str:
+        return "  ".join(v.ljust(w) if i == 0 else v.rjust(w) for i, (v, w) in enumerate(zip(r, widths, strict=True)))
+
+    return "\n".join([fmt(cells[0]), "  ".join("-" * w for w in widths), *(fmt(r) for r in cells[1:])])
+
+
+def latest_loads(since: dt.datetime | None = None) -> list[dict]:
+    """The newest audit.load_log row per dataset (optionally only rows finished after `since`)."""
+    import sqlalchemy as sa
+
+    from walidata import load
+
+    settings = get_settings()
+    with load.engine_for(settings.warehouse_url) as engine, engine.connect() as conn:
+        if not sa.inspect(conn).has_table("load_log", schema="audit"):
+            return []
+        q = sa.select(load.load_log).order_by(load.load_log.c.selesai)
+        if since is not None:
+            q = q.where(load.load_log.c.selesai >= since)
+        rows = [dict(r._mapping) for r in conn.execute(q)]
+    latest = {}
+    for r in rows:
+        latest[r["dataset"]] = r
+    return [latest[k] for k in sorted(latest)]
+
+
+def summary_text(rows: list[dict], skipped: dict[str, str] | None = None) -> str:
+    settings = get_settings()
+    body = [[r["dataset"], r["status"], r["baris_dibaca"], r["baris_dimuat"], r["baris_ditolak"], r["hasil_validasi"]]
+            for r in rows]
+    for ds, why in (skipped or {}).items():
+        body.append([ds, why, "", "", "", ""])
+    out = [_table(["dataset", "status", "dibaca", "dimuat", "ditolak", "validasi"], body), "",
+           f"gudang data : {settings.redacted_url()}", f"lake        : {settings.lake}"]
+    for r in rows:
+        out.append(f"Data Docs   : {r['dataset']}: {r['data_docs']}")
+        if r.get("karantina"):
+            out.append(f"karantina   : {r['dataset']}: {r['karantina']}")
+    return "\n".join(out)
+
+
+def cmd_nightly(args) -> int:
+    """Every catalog DAG through `airflow dags test`, then the summary of what landed."""
+    settings = get_settings()
+    datasets, errors = load_catalog(settings.catalog)
+    for e in errors:
+        print(f"catalog error: {e.message}", file=sys.stderr)
+    airflow = shutil.which("airflow")
+    if airflow is None:
+        print("airflow is not on PATH (run through `make run`, which puts .venv/bin first)", file=sys.stderr)
+        return 2
+    logdir = Path(os.environ.get("AIRFLOW_HOME", settings.home / ".airflow")) / "logs" / "nightly"
+    logdir.mkdir(parents=True, exist_ok=True)
+    started = dt.datetime.now(dt.UTC)
+    failed, ran = [], []
+    for ds in datasets:
+        if args.dataset and ds.id not in args.dataset:
+            continue
+        ran.append(ds.id)
+        logfile = logdir / f"{ds.dag_id}.log"
+        print(f"→ airflow dags test {ds.dag_id}  (log: {logfile})", flush=True)
+        with logfile.open("w") as f:
+            rc = subprocess.run([airflow, "dags", "test", ds.dag_id], stdout=f, stderr=subprocess.STDOUT).returncode
+        if rc == 0:
+            print(f"  ✓ {ds.id}")
+            continue
+        failed.append(ds.id)
+        print(f"  ✗ {ds.id}: the DAG run failed (exit {rc}); full log: {logfile}", file=sys.stderr)
+        text = logfile.read_text(errors="replace").splitlines()
+        # The task's own error, as raised (AirflowFailException carries the Walidata message).
+        start = next((i for i, ln in enumerate(text) if "AirflowFailException:" in ln or "Error:" in ln), None)
+        for ln in text[start:start + 25] if start is not None else text[-15:]:
+            print("    " + ln[:400], file=sys.stderr)
+    rows = latest_loads(since=started)
+    landed = {r["dataset"] for r in rows}
+    others = {d: ("gagal" if d in failed else "dilewati (tidak ada file baru)") for d in ran if d not in landed}
+    print()
+    print(summary_text(rows, others))
+    return 1 if failed or errors else 0
+
+
+def cmd_run(args) -> int:
+    """One dataset through the four stages in this process, without Airflow."""
+    from walidata.pipeline import run_dataset
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    settings = get_settings()
+    datasets, _ = load_catalog(settings.catalog)
+    ids = args.dataset or [d.id for d in datasets]
+    started = dt.datetime.now(dt.UTC)
+    run_id = f"cli__{started.strftime('%Y%m%dT%H%M%S')}"
+    rc = 0
+    for ds_id in ids:
+        try:
+            run_dataset(ds_id, run_id, settings)
+        except Exception as exc:  # report and go on with the other datasets
+            print(f"✗ {ds_id}: {exc}", file=sys.stderr)
+            rc = 1
+    print(summary_text(latest_loads(since=started)))
+    return rc
+
+
+def cmd_summary(args) -> int:
+    print(summary_text(latest_loads()))
+    return 0
+
+
+def cmd_catalog(args) -> int:
+    settings = get_settings()
+    datasets, errors = load_catalog(settings.catalog)
+    for d in datasets:
+        print(f"{d.dag_id}\t{d.id}\t{d.judul}")
+    for e in errors:
+        print(f"INVALID {e.dag_id}: {e.message}", file=sys.stderr)
+    return 1 if errors else 0
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="walidata", description="Walidata: the OPD statistics pipeline")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    n = sub.add_parser("nightly", help="run every catalog DAG with `airflow dags test`, then print the summary")
+    n.add_argument("--dataset", action="append", help="only this dataset id (repeatable)")
+    n.set_defaults(func=cmd_nightly)
+    r = sub.add_parser("run", help="run datasets in this process, without Airflow")
+    r.add_argument("dataset", nargs="*", help="dataset ids (default: all)")
+    r.set_defaults(func=cmd_run)
+    sub.add_parser("summary", help="the latest load of each dataset").set_defaults(func=cmd_summary)
+    c = sub.add_parser("catalog", help="list the catalog; non-zero exit if a file is invalid")
+    c.set_defaults(func=cmd_catalog)
+    args = p.parse_args(argv)
+    try:
+        return args.func(args)
+    except SettingsError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

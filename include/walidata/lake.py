@@ -1,0 +1,95 @@
+"""The Parquet lake: raw (immutable source files), staging, quarantine and clean (published) zones."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+
+def safe(part: str) -> str:
+    """A run id or period as a path component (Airflow run ids carry ':' and '+')."""
+    return re.sub(r"[^A-Za-z0-9_.=-]+", "_", str(part))
+
+
+class Lake:
+    def __init__(self, root: Path):
+        self.root = Path(root)
+
+    def raw_dir(self, dataset: str) -> Path:
+        return self.root / "raw" / f"dataset={dataset}"
+
+    def staging_dir(self, dataset: str, run_id: str) -> Path:
+        return self.root / "staging" / f"dataset={dataset}" / f"run={safe(run_id)}"
+
+    def quarantine_dir(self, dataset: str, run_id: str) -> Path:
+        return self.root / "quarantine" / f"dataset={dataset}" / f"run={safe(run_id)}"
+
+    def clean_dataset_dir(self, dataset: str) -> Path:
+        return self.root / "clean" / f"dataset={dataset}"
+
+    def clean_partition(self, dataset: str, periode: str) -> Path:
+        return self.clean_dataset_dir(dataset) / f"periode={safe(periode)}"
+
+
+def write_json(path: Path, obj) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(obj, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def read_json(path: Path):
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def write_parquet(table, path: Path) -> Path:
+    """Write atomically: a temporary file in the same folder, then rename over the target."""
+    import pyarrow.parquet as pq
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".parquet", dir=path.parent)
+    os.close(fd)
+    try:
+        pq.write_table(table, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def stage_partitions(lake: Lake, dataset: str, parts: dict[str, object]) -> list[tuple[Path, Path]]:
+    """Write each period's table beside its partition under a temporary name; return (tmp, final) pairs."""
+    import pyarrow.parquet as pq
+
+    staged = []
+    for periode, table in parts.items():
+        final = lake.clean_partition(dataset, periode) / "part-0.parquet"
+        final.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".parquet", dir=final.parent)
+        os.close(fd)
+        pq.write_table(table, tmp)
+        staged.append((Path(tmp), final))
+    return staged
+
+
+def commit_partitions(staged: list[tuple[Path, Path]]) -> None:
+    """Swap staged files in; other files of a replaced partition are removed (the partition is replaced)."""
+    for tmp, final in staged:
+        os.replace(tmp, final)
+        for other in final.parent.iterdir():
+            if other != final and not other.name.startswith(".tmp-"):
+                if other.is_dir():
+                    shutil.rmtree(other)
+                else:
+                    other.unlink()
+
+
+def discard_partitions(staged: list[tuple[Path, Path]]) -> None:
+    for tmp, _ in staged:
+        tmp.unlink(missing_ok=True)

@@ -1,0 +1,92 @@
+"""Runtime settings from the environment (WALIDATA_*), validated once at start."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from pydantic import ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+class SettingsError(ValueError):
+    """A WALIDATA_* variable has a value the pipeline cannot use."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="WALIDATA_", extra="ignore")
+
+    home: Path = PROJECT_ROOT
+    region: str = "62.06"
+    warehouse_url: str = "duckdb:///data/warehouse.duckdb"
+    lake: Path = Path("data/lake")
+    inbox: Path = Path("include/sample_data/inbox")
+    catalog: Path = Path("include/catalog")
+    reference: Path = Path("include/reference")
+    gx_root: Path = Path("great_expectations")
+
+    @field_validator("region")
+    @classmethod
+    def _region_format(cls, v: str) -> str:
+        v = v.strip()
+        if not re.fullmatch(r"\d{2}\.\d{2}", v):
+            raise ValueError(f"{v!r} is not a Kemendagri kabupaten/kota code like '62.06'")
+        return v
+
+    @field_validator("warehouse_url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        try:
+            url = make_url(v)
+        except Exception as exc:  # sqlalchemy raises ArgumentError with a terse text
+            raise ValueError(f"not a SQLAlchemy URL: {exc}") from None
+        if url.get_backend_name() not in ("duckdb", "postgresql"):
+            raise ValueError(f"backend {url.get_backend_name()!r} is not supported (use duckdb:/// or postgresql+psycopg://)")
+        if url.get_backend_name() == "postgresql" and url.get_driver_name() != "psycopg":
+            raise ValueError("PostgreSQL URLs must use the psycopg 3 driver: postgresql+psycopg://…")
+        return v
+
+    @model_validator(mode="after")
+    def _resolve(self) -> Settings:
+        home = self.home.resolve()
+        for name in ("lake", "inbox", "catalog", "reference", "gx_root"):
+            p = getattr(self, name)
+            if not p.is_absolute():
+                object.__setattr__(self, name, home / p)
+        url = make_url(self.warehouse_url)
+        if url.get_backend_name() == "duckdb" and url.database not in (None, "", ":memory:"):
+            db = Path(url.database)
+            if not db.is_absolute():
+                object.__setattr__(self, "warehouse_url", url.set(database=str(home / db)).render_as_string(False))
+        from walidata.reference import kabkota  # reads a small CSV; no heavy imports
+
+        if self.region not in kabkota(self.reference):
+            raise ValueError(
+                f"WALIDATA_REGION={self.region!r} is not a kabupaten/kota code in "
+                f"{self.reference / 'wilayah_kabkota_indonesia.csv'}"
+            )
+        return self
+
+    @property
+    def is_duckdb(self) -> bool:
+        return make_url(self.warehouse_url).get_backend_name() == "duckdb"
+
+    def redacted_url(self) -> str:
+        """The warehouse URL with any password masked, for logs and summaries."""
+        return make_url(self.warehouse_url).render_as_string(hide_password=True)
+
+
+def get_settings(**overrides) -> Settings:
+    """Settings from the environment; a bad value raises SettingsError naming the variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            loc = ".".join(str(p) for p in err["loc"])
+            var = f"WALIDATA_{loc.upper()}" if loc else "WALIDATA_*"
+            lines.append(f"{var}: {err['msg'].removeprefix('Value error, ')}")
+        raise SettingsError("invalid Walidata settings:\n  " + "\n  ".join(lines)) from None

@@ -1,0 +1,247 @@
+"""Validate: a Great Expectations suite built from the catalog, run through the project's GX file context.
+
+Critical failures block publishing; warnings are recorded. Rows that fail a row-level critical check are
+quarantined with the reason, and every problem is named by file, sheet, row and column.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from walidata.catalog import Dataset
+from walidata.reference import RegionIndex
+from walidata.standardise import STATUSES
+
+log = logging.getLogger(__name__)
+
+ROW_ID = "_baris_id"
+DATASOURCE = "walidata"
+BATCH = "seluruh"
+SUM_CHECK = "walidata_jumlah_kecamatan_sama_dengan_total"
+MAX_LISTED = 20
+
+
+class ValidationFailed(RuntimeError):
+    """Critical checks failed: the dataset is not published in this run."""
+
+
+@dataclass
+class Outcome:
+    dataset: str
+    run_id: str
+    success: bool
+    rows_in: int
+    rows_rejected: int
+    results: list[dict] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    data_docs: str | None = None
+    quarantine: str | None = None
+    rejected: dict[int, list[list[str]]] = field(default_factory=dict)  # row id → [[expectation, problem], …]
+
+    @property
+    def label(self) -> str:
+        if self.success:
+            return "lulus" if not any(not r["success"] for r in self.results) else "lulus dengan peringatan"
+        return "gagal"
+
+
+def _camel(name: str) -> str:
+    return "".join(p.capitalize() for p in name.split("_"))
+
+
+def suite_spec(ds: Dataset, region: RegionIndex, columns: list[str]) -> list[dict]:
+    """The expectations for a dataset: structural ones from its declaration, then its own `pemeriksaan`."""
+    keys = ["kode_wilayah", "periode", *ds.breakdowns]
+    spec = [
+        {"expectation": "expect_table_columns_to_match_set", "kwargs": {"column_set": [ROW_ID, *columns],
+                                                                          "exact_match": True}},
+        {"expectation": "expect_column_values_to_be_null", "kwargs": {"column": "masalah"},
+         "meta": {"arti": "sel terbaca sebagai angka dan nama wilayah dikenal"}},
+        {"expectation": "expect_column_values_to_not_be_null", "kwargs": {"column": "kode_wilayah"}},
+        {"expectation": "expect_column_values_to_be_in_set",
+         "kwargs": {"column": "kode_wilayah", "value_set": sorted(region.kecamatan)}},
+        {"expectation": "expect_column_distinct_values_to_contain_set",
+         "kwargs": {"column": "kode_wilayah", "value_set": sorted(region.kecamatan)},
+         "meta": {"arti": f"semua {len(region.kecamatan)} kecamatan ada"}},
+        {"expectation": "expect_column_values_to_match_regex",
+         "kwargs": {"column": "periode", "regex": r"^\d{4}(-(S[12]|Q[1-4]|0[1-9]|1[0-2]))?$"}},
+        {"expectation": "expect_column_values_to_be_in_set", "kwargs": {"column": "status", "value_set": STATUSES}},
+        {"expectation": "expect_compound_columns_to_be_unique", "kwargs": {"column_list": keys}},
+    ]
+    for dim, allowed in ds.rincian.items():
+        spec.append({"expectation": "expect_column_values_to_be_in_set",
+                     "kwargs": {"column": dim, "value_set": allowed}})
+    for c in spec:
+        c.setdefault("severity", "critical")
+    spec += [{"expectation": p.expectation, "kwargs": dict(p.kwargs), "severity": p.severity} for p in ds.pemeriksaan]
+    return spec
+
+
+def build_expectations(spec: list[dict]):
+    import great_expectations as gx
+
+    out = []
+    for s in spec:
+        cls = getattr(gx.expectations, _camel(s["expectation"]), None)
+        if cls is None:
+            raise ValueError(f"unknown Great Expectations expectation {s['expectation']!r}")
+        out.append(cls(**s["kwargs"], severity=s["severity"], meta=s.get("meta")))
+    return out
+
+
+def gx_context(root: Path):
+    import great_expectations as gx
+
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    return gx.get_context(mode="file", context_root_dir=str(root))
+
+
+def _checkpoint(ctx, ds: Dataset, spec: list[dict]):
+    """The dataset's checkpoint; suite, validation definition and checkpoint are rewritten only on change."""
+    import great_expectations as gx
+
+    fingerprint = hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    try:
+        source = ctx.data_sources.get(DATASOURCE)
+    except (KeyError, ValueError):
+        source = ctx.data_sources.add_pandas(name=DATASOURCE)
+    try:
+        asset = source.get_asset(ds.id)
+    except LookupError:
+        asset = source.add_dataframe_asset(name=ds.id)
+    try:
+        batch = asset.get_batch_definition(BATCH)
+    except (KeyError, ValueError, LookupError):
+        batch = asset.add_batch_definition_whole_dataframe(BATCH)
+    try:
+        suite = ctx.suites.get(ds.id)
+        same = (suite.meta or {}).get("walidata_fingerprint") == fingerprint
+    except Exception:  # GX raises DataContextError subclasses for a missing suite
+        suite, same = None, False
+    if same:
+        try:
+            return ctx.checkpoints.get(ds.id)
+        except Exception:
+            pass
+    suite = ctx.suites.add_or_update(gx.ExpectationSuite(
+        name=ds.id, expectations=build_expectations(spec),
+        meta={"walidata_fingerprint": fingerprint, "dibangun_dari": f"include/catalog/{ds.opd}/{ds.name}.yaml"}))
+    vd = ctx.validation_definitions.add_or_update(gx.ValidationDefinition(name=ds.id, data=batch, suite=suite))
+    return ctx.checkpoints.add_or_update(gx.Checkpoint(
+        name=ds.id, validation_definitions=[vd],
+        actions=[gx.checkpoint.UpdateDataDocsAction(name="perbarui_data_docs")],
+        result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [ROW_ID]},
+    ))
+
+
+def _fmt(v) -> str:
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return repr(v) if isinstance(v, str) else str(v)
+
+
+def _problem_text(exp: str, column: str | None, kwargs: dict, row) -> str:
+    """'file F, sheet S, row R, column C: why' for one failing record."""
+    where = f"file {row['sumber_file']}, sheet '{row['sumber_sheet']}', row {row['sumber_baris']}"
+    # `masalah` already names its column; it also explains a missing kode_wilayah.
+    if column in ("masalah", "kode_wilayah") and not _isna(row["masalah"]):
+        return f"{where}, {row['masalah']}"
+    letter = row["sumber_kolom_wilayah"] if column in ("kode_wilayah", "nama_wilayah") else row["sumber_kolom_nilai"]
+    args = {k: v for k, v in kwargs.items() if k not in ("column", "batch_id")}
+    value = row[column] if column in row.index else None
+    return f"{where}, column {letter}: {column}={_fmt(value)} melanggar {exp} {json.dumps(args, default=str)}"
+
+
+def _isna(v) -> bool:
+    import pandas as pd
+
+    return v is None or bool(pd.isna(v))
+
+
+def _sum_check(records, totals, breakdowns: list[str]) -> dict:
+    """Sum of the kecamatan rows equals the total row the file gives (per period and breakdown)."""
+    keys = ["periode", *breakdowns]
+    failures = []
+    if len(totals):
+        sums = records.groupby(keys, dropna=False)["nilai"].sum(min_count=1)
+        for _, t in totals.iterrows():
+            key = tuple(t[k] for k in keys)
+            got = sums.get(key if len(keys) > 1 else key[0])
+            if t["nilai_total"] is None or got is None or abs(float(got) - float(t["nilai_total"])) > 1e-6:
+                failures.append(
+                    f"file {t['sumber_file']}, sheet '{t['sumber_sheet']}', row {t['sumber_baris']}, column "
+                    f"{t['sumber_kolom']}: total {t['nilai_total']:g} tidak sama dengan jumlah kecamatan {got:g}"
+                )
+    return {"expectation": SUM_CHECK, "column": "nilai", "severity": "critical", "success": not failures,
+            "unexpected_count": len(failures), "sample": failures[:MAX_LISTED], "row_level": False}
+
+
+def validate(ds: Dataset, records, totals, region: RegionIndex, gx_root: Path, run_id: str) -> Outcome:
+    """Run the dataset's suite on its standardised records; Data Docs are rebuilt by the checkpoint."""
+    from great_expectations.core.run_identifier import RunIdentifier
+
+    from walidata.lake import safe
+
+    df = records.reset_index(drop=True).copy()
+    df.insert(0, ROW_ID, range(len(df)))
+    spec = suite_spec(ds, region, list(records.columns))
+    ctx = gx_context(gx_root)
+    checkpoint = _checkpoint(ctx, ds, spec)
+    result = checkpoint.run(batch_parameters={"dataframe": df}, run_id=RunIdentifier(run_name=safe(run_id)))
+    (vr_id, vr), = result.run_results.items()
+    urls = ctx.get_docs_sites_urls(resource_identifier=vr_id)
+    data_docs = urls[0]["site_url"] if urls else None
+
+    results, row_reasons, warnings = [], {}, []
+    by_id = df.set_index(ROW_ID, drop=False)
+    for r in vr.results:
+        cfg = r.expectation_config
+        column = cfg.kwargs.get("column")
+        severity = str(getattr(cfg.severity, "value", cfg.severity) or "critical")
+        ids = [d[ROW_ID] for d in (r.result.get("unexpected_index_list") or []) if isinstance(d, dict)]
+        entry = {"expectation": cfg.type, "column": column, "severity": severity, "success": bool(r.success),
+                 "unexpected_count": r.result.get("unexpected_count"),
+                 "sample": [str(v) for v in (r.result.get("partial_unexpected_list") or [])[:MAX_LISTED]],
+                 "row_level": bool(ids)}
+        if r.exception_info and r.exception_info.get("raised_exception"):
+            entry["success"] = False
+            entry["sample"] = [str(r.exception_info.get("exception_message"))]
+        results.append(entry)
+        if entry["success"]:
+            continue
+        for i in ids:
+            row = by_id.loc[int(i)]
+            text = _problem_text(cfg.type, column, cfg.kwargs, row)
+            if severity == "critical":
+                row_reasons.setdefault(int(i), []).append((cfg.type, text))
+            else:
+                warnings.append(text)
+    results.append(_sum_check(records, totals, ds.breakdowns))
+
+    problems = list(dict.fromkeys(text for _, reasons in sorted(row_reasons.items()) for _, text in reasons))
+    for e in results:
+        if not e["success"] and not e["row_level"] and e["severity"] == "critical":
+            problems += e["sample"] or [f"{e['expectation']} ({e['column']}) gagal"]
+    success = not any(not e["success"] and e["severity"] == "critical" for e in results)
+    return Outcome(
+        dataset=ds.id, run_id=run_id, success=success, rows_in=len(df), rows_rejected=len(row_reasons),
+        results=results, problems=problems + [f"peringatan: {w}" for w in warnings], data_docs=data_docs,
+        rejected={i: [list(x) for x in v] for i, v in row_reasons.items()},
+    )
+
+
+def quarantine_frame(records, outcome: Outcome):
+    """The rejected rows, each with the checks it failed and why (for the lake's quarantine zone)."""
+    import pandas as pd
+
+    rejected = {int(i): v for i, v in outcome.rejected.items()}  # JSON round trips turn keys into str
+    ids = sorted(rejected)
+    q = records.reset_index(drop=True).iloc[ids].copy()
+    q["pemeriksaan"] = pd.array([", ".join(dict.fromkeys(e for e, _ in rejected[i])) for i in ids], dtype="string")
+    q["alasan"] = pd.array(["; ".join(dict.fromkeys(t for _, t in rejected[i])) for i in ids], dtype="string")
+    return q

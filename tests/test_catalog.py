@@ -1,0 +1,79 @@
+from pathlib import Path
+
+import pytest
+
+from walidata.catalog import Dataset, get_dataset, load_catalog, load_file
+
+ROOT = Path(__file__).resolve().parents[1]
+CATALOG = ROOT / "include" / "catalog"
+
+
+def test_every_bundled_catalog_file_is_valid():
+    datasets, errors = load_catalog(CATALOG)
+    assert errors == []
+    assert "disdukcapil.penduduk_kecamatan" in [d.id for d in datasets]
+
+
+def test_dataset_model_exposes_what_the_dag_needs():
+    ds = get_dataset(CATALOG, "disdukcapil.penduduk_kecamatan")
+    assert ds.dag_id == "opd__disdukcapil__penduduk_kecamatan"
+    assert ds.fact_table == "disdukcapil__penduduk_kecamatan"
+    assert ds.breakdowns == ["jenis_kelamin"]
+    assert ds.metadata.satuan == "jiwa"
+    assert "Definisi" in ds.doc_md() and ds.metadata.definisi.split()[0] in ds.doc_md()
+
+
+def _write(tmp_path, opd, name, text):
+    p = tmp_path / opd / f"{name}.yaml"
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(text)
+    return p
+
+
+def test_invalid_file_is_reported_with_file_and_field_and_others_still_load(tmp_path):
+    good = (CATALOG / "disdukcapil" / "penduduk_kecamatan.yaml").read_text()
+    _write(tmp_path, "disdukcapil", "penduduk_kecamatan", good)
+    bad = good.replace("id: disdukcapil.penduduk_kecamatan", "id: disdukcapil.penduduk_rusak").replace(
+        "satuan: jiwa", "satuan_typo: jiwa")
+    bad_path = _write(tmp_path, "disdukcapil", "penduduk_rusak", bad)
+    datasets, errors = load_catalog(tmp_path)
+    assert [d.id for d in datasets] == ["disdukcapil.penduduk_kecamatan"]
+    assert len(errors) == 1
+    err = errors[0]
+    assert err.dag_id == "opd__disdukcapil__penduduk_rusak"
+    assert str(bad_path) in err.message
+    assert "metadata.satuan" in err.message  # the missing field
+    assert "metadata.satuan_typo" in err.message  # the unknown one
+
+
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        (("jadwal_pemutakhiran: tahunan", "jadwal_pemutakhiran: kadang-kadang"), "metadata.jadwal_pemutakhiran"),
+        (("rincian: {jenis_kelamin: P}", "rincian: {jenis_kelamin: X}"), "'perempuan'"),
+        (("pola: '^(\\d{4})$'", "pola: '^\\d{4}$'"), "sumber.spreadsheet.periode.pola"),
+        (("expectation: expect_column_values_to_be_between", "expectation: be_between"), "pemeriksaan.0.expectation"),
+        (("peran: wilayah", "peran: nilai"), "exactly one column"),
+    ],
+)
+def test_wrong_values_name_the_field(tmp_path, change, field):
+    text = (CATALOG / "disdukcapil" / "penduduk_kecamatan.yaml").read_text()
+    assert change[0] in text
+    p = _write(tmp_path, "disdukcapil", "penduduk_kecamatan", text.replace(change[0], change[1]))
+    with pytest.raises(ValueError) as exc:
+        load_file(p)
+    assert str(p) in str(exc.value) and field in str(exc.value)
+
+
+def test_id_must_match_the_file_place(tmp_path):
+    text = (CATALOG / "disdukcapil" / "penduduk_kecamatan.yaml").read_text()
+    p = _write(tmp_path, "bpbd", "penduduk_kecamatan", text)
+    with pytest.raises(ValueError, match="must match the file's place"):
+        load_file(p)
+
+
+def test_not_yaml(tmp_path):
+    p = _write(tmp_path, "x", "y", "id: [unclosed")
+    with pytest.raises(ValueError, match="not valid YAML"):
+        load_file(p)
+    assert Dataset  # the model is importable without pandas

@@ -1,0 +1,113 @@
+"""End to end through Airflow: `airflow dags test` in a temporary Airflow home, lake and warehouse."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from conftest import DATASET, ROOT, SAMPLE_FILE, copy_gx, edit_workbook, workbook_figures
+
+DAG_ID = "opd__disdukcapil__penduduk_kecamatan"
+FACT = "fact.disdukcapil__penduduk_kecamatan"
+pytestmark = pytest.mark.airflow
+
+
+@pytest.fixture(scope="module")
+def airflow_env(tmp_path_factory):
+    """A migrated Airflow home of its own, and walidata settings pointing at throwaway places."""
+    base = tmp_path_factory.mktemp("e2e")
+    home = base / "airflow"
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__DEFAULT_TIMEZONE": "Asia/Jakarta",
+        "WALIDATA_LAKE": str(base / "lake"),
+        "WALIDATA_WAREHOUSE_URL": f"duckdb:///{base / 'warehouse.duckdb'}",
+        "WALIDATA_GX_ROOT": str(copy_gx(base / "gx")),
+        "WALIDATA_INBOX": str(base / "inbox"),
+    }
+    shutil.copytree(ROOT / "include" / "sample_data" / "inbox", base / "inbox")
+    subprocess.run([shutil.which("airflow", path=env["PATH"]), "db", "migrate"], env=env, check=True,
+                   capture_output=True)
+    return base, env
+
+
+def _dags_test(env) -> subprocess.CompletedProcess:
+    return subprocess.run([shutil.which("airflow", path=env["PATH"]), "dags", "test", DAG_ID], env=env,
+                          capture_output=True, text=True, timeout=600)
+
+
+def _warehouse(base: Path):
+    return duckdb.connect(str(base / "warehouse.duckdb"), read_only=True)
+
+
+def _dump(base: Path, tables=(FACT, "ref.wilayah", "ref.dataset")) -> dict:
+    with _warehouse(base) as c:
+        return {t: c.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in tables}
+
+
+def test_dags_test_publishes_the_workbook_figures(airflow_env):
+    base, env = airflow_env
+    run = _dags_test(env)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    truth = workbook_figures(SAMPLE_FILE)
+    with _warehouse(base) as c:
+        rows = c.execute(f"""SELECT f.periode, f.jenis_kelamin, f.nilai, f.sumber_sheet, f.sumber_baris
+                         FROM {FACT} f""").fetchall()
+        assert len(rows) == len(truth) * 2 == 78
+        # Each warehouse figure is the workbook cell it came from (read independently with openpyxl).
+        wb = load_workbook(SAMPLE_FILE)
+        for periode, jk, nilai, sheet, row in rows:
+            assert sheet == periode
+            laki, perempuan = truth[(sheet, wb[sheet].cell(row=row, column=2).value)]
+            assert nilai == (laki if jk == "L" else perempuan)
+        (log,) = c.execute("SELECT status, baris_dibaca, baris_dimuat, baris_ditolak, hasil_validasi "
+                           "FROM audit.load_log").fetchall()
+        assert log == ("dimuat", 78, 78, 0, "lulus")
+        lake = c.execute(f"""SELECT COUNT(*), SUM(nilai) FROM read_parquet('{base}/lake/clean/**/*.parquet',
+                         hive_partitioning = 1)""").fetchone()
+        assert lake == (78, sum(a + b for a, b in truth.values()))
+    assert sorted(p.name for p in (base / "lake" / "clean" / f"dataset={DATASET}").iterdir()) == [
+        "periode=2023", "periode=2024", "periode=2025"]
+
+
+def test_second_run_gives_the_same_warehouse(airflow_env):
+    base, env = airflow_env
+    if not (base / "warehouse.duckdb").exists():
+        assert _dags_test(env).returncode == 0
+    before = _dump(base)
+    run = _dags_test(env)
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert _dump(base) == before
+
+
+def test_bad_workbook_fails_at_validation_and_changes_nothing(airflow_env, tmp_path):
+    base, env = airflow_env
+    if not (base / "warehouse.duckdb").exists():
+        assert _dags_test(env).returncode == 0
+    before = _dump(base)
+    inbox = tmp_path / "inbox" / "disdukcapil" / "penduduk_kecamatan"
+    edit_workbook(SAMPLE_FILE, inbox / "kiriman_rusak.xlsx", {("2024", "B13"): "Kecamatan Entah", ("2024", "C15"): -3})
+    run = _dags_test({**env, "WALIDATA_INBOX": str(tmp_path / "inbox")})
+    out = run.stdout + run.stderr
+    assert run.returncode != 0
+    assert "validation failed, nothing published" in out
+    assert "file kiriman_rusak.xlsx, sheet '2024', row 13, column B: kecamatan 'Kecamatan Entah' tidak dikenal" in out
+    assert "file kiriman_rusak.xlsx, sheet '2024', row 15, column C: nilai=-3" in out
+    assert _dump(base) == before
+    (q,) = list((base / "lake" / "quarantine" / f"dataset={DATASET}").glob("run=*/rejected.parquet"))
+    rejected = pd.read_parquet(q)
+    assert set(rejected.sumber_baris) == {13, 15}
+    assert rejected.alasan.str.contains("kiriman_rusak.xlsx").all()
+    with _warehouse(base) as c:
+        assert c.execute("SELECT status FROM audit.load_log ORDER BY selesai DESC LIMIT 1").fetchone() == (
+            "gagal_validasi",)

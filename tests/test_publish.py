@@ -1,0 +1,117 @@
+"""Publishing to the warehouse and the lake, on DuckDB and on PostgreSQL (a throwaway database)."""
+
+import duckdb
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from conftest import DATASET, SAMPLE_FILE, edit_workbook, replace_inbox_file, snapshot
+from walidata import pipeline
+from walidata.validate import ValidationFailed
+
+FACT = "fact.disdukcapil__penduduk_kecamatan"
+DATA_TABLES = [FACT, "ref.wilayah", "ref.dataset"]
+
+
+def _query(url, sql):
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as c:
+            return [tuple(r) for r in c.execute(sa.text(sql)).all()]
+    finally:
+        engine.dispose()
+
+
+def _lake_files(settings):
+    root = settings.lake / "clean"
+    return {p.relative_to(root): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_publish_fills_warehouse_and_lake(warehouse):
+    out = pipeline.run_dataset(DATASET, "run-1", warehouse)
+    assert out["rows_loaded"] == 78 and out["periods"] == ["2023", "2024", "2025"]
+    url = warehouse.warehouse_url
+    sums = dict(((p, jk), v) for p, jk, v in _query(
+        url, f"SELECT periode, jenis_kelamin, SUM(nilai) FROM {FACT} GROUP BY periode, jenis_kelamin"))
+    assert sums[("2025", "L")] == 94401 and sums[("2025", "P")] == 87562
+    assert _query(url, f"SELECT COUNT(DISTINCT kode_wilayah) FROM {FACT}") == [(13,)]
+    assert _query(url, "SELECT COUNT(*) FROM ref.wilayah WHERE tingkat IN ('kabupaten', 'kota')") == [(514,)]
+    assert _query(url, "SELECT kode_bps, nama FROM ref.wilayah WHERE kode_kemendagri = '62.06.02'") == [
+        ("6209050", "Katingan Hilir")]
+    (ds_row,) = _query(url, "SELECT produsen_data, satuan, jadwal_pemutakhiran, tabel_fakta FROM ref.dataset")
+    assert ds_row == ("Dinas Kependudukan dan Pencatatan Sipil", "jiwa", "tahunan", FACT)
+    (log,) = _query(url, "SELECT run_id, dataset, status, hasil_validasi, baris_dibaca, baris_dimuat, baris_ditolak,"
+                         " sumber_sha256 FROM audit.load_log")
+    assert log[:7] == ("run-1", DATASET, "dimuat", "lulus", 78, 78, 0)
+    assert log[7] == out["files"][0]["sha256"]
+    # The lake's clean zone: hive partitions by dataset and period, readable straight from DuckDB.
+    lake = duckdb.sql(f"""SELECT periode, SUM(nilai) FROM read_parquet('{warehouse.lake}/clean/**/*.parquet',
+                          hive_partitioning = 1, hive_types_autocast = 0) GROUP BY ALL ORDER BY 1""").fetchall()
+    assert lake == [("2023", 177148.0), ("2024", 179540.0), ("2025", 181963.0)]
+
+
+def test_same_run_twice_gives_the_same_warehouse(warehouse):
+    pipeline.run_dataset(DATASET, "run-1", warehouse)
+    first, lake1 = snapshot(warehouse.warehouse_url, DATA_TABLES), _lake_files(warehouse)
+    pipeline.run_dataset(DATASET, "run-2", warehouse)
+    assert snapshot(warehouse.warehouse_url, DATA_TABLES) == first
+    assert _lake_files(warehouse) == lake1
+    logs = _query(warehouse.warehouse_url, "SELECT run_id, load_id FROM audit.load_log ORDER BY run_id")
+    assert [r[0] for r in logs] == ["run-1", "run-2"] and logs[0][1] == logs[1][1]
+
+
+def test_bad_workbook_leaves_warehouse_unchanged_and_quarantines(warehouse, tmp_path):
+    pipeline.run_dataset(DATASET, "good", warehouse)
+    before, lake_before = snapshot(warehouse.warehouse_url, DATA_TABLES), _lake_files(warehouse)
+    bad = edit_workbook(SAMPLE_FILE, tmp_path / "penduduk_rusak.xlsx",
+                        {("2025", "B9"): "Antah Berantah", ("2025", "D11"): -40})
+    replace_inbox_file(warehouse, bad)
+    with pytest.raises(ValidationFailed) as exc:
+        pipeline.run_dataset(DATASET, "bad", warehouse)
+    msg = str(exc.value)
+    assert "file penduduk_rusak.xlsx, sheet '2025', row 9, column B: kecamatan 'Antah Berantah'" in msg
+    assert "file penduduk_rusak.xlsx, sheet '2025', row 11, column D: nilai=-40" in msg
+    assert snapshot(warehouse.warehouse_url, DATA_TABLES) == before
+    assert _lake_files(warehouse) == lake_before
+    q = pd.read_parquet(warehouse.lake / "quarantine" / f"dataset={DATASET}" / "run=bad" / "rejected.parquet")
+    assert set(q.sumber_baris) == {9, 11} and q.alasan.str.contains("sheet '2025'").all()
+    failed = _query(warehouse.warehouse_url, "SELECT status, baris_ditolak, karantina, pesan FROM audit.load_log "
+                                             "WHERE run_id = 'bad'")
+    assert failed[0][:2] == ("gagal_validasi", len(q)) and "rejected.parquet" in failed[0][2]
+    assert "row 9, column B" in failed[0][3]
+
+
+def test_failure_inside_the_publish_transaction_changes_nothing(warehouse):
+    pipeline.run_dataset(DATASET, "good", warehouse)
+    tables = DATA_TABLES + ["audit.load_log"]
+    before, lake_before = snapshot(warehouse.warehouse_url, tables), _lake_files(warehouse)
+    ref = pipeline.validate(pipeline.standardise(pipeline.extract(DATASET, "broken", warehouse), warehouse), warehouse)
+    # A duplicate key makes the bulk insert fail after the old periods were already deleted.
+    records = pd.read_parquet(ref["records"])
+    pd.concat([records, records.iloc[[5]]]).to_parquet(ref["records"], index=False)
+    with pytest.raises(Exception, match="(?i)duplicate|constraint|unique"):
+        pipeline.publish(ref, warehouse)
+    assert snapshot(warehouse.warehouse_url, tables) == before
+    assert _lake_files(warehouse) == lake_before
+    assert not list((warehouse.lake / "clean").rglob(".tmp-*"))
+
+
+def test_resent_file_replaces_only_its_periods(warehouse, tmp_path):
+    pipeline.run_dataset(DATASET, "v1", warehouse)
+    f = edit_workbook(SAMPLE_FILE, tmp_path / "revisi_2025.xlsx", {})
+    from openpyxl import load_workbook
+
+    wb = load_workbook(f)
+    for name in ("2023", "2024"):
+        del wb[name]
+    ws = wb["2025"]
+    ws["C7"], ws["E7"], ws["C20"] = ws["C7"].value + 10, ws["E7"].value + 10, ws["C20"].value + 10
+    wb.save(f)
+    replace_inbox_file(warehouse, f)
+    out = pipeline.run_dataset(DATASET, "v2", warehouse)
+    assert out["periods"] == ["2025"]
+    rows = dict(((p, jk), (v, lid)) for p, jk, v, lid in _query(
+        warehouse.warehouse_url,
+        f"SELECT periode, jenis_kelamin, SUM(nilai), MIN(load_id) FROM {FACT} GROUP BY periode, jenis_kelamin"))
+    assert rows[("2025", "L")][0] == 94411 and rows[("2025", "L")][1] == out["load_id"]
+    assert rows[("2024", "L")][0] == 93144 and rows[("2024", "L")][1] != out["load_id"]

@@ -1,0 +1,41 @@
+import pytest
+
+from walidata.settings import PROJECT_ROOT, SettingsError, get_settings
+
+
+def test_defaults(monkeypatch):
+    for k in ("WALIDATA_REGION", "WALIDATA_WAREHOUSE_URL", "WALIDATA_LAKE", "WALIDATA_INBOX"):
+        monkeypatch.delenv(k, raising=False)
+    s = get_settings()
+    assert s.region == "62.06"
+    assert s.warehouse_url == f"duckdb:///{PROJECT_ROOT / 'data' / 'warehouse.duckdb'}"
+    assert s.lake == PROJECT_ROOT / "data" / "lake"
+    assert s.inbox == PROJECT_ROOT / "include" / "sample_data" / "inbox"
+
+
+@pytest.mark.parametrize(
+    "var, value, needle",
+    [
+        ("WALIDATA_REGION", "6206", "WALIDATA_REGION: '6206' is not a Kemendagri"),
+        ("WALIDATA_REGION", "62.99", "WALIDATA_REGION='62.99' is not a kabupaten/kota code"),
+        ("WALIDATA_WAREHOUSE_URL", "mysql://x/y", "backend 'mysql' is not supported"),
+        ("WALIDATA_WAREHOUSE_URL", "postgresql+psycopg2://postgres@localhost/x", "psycopg 3 driver"),
+        ("WALIDATA_WAREHOUSE_URL", "not a url", "WALIDATA_WAREHOUSE_URL: not a SQLAlchemy URL"),
+    ],
+)
+def test_bad_values_get_a_clear_message(monkeypatch, var, value, needle):
+    monkeypatch.setenv(var, value)
+    with pytest.raises(SettingsError) as exc:
+        get_settings()
+    assert needle in str(exc.value)
+
+
+def test_other_region_by_code(monkeypatch):
+    monkeypatch.setenv("WALIDATA_REGION", "62.71")
+    assert get_settings().region == "62.71"
+
+
+def test_password_is_not_shown(monkeypatch):
+    monkeypatch.setenv("WALIDATA_WAREHOUSE_URL", "postgresql+psycopg://walidata:rahasia@db/gudang")
+    s = get_settings()
+    assert "rahasia" not in s.redacted_url()

@@ -1,0 +1,112 @@
+import pytest
+
+from conftest import DATASET, SAMPLE_FILE, edit_workbook, workbook_figures
+from walidata.catalog import get_dataset
+from walidata.reference import RegionIndex
+from walidata.settings import PROJECT_ROOT
+from walidata.spreadsheet import SourceError, col_letter
+from walidata.standardise import parse_number, record_columns, standardise_files
+
+REF = PROJECT_ROOT / "include" / "reference"
+DS = get_dataset(PROJECT_ROOT / "include" / "catalog", DATASET)
+REGION = RegionIndex(REF, "62.06")
+
+
+@pytest.mark.parametrize(
+    "raw, tipe, nilai, status, problem",
+    [
+        (1234.0, "integer", 1234, "tetap", None),
+        ("1.234", "integer", 1234, "tetap", None),
+        ("1.234.567", "integer", 1234567, "tetap", None),
+        ("12,5", "decimal", 12.5, "tetap", None),
+        ("1.234,75", "decimal", 1234.75, "tetap", None),
+        ("1.234", "decimal", 1234, "tetap", None),
+        ("\xa01.234\xa0", "integer", 1234, "tetap", None),
+        ("-", "integer", 0, "nihil", None),
+        ("…", "integer", None, "tidak_tersedia", None),
+        ("...", "integer", None, "tidak_tersedia", None),
+        ("x", "integer", None, "rahasia", None),
+        ("1.234*", "integer", 1234, "sementara", None),
+        ("1.234**", "integer", 1234, "sangat_sementara", None),
+        ("1.234 r", "integer", 1234, "revisi", None),
+        ("87,5 %", "decimal", 87.5, "tetap", None),
+        ("Rp 1.500.000", "integer", 1500000, "tetap", None),
+        ("12,5", "integer", None, "tetap", "bukan bilangan bulat"),
+        (12.5, "integer", None, "tetap", "bukan bilangan bulat"),
+        ("abc", "integer", None, "tetap", "bukan bilangan bulat"),
+        ("1,234.5", "decimal", None, "tetap", "bukan angka"),
+        (None, "integer", None, "tidak_tersedia", "sel kosong"),
+    ],
+)
+def test_parse_number(raw, tipe, nilai, status, problem):
+    p = parse_number(raw, tipe)
+    assert p.nilai == nilai and p.status == status
+    assert (p.masalah is None) if problem is None else (problem in p.masalah)
+
+
+def test_dash_rule_is_per_dataset():
+    assert parse_number("-", "integer", tanda_strip="kosong").nilai is None
+
+
+def test_col_letter():
+    assert [col_letter(i) for i in (0, 1, 25, 26, 27, 701, 702)] == ["A", "B", "Z", "AA", "AB", "ZZ", "AAA"]
+
+
+def test_sample_workbook_to_tidy_records():
+    out = standardise_files(DS, [(SAMPLE_FILE, SAMPLE_FILE.name)], REGION)
+    r = out.records
+    assert list(r.columns) == record_columns(DS)
+    assert len(r) == 3 * 13 * 2 and r["masalah"].isna().all()
+    assert set(r["kode_wilayah"]) == set(REGION.kecamatan)
+    assert sorted(r["periode"].unique()) == ["2023", "2024", "2025"]
+    # Dukcapil figures for Katingan (Kepmendagri 2025): 94,401 L and 87,562 P.
+    s = r[r.periode == "2025"].groupby("jenis_kelamin")["nilai"].sum()
+    assert s["L"] == 94401 and s["P"] == 87562
+    # Every figure equals the cell in the workbook, read independently with openpyxl.
+    truth = workbook_figures(SAMPLE_FILE)
+    for (sheet, name), (laki, perempuan) in truth.items():
+        rows = r[(r.sumber_sheet == sheet) & (r.nama_wilayah == name)].set_index("jenis_kelamin")["nilai"]
+        assert (rows["L"], rows["P"]) == (laki, perempuan)
+    # Spelling variants went through the synonym list.
+    assert r[r.nama_wilayah == "SENAMAN MANTEKEI"]["kode_wilayah"].unique().tolist() == ["62.06.06"]
+    # The total row is kept aside as a check, the footer as lineage.
+    assert len(out.totals) == 6 and "Jumlah" not in set(r["nama_wilayah"])
+    assert any(c.startswith("Sumber: Dinas Kependudukan") for c in out.lineage[0]["catatan"])
+    first = r.iloc[0]
+    assert (first.sumber_sheet, first.sumber_baris, first.sumber_kolom_wilayah, first.sumber_kolom_nilai) == (
+        "2023", 7, "B", "C")
+
+
+def test_unknown_name_and_bad_number_are_kept_with_their_problem(tmp_path):
+    bad = edit_workbook(SAMPLE_FILE, tmp_path / "bad.xlsx", {("2024", "B9"): "Antah Berantah",
+                                                              ("2024", "D10"): "12x"})
+    r = standardise_files(DS, [(bad, "bad.xlsx")], REGION).records
+    assert len(r) == 78  # nothing dropped
+    p = r[r.masalah.notna()]
+    row9 = p[p.sumber_baris == 9]
+    assert row9.kode_wilayah.isna().all()
+    assert "column B: kecamatan 'Antah Berantah' tidak dikenal" in row9.masalah.iloc[0]
+    row10 = p[(p.sumber_baris == 10) & (p.jenis_kelamin == "P")]
+    assert "column D: nilai '12x' bukan bilangan bulat" in row10.masalah.iloc[0]
+
+
+def test_missing_column_names_file_sheet_row(tmp_path):
+    bad = edit_workbook(SAMPLE_FILE, tmp_path / "nocol.xlsx", {("2023", "D5"): "Wanita?"})
+    with pytest.raises(SourceError) as exc:
+        standardise_files(DS, [(bad, "nocol.xlsx")], REGION)
+    msg = str(exc.value)
+    assert "file nocol.xlsx" in msg and "sheet '2023'" in msg and "row 4" in msg and "'perempuan'" in msg
+
+
+def test_english_only_header_is_read(tmp_path):
+    f = edit_workbook(SAMPLE_FILE, tmp_path / "en.xlsx", {("2025", "B4"): "Subdistrict", ("2025", "C5"): "Male",
+                                                          ("2025", "D5"): "Female", ("2025", "E4"): "Total"})
+    r = standardise_files(DS, [(f, "en.xlsx")], REGION).records
+    assert r[r.periode == "2025"].nilai.sum() == 181963
+
+
+def test_not_a_workbook(tmp_path):
+    f = tmp_path / "x.xlsx"
+    f.write_bytes(b"PK\x03\x04 this is not a workbook")
+    with pytest.raises(SourceError, match="file x.xlsx: not a readable workbook"):
+        standardise_files(DS, [(f, "x.xlsx")], REGION)

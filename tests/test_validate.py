@@ -1,0 +1,84 @@
+import json
+
+import pandas as pd
+import pytest
+
+from conftest import DATASET, SAMPLE_FILE, edit_workbook
+from walidata.catalog import get_dataset
+from walidata.reference import RegionIndex
+from walidata.standardise import standardise_files
+from walidata.validate import build_expectations, quarantine_frame, suite_spec, validate
+
+
+def _run(settings, path, run_id="t1"):
+    ds = get_dataset(settings.catalog, DATASET)
+    region = RegionIndex(settings.reference, settings.region)
+    out = standardise_files(ds, [(path, path.name)], region)
+    return out, validate(ds, out.records, out.totals, region, settings.gx_root, run_id)
+
+
+def test_sample_passes_and_data_docs_page_exists(sandbox):
+    _, outcome = _run(sandbox, SAMPLE_FILE)
+    assert outcome.success and outcome.rows_rejected == 0 and outcome.problems == []
+    assert all(r["success"] for r in outcome.results)
+    assert len(outcome.results) >= 10
+    page = outcome.data_docs.removeprefix("file://")
+    assert page.startswith(str(sandbox.gx_root)) and open(page).read().count("disdukcapil.penduduk_kecamatan")
+
+
+def test_suite_is_written_once_and_reused(sandbox):
+    _run(sandbox, SAMPLE_FILE, "a")
+    suite = sandbox.gx_root / "expectations" / "disdukcapil" / "penduduk_kecamatan.json"
+    before = suite.read_text()
+    _run(sandbox, SAMPLE_FILE, "b")
+    assert suite.read_text() == before
+    assert json.loads(before)["meta"]["walidata_fingerprint"]
+
+
+def test_bad_workbook_fails_and_names_file_sheet_row_column(sandbox, tmp_path):
+    bad = edit_workbook(SAMPLE_FILE, tmp_path / "bad.xlsx",
+                        {("2024", "B9"): "Antah Berantah", ("2025", "C12"): -5})
+    out, outcome = _run(sandbox, bad)
+    assert not outcome.success
+    text = "\n".join(outcome.problems)
+    assert "file bad.xlsx, sheet '2024', row 9, column B: kecamatan 'Antah Berantah' tidak dikenal" in text
+    assert ("file bad.xlsx, sheet '2025', row 12, column C: nilai=-5 melanggar "
+            "expect_column_values_to_be_between") in text
+    # The kabupaten total no longer matches the sum of kecamatan: named at the total row.
+    assert "sheet '2025', row 20, column C: total" in text
+    q = quarantine_frame(out.records, outcome)
+    assert set(zip(q.sumber_sheet, q.sumber_baris, strict=True)) == {("2024", 9), ("2025", 12)}
+    assert "expect_column_values_to_be_between" in q.loc[q.nilai == -5, "pemeriksaan"].iloc[0]
+    assert q["alasan"].notna().all()
+
+
+def test_duplicate_kecamatan_rows_fail_uniqueness(sandbox, tmp_path):
+    bad = edit_workbook(SAMPLE_FILE, tmp_path / "dup.xlsx", {("2025", "B8"): "Kamipang"})
+    _, outcome = _run(sandbox, bad)
+    failed = {r["expectation"] for r in outcome.results if not r["success"]}
+    assert "expect_compound_columns_to_be_unique" in failed
+    assert not outcome.success
+
+
+def test_warning_severity_does_not_block(sandbox):
+    ds = get_dataset(sandbox.catalog, DATASET)
+    ds = ds.model_copy(update={"pemeriksaan": [type(ds.pemeriksaan[0])(
+        expectation="expect_column_values_to_be_between", kwargs={"column": "nilai", "max_value": 10000},
+        severity="warning")]})
+    region = RegionIndex(sandbox.reference, sandbox.region)
+    out = standardise_files(ds, [(SAMPLE_FILE, SAMPLE_FILE.name)], region)
+    outcome = validate(ds, out.records, out.totals, region, sandbox.gx_root, "w")
+    assert outcome.success and outcome.rows_rejected == 0
+    assert outcome.label == "lulus dengan peringatan"
+    assert any(p.startswith("peringatan: file ") for p in outcome.problems)
+
+
+def test_every_catalog_check_is_a_real_expectation(sandbox):
+    from walidata.catalog import load_catalog
+
+    region = RegionIndex(sandbox.reference, sandbox.region)
+    for ds in load_catalog(sandbox.catalog)[0]:
+        assert build_expectations(suite_spec(ds, region, ["x"]))
+    with pytest.raises(ValueError, match="unknown Great Expectations expectation"):
+        build_expectations([{"expectation": "expect_the_impossible", "kwargs": {}, "severity": "critical"}])
+    assert isinstance(pd.DataFrame(), pd.DataFrame)
