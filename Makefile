@@ -49,7 +49,7 @@ run: setup airflow-db
 test: setup airflow-db
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-bench: setup
+bench: setup airflow-db
 	$(BIN)/python bench/bench_pipeline.py
 
 airflow: setup airflow-db

@@ -110,9 +110,11 @@ def ensure_schema(conn: sa.Connection, ds: Dataset | None = None) -> None:
 
 def refresh_reference(conn: sa.Connection, reference_dir: Path, ds: Dataset) -> None:
     """ref.wilayah from the reference files and this dataset's row of ref.dataset."""
+    import pyarrow as pa
+
     rows = [w.__dict__ for w in sorted(all_wilayah(Path(reference_dir)).values(), key=lambda w: w.kode_kemendagri)]
     conn.execute(wilayah.delete())
-    conn.execute(wilayah.insert(), rows)
+    bulk_insert(conn, wilayah, pa.Table.from_pylist(rows))
     m = ds.metadata
     conn.execute(dataset_table.delete().where(dataset_table.c.id == ds.id))
     conn.execute(dataset_table.insert(), [{
