@@ -33,6 +33,20 @@ def default_args(retries: int, owner: str) -> dict:
             "retry_exponential_backoff": True}
 
 
+def _fail_fast(fn, *args):
+    """Run a stage; errors that a retry cannot mend (bad settings, bad file, failed checks) fail at once."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from walidata.settings import SettingsError
+    from walidata.spreadsheet import SourceError
+    from walidata.validate import ValidationFailed
+
+    try:
+        return fn(*args)
+    except (SettingsError, SourceError, ValidationFailed) as exc:
+        raise AirflowFailException(str(exc)) from None
+
+
 def build_dag(ds: Dataset):
     @dag(
         dag_id=ds.dag_id,
@@ -54,39 +68,27 @@ def build_dag(ds: Dataset):
             from walidata.pipeline import extract as run
 
             try:
-                return run(dataset_id, get_current_context()["run_id"])
+                return _fail_fast(run, dataset_id, get_current_context()["run_id"])
             except NoSourceFiles as exc:
                 raise AirflowSkipException(str(exc)) from None
 
         @task
         def standardise(ref: dict) -> dict:
-            from airflow.sdk.exceptions import AirflowFailException
-
             from walidata.pipeline import standardise as run
-            from walidata.spreadsheet import SourceError
 
-            try:
-                return run(ref)
-            except SourceError as exc:  # a bad file does not get better by retrying
-                raise AirflowFailException(str(exc)) from None
+            return _fail_fast(run, ref)
 
         @task
         def validate(ref: dict) -> dict:
-            from airflow.sdk.exceptions import AirflowFailException
-
             from walidata.pipeline import validate as run
-            from walidata.validate import ValidationFailed
 
-            try:
-                return run(ref)
-            except ValidationFailed as exc:
-                raise AirflowFailException(str(exc)) from None
+            return _fail_fast(run, ref)
 
         @task(outlets=[dataset_asset(ds.id)])
         def publish(ref: dict) -> dict:
             from walidata.pipeline import publish as run
 
-            out = run(ref)
+            out = _fail_fast(run, ref)
             return {k: out[k] for k in ("dataset", "load_id", "rows_loaded", "periods", "lake", "warehouse")}
 
         publish(validate(standardise(extract(ds.id))))

@@ -115,3 +115,45 @@ def test_resent_file_replaces_only_its_periods(warehouse, tmp_path):
         f"SELECT periode, jenis_kelamin, SUM(nilai), MIN(load_id) FROM {FACT} GROUP BY periode, jenis_kelamin"))
     assert rows[("2025", "L")][0] == 94411 and rows[("2025", "L")][1] == out["load_id"]
     assert rows[("2024", "L")][0] == 93144 and rows[("2024", "L")][1] != out["load_id"]
+
+
+def _hold_duckdb(path: str, seconds: float, ready) -> None:
+    con = duckdb.connect(path)
+    ready.set()
+    import time
+
+    time.sleep(seconds)
+    con.close()
+
+
+def test_publish_waits_for_another_process_holding_the_duckdb_file(sandbox):
+    import multiprocessing
+    import time
+
+    path = sandbox.warehouse_url.removeprefix("duckdb:///")
+    ctx = multiprocessing.get_context("spawn")
+    ready = ctx.Event()
+    holder = ctx.Process(target=_hold_duckdb, args=(path, 3.0, ready))
+    holder.start()
+    try:
+        assert ready.wait(30)
+        t0 = time.monotonic()
+        out = pipeline.run_dataset(DATASET, "after-lock", sandbox)
+        assert out["rows_loaded"] == 78
+        assert time.monotonic() - t0 > 1.0  # it did wait for the other process
+    finally:
+        holder.join(30)
+
+
+def test_unreadable_file_is_logged_and_changes_no_data(sandbox, tmp_path):
+    from walidata.spreadsheet import SourceError
+
+    pipeline.run_dataset(DATASET, "good", sandbox)
+    before = snapshot(sandbox.warehouse_url, DATA_TABLES)
+    bad = edit_workbook(SAMPLE_FILE, tmp_path / "tanpa_kolom.xlsx", {("2024", "C5"): "Pria"})
+    replace_inbox_file(sandbox, bad)
+    with pytest.raises(SourceError, match="file tanpa_kolom.xlsx, sheet '2024', row 4: required column 'laki_laki'"):
+        pipeline.run_dataset(DATASET, "unreadable", sandbox)
+    assert snapshot(sandbox.warehouse_url, DATA_TABLES) == before
+    (row,) = _query(sandbox.warehouse_url, "SELECT status, pesan FROM audit.load_log WHERE run_id = 'unreadable'")
+    assert row[0] == "gagal_baca" and "tanpa_kolom.xlsx" in row[1]

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import itertools
 import logging
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -32,7 +34,7 @@ def latest_loads(since: dt.datetime | None = None) -> list[dict]:
     from walidata import load
 
     settings = get_settings()
-    with load.engine_for(settings.warehouse_url) as engine, engine.connect() as conn:
+    with load.engine_for(settings.warehouse_url) as engine, load.connect(engine) as conn:
         if not sa.inspect(conn).has_table("load_log", schema="audit"):
             return []
         q = sa.select(load.load_log).order_by(load.load_log.c.selesai)
@@ -90,7 +92,9 @@ def cmd_nightly(args) -> int:
         text = logfile.read_text(errors="replace").splitlines()
         # The task's own error, as raised (AirflowFailException carries the Walidata message).
         start = next((i for i, ln in enumerate(text) if "AirflowFailException:" in ln or "Error:" in ln), None)
-        for ln in text[start:start + 25] if start is not None else text[-15:]:
+        shown = text[-15:] if start is None else [text[start]] + list(
+            itertools.takewhile(lambda ln: not re.match(r"^\d{4}-\d{2}-\d{2}T", ln), text[start + 1:start + 40]))
+        for ln in shown:
             print("    " + ln[:400], file=sys.stderr)
     rows = latest_loads(since=started)
     landed = {r["dataset"] for r in rows}

@@ -100,6 +100,32 @@ def engine_for(url: str):
         engine.dispose()
 
 
+LOCK_WAIT_SECONDS = 300.0
+
+
+def connect(engine: sa.Engine, wait: float = LOCK_WAIT_SECONDS) -> sa.Connection:
+    """A connection; while another process holds the DuckDB file (one writer at a time), wait for it."""
+    import time
+
+    deadline = time.monotonic() + wait
+    delay = 0.2
+    while True:
+        try:
+            return engine.connect()
+        except sa.exc.OperationalError as exc:
+            if "Could not set lock" not in str(exc) or time.monotonic() + delay > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+
+@contextmanager
+def transaction(url: str, wait: float = LOCK_WAIT_SECONDS):
+    """One transaction on the warehouse: committed when the block ends, rolled back on any error."""
+    with engine_for(url) as engine, connect(engine, wait) as conn, conn.begin():
+        yield conn
+
+
 def ensure_schema(conn: sa.Connection, ds: Dataset | None = None) -> None:
     for s in SCHEMAS:
         conn.execute(sa.text(f"CREATE SCHEMA IF NOT EXISTS {s}"))
@@ -168,7 +194,7 @@ def log_load(conn: sa.Connection, row: dict) -> None:
 
 def record_outcome(url: str, row: dict) -> None:
     """An audit row in its own transaction (used when a run stops before publishing)."""
-    with engine_for(url) as engine, engine.begin() as conn:
+    with transaction(url) as conn:
         ensure_schema(conn)
         log_load(conn, row)
 

@@ -36,12 +36,24 @@ def extract(dataset_id: str, run_id: str, settings: Settings | None = None) -> d
 def standardise(ref: dict, settings: Settings | None = None) -> dict:
     import pyarrow as pa
 
+    from walidata.spreadsheet import SourceError
     from walidata.standardise import standardise_files
 
     settings, ds, lake = _ctx(settings, ref["dataset"])
     region = RegionIndex(settings.reference, settings.region)
     files = [(Path(m["raw_path"]), m["file"]) for m in ref["files"]]
-    out = standardise_files(ds, files, region)
+    try:
+        out = standardise_files(ds, files, region)
+    except SourceError as exc:
+        # A file that cannot be read as declared is evidence too: log the attempt, then stop.
+        from walidata import load
+
+        load.record_outcome(settings.warehouse_url, {
+            "run_id": ref["run_id"], "dataset": ds.id, "status": "gagal_baca", "hasil_validasi": None,
+            "sumber_file": ", ".join(m["file"] for m in ref["files"]),
+            "sumber_sha256": ", ".join(m["sha256"] for m in ref["files"]), "baris_dibaca": 0, "baris_dimuat": 0,
+            "baris_ditolak": 0, "mulai": _ts(ref.get("mulai")), "selesai": load.now(), "pesan": str(exc)})
+        raise
     stage = lake.staging_dir(ds.id, ref["run_id"])
     records = write_parquet(pa.Table.from_pandas(out.records, preserve_index=False), stage / "records.parquet")
     totals = write_parquet(pa.Table.from_pandas(out.totals, preserve_index=False), stage / "totals.parquet")
@@ -49,6 +61,12 @@ def standardise(ref: dict, settings: Settings | None = None) -> dict:
     n_problem = int(out.records["masalah"].notna().sum())
     log.info("%s: %d records from %d sheet(s), %d with problems", ds.id, len(out.records), len(out.lineage), n_problem)
     return {**ref, "records": str(records), "totals": str(totals), "lineage": str(lineage), "rows": len(out.records)}
+
+
+def _ts(iso: str | None):
+    import datetime as dt
+
+    return dt.datetime.fromisoformat(iso) if iso else None
 
 
 def _audit_row(ref: dict, ds: Dataset, outcome, status: str, **extra) -> dict:
@@ -59,14 +77,12 @@ def _audit_row(ref: dict, ds: Dataset, outcome, status: str, **extra) -> dict:
         "sumber_file": ", ".join(m["file"] for m in ref["files"]),
         "sumber_sha256": ", ".join(m["sha256"] for m in ref["files"]),
         "baris_dibaca": outcome.rows_in, "baris_ditolak": outcome.rows_rejected,
-        "mulai": ref.get("mulai"), "selesai": now(), "data_docs": outcome.data_docs, **extra,
+        "mulai": _ts(ref.get("mulai")), "selesai": now(), "data_docs": outcome.data_docs, **extra,
     }
 
 
 def validate(ref: dict, settings: Settings | None = None) -> dict:
     """Run the suite; on a critical failure quarantine, log to audit and raise ValidationFailed."""
-    import datetime as dt
-
     import pandas as pd
     import pyarrow as pa
 
@@ -93,7 +109,6 @@ def validate(ref: dict, settings: Settings | None = None) -> dict:
     if not outcome.success:
         row = _audit_row(ref, ds, outcome, "gagal_validasi", baris_dimuat=0, karantina=quarantine,
                          pesan="\n".join(outcome.problems))
-        row["mulai"] = dt.datetime.fromisoformat(ref["mulai"]) if ref.get("mulai") else None
         load.record_outcome(settings.warehouse_url, row)
         shown = outcome.problems[:20]
         more = len(outcome.problems) - len(shown)
@@ -115,8 +130,6 @@ def load_id_for(ds: Dataset, ref: dict) -> str:
 
 def publish(ref: dict, settings: Settings | None = None) -> dict:
     """Replace the covered periods in the warehouse (one transaction) and in the lake's clean zone."""
-    import datetime as dt
-
     import pandas as pd
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -144,14 +157,13 @@ def publish(ref: dict, settings: Settings | None = None) -> dict:
     staged = lk.stage_partitions(lake, ds.id, {
         p: table.filter(pc.equal(table.column("periode"), p)).select(lake_cols) for p in periods})
     try:
-        with load.engine_for(settings.warehouse_url) as engine, engine.begin() as conn:
+        with load.transaction(settings.warehouse_url) as conn:
             load.ensure_schema(conn, ds)
             load.refresh_reference(conn, settings.reference, ds)
             load.replace_partitions(conn, ds, table)
             row = _audit_row(ref, ds, outcome, "dimuat", load_id=load_id, baris_dimuat=table.num_rows,
                              periode=", ".join(periods), lake=str(lake.clean_dataset_dir(ds.id)),
                              karantina=ref.get("quarantine"), pesan="\n".join(outcome.problems) or None)
-            row["mulai"] = dt.datetime.fromisoformat(ref["mulai"]) if ref.get("mulai") else None
             load.log_load(conn, row)
     except BaseException:
         lk.discard_partitions(staged)
