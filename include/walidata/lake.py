@@ -47,34 +47,37 @@ def read_json(path: Path):
     return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
-def write_parquet(table, path: Path) -> Path:
-    """Write atomically: a temporary file in the same folder, then rename over the target."""
+def _write_tmp(table, folder: Path) -> Path:
+    """A Parquet file under a temporary name in `folder` (same filesystem, so a rename is atomic)."""
     import pyarrow.parquet as pq
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".parquet", dir=path.parent)
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".parquet", dir=folder)
     os.close(fd)
     try:
         pq.write_table(table, tmp)
-        os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    return Path(tmp)
+
+
+def write_parquet(table, path: Path) -> Path:
+    """Write atomically: a temporary file in the same folder, then rename over the target."""
+    os.replace(_write_tmp(table, path.parent), path)
     return path
 
 
 def stage_partitions(lake: Lake, dataset: str, parts: dict[str, object]) -> list[tuple[Path, Path]]:
     """Write each period's table beside its partition under a temporary name; return (tmp, final) pairs."""
-    import pyarrow.parquet as pq
-
     staged = []
-    for periode, table in parts.items():
-        final = lake.clean_partition(dataset, periode) / "part-0.parquet"
-        final.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".parquet", dir=final.parent)
-        os.close(fd)
-        pq.write_table(table, tmp)
-        staged.append((Path(tmp), final))
+    try:
+        for periode, table in parts.items():
+            final = lake.clean_partition(dataset, periode) / "part-0.parquet"
+            staged.append((_write_tmp(table, final.parent), final))
+    except BaseException:
+        discard_partitions(staged)
+        raise
     return staged
 
 
