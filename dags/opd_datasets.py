@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 
 import pendulum
-from airflow.sdk import Asset, dag, get_current_context, task
+from airflow.sdk import Asset, Param, dag, get_current_context, task
 
 from walidata.catalog import CatalogError, Dataset, load_catalog
 
@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 TZ = pendulum.timezone("Asia/Jakarta")
 START = pendulum.datetime(2026, 1, 1, tz=TZ)
 CATALOG = Path(os.environ.get("WALIDATA_CATALOG") or Path(__file__).resolve().parents[1] / "include" / "catalog")
+# Set to 0 for demo and test runs (`walidata nightly` does), where a retry would only wait.
+RETRIES = os.environ.get("WALIDATA_RETRIES")
 
 
 def dataset_asset(dataset_id: str) -> Asset:
@@ -56,7 +58,9 @@ def build_dag(ds: Dataset):
         start_date=START,
         catchup=False,
         max_active_runs=1,  # the DuckDB warehouse has one writer at a time
-        default_args=default_args(ds.retries, ds.pemilik),
+        default_args=default_args(int(RETRIES) if RETRIES else ds.retries, ds.pemilik),
+        params={"paksa": Param(False, type="boolean",
+                               description="Muat ulang file yang sudah pernah dimuat (force a reload)")},
         tags=["opd", f"opd:{ds.opd}", *(f"smart-city:{d}" for d in ds.metadata.dimensi_smart_city)],
     )
     def opd_dataset():
@@ -67,8 +71,9 @@ def build_dag(ds: Dataset):
             from walidata.extract import NoSourceFiles
             from walidata.pipeline import extract as run
 
+            ctx = get_current_context()
             try:
-                return _fail_fast(run, dataset_id, get_current_context()["run_id"])
+                return _fail_fast(run, dataset_id, ctx["run_id"], None, bool(ctx["params"].get("paksa")))
             except NoSourceFiles as exc:
                 raise AirflowSkipException(str(exc)) from None
 

@@ -60,7 +60,7 @@ def edit_workbook(src: Path, dst: Path, edits: dict[tuple[str, str], object]) ->
 
 
 def replace_inbox_file(settings, new_file: Path) -> Path:
-    folder = settings.inbox / "disdukcapil" / "penduduk_kecamatan"
+    folder = Path(settings.inbox) / "disdukcapil" / "penduduk_kecamatan"
     for p in folder.iterdir():
         p.unlink()
     target = folder / new_file.name

@@ -30,6 +30,7 @@ def airflow_env(tmp_path_factory):
         "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__DEFAULT_TIMEZONE": "Asia/Jakarta",
+        "WALIDATA_RETRIES": "0",
         "WALIDATA_LAKE": str(base / "lake"),
         "WALIDATA_WAREHOUSE_URL": f"duckdb:///{base / 'warehouse.duckdb'}",
         "WALIDATA_GX_ROOT": str(copy_gx(base / "gx")),
@@ -41,8 +42,8 @@ def airflow_env(tmp_path_factory):
     return base, env
 
 
-def _dags_test(env) -> subprocess.CompletedProcess:
-    return subprocess.run([shutil.which("airflow", path=env["PATH"]), "dags", "test", DAG_ID], env=env,
+def _dags_test(env, *extra) -> subprocess.CompletedProcess:
+    return subprocess.run([shutil.which("airflow", path=env["PATH"]), "dags", "test", DAG_ID, *extra], env=env,
                           capture_output=True, text=True, timeout=600)
 
 
@@ -85,7 +86,14 @@ def test_second_run_gives_the_same_warehouse(airflow_env):
     if not (base / "warehouse.duckdb").exists():
         assert _dags_test(env).returncode == 0
     before = _dump(base)
+    with_log = _dump(base, tables=(FACT, "audit.load_log"))
+    # Nothing new in the inbox: the run succeeds and skips, nothing is reloaded or logged.
     run = _dags_test(env)
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert "no new file" in run.stdout + run.stderr
+    assert _dump(base, tables=(FACT, "audit.load_log")) == with_log
+    # Forced reload of the same files: the same warehouse again.
+    run = _dags_test(env, "--conf", '{"paksa": true}')
     assert run.returncode == 0, run.stdout[-3000:]
     assert _dump(base) == before
 

@@ -1,5 +1,6 @@
 import hashlib
 import time
+from pathlib import Path
 
 import pytest
 
@@ -13,7 +14,7 @@ def test_raw_zone_copy_is_unchanged_and_immutable(sandbox):
     ds = get_dataset(sandbox.catalog, DATASET)
     lake = Lake(sandbox.lake)
     (m,) = extract(ds, sandbox.inbox, lake)
-    src = sandbox.inbox / "disdukcapil" / "penduduk_kecamatan" / m["file"]
+    src = Path(sandbox.inbox) / "disdukcapil" / "penduduk_kecamatan" / m["file"]
     assert m["sha256"] == hashlib.sha256(src.read_bytes()).hexdigest()
     raw = lake.raw_dir(DATASET) / f"sha256={m['sha256']}" / m["file"]
     assert raw.read_bytes() == src.read_bytes() and m["raw_path"] == str(raw)
@@ -26,7 +27,7 @@ def test_changed_file_gets_its_own_raw_copy(sandbox):
     ds = get_dataset(sandbox.catalog, DATASET)
     lake = Lake(sandbox.lake)
     (m1,) = extract(ds, sandbox.inbox, lake)
-    src = sandbox.inbox / "disdukcapil" / "penduduk_kecamatan" / m1["file"]
+    src = Path(sandbox.inbox) / "disdukcapil" / "penduduk_kecamatan" / m1["file"]
     src.write_bytes(src.read_bytes() + b"\0")
     (m2,) = extract(ds, sandbox.inbox, lake)
     assert m2["sha256"] != m1["sha256"]
@@ -35,7 +36,7 @@ def test_changed_file_gets_its_own_raw_copy(sandbox):
 
 def test_empty_inbox(sandbox):
     ds = get_dataset(sandbox.catalog, DATASET)
-    for p in (sandbox.inbox / "disdukcapil" / "penduduk_kecamatan").iterdir():
+    for p in (Path(sandbox.inbox) / "disdukcapil" / "penduduk_kecamatan").iterdir():
         p.unlink()
     with pytest.raises(NoSourceFiles, match="no file matching"):
         extract(ds, sandbox.inbox, Lake(sandbox.lake))

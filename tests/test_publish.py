@@ -53,11 +53,21 @@ def test_publish_fills_warehouse_and_lake(warehouse):
 def test_same_run_twice_gives_the_same_warehouse(warehouse):
     pipeline.run_dataset(DATASET, "run-1", warehouse)
     first, lake1 = snapshot(warehouse.warehouse_url, DATA_TABLES), _lake_files(warehouse)
-    pipeline.run_dataset(DATASET, "run-2", warehouse)
+    pipeline.run_dataset(DATASET, "run-2", warehouse, force=True)
     assert snapshot(warehouse.warehouse_url, DATA_TABLES) == first
     assert _lake_files(warehouse) == lake1
     logs = _query(warehouse.warehouse_url, "SELECT run_id, load_id FROM audit.load_log ORDER BY run_id")
     assert [r[0] for r in logs] == ["run-1", "run-2"] and logs[0][1] == logs[1][1]
+
+
+def test_already_published_file_is_skipped(warehouse):
+    from walidata.extract import NoSourceFiles
+
+    pipeline.run_dataset(DATASET, "run-1", warehouse)
+    before = snapshot(warehouse.warehouse_url, DATA_TABLES + ["audit.load_log"])
+    with pytest.raises(NoSourceFiles, match="no new file .* 1 file\\(s\\) already published"):
+        pipeline.run_dataset(DATASET, "run-2", warehouse)
+    assert snapshot(warehouse.warehouse_url, DATA_TABLES + ["audit.load_log"]) == before
 
 
 def test_bad_workbook_leaves_warehouse_unchanged_and_quarantines(warehouse, tmp_path):
@@ -85,7 +95,8 @@ def test_failure_inside_the_publish_transaction_changes_nothing(warehouse):
     pipeline.run_dataset(DATASET, "good", warehouse)
     tables = DATA_TABLES + ["audit.load_log"]
     before, lake_before = snapshot(warehouse.warehouse_url, tables), _lake_files(warehouse)
-    ref = pipeline.validate(pipeline.standardise(pipeline.extract(DATASET, "broken", warehouse), warehouse), warehouse)
+    ref = pipeline.validate(pipeline.standardise(pipeline.extract(DATASET, "broken", warehouse, force=True),
+                                                 warehouse), warehouse)
     # A duplicate key makes the bulk insert fail after the old periods were already deleted.
     records = pd.read_parquet(ref["records"])
     pd.concat([records, records.iloc[[5]]]).to_parquet(ref["records"], index=False)

@@ -10,7 +10,7 @@ def test_defaults(monkeypatch):
     assert s.region == "62.06"
     assert s.warehouse_url == f"duckdb:///{PROJECT_ROOT / 'data' / 'warehouse.duckdb'}"
     assert s.lake == PROJECT_ROOT / "data" / "lake"
-    assert s.inbox == PROJECT_ROOT / "include" / "sample_data" / "inbox"
+    assert s.inbox == str(PROJECT_ROOT / "include" / "sample_data" / "inbox")
 
 
 @pytest.mark.parametrize(

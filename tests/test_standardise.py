@@ -54,7 +54,7 @@ def test_col_letter():
 
 def test_sample_workbook_to_tidy_records():
     out = standardise_files(DS, [(SAMPLE_FILE, SAMPLE_FILE.name)], REGION)
-    r = out.records
+    r = out.frame()
     assert list(r.columns) == record_columns(DS)
     assert len(r) == 3 * 13 * 2 and r["masalah"].isna().all()
     assert set(r["kode_wilayah"]) == set(REGION.kecamatan)
@@ -80,7 +80,7 @@ def test_sample_workbook_to_tidy_records():
 def test_unknown_name_and_bad_number_are_kept_with_their_problem(tmp_path):
     bad = edit_workbook(SAMPLE_FILE, tmp_path / "bad.xlsx", {("2024", "B9"): "Antah Berantah",
                                                               ("2024", "D10"): "12x"})
-    r = standardise_files(DS, [(bad, "bad.xlsx")], REGION).records
+    r = standardise_files(DS, [(bad, "bad.xlsx")], REGION).frame()
     assert len(r) == 78  # nothing dropped
     p = r[r.masalah.notna()]
     row9 = p[p.sumber_baris == 9]
@@ -101,7 +101,7 @@ def test_missing_column_names_file_sheet_row(tmp_path):
 def test_english_only_header_is_read(tmp_path):
     f = edit_workbook(SAMPLE_FILE, tmp_path / "en.xlsx", {("2025", "B4"): "Subdistrict", ("2025", "C5"): "Male",
                                                           ("2025", "D5"): "Female", ("2025", "E4"): "Total"})
-    r = standardise_files(DS, [(f, "en.xlsx")], REGION).records
+    r = standardise_files(DS, [(f, "en.xlsx")], REGION).frame()
     assert r[r.periode == "2025"].nilai.sum() == 181963
 
 

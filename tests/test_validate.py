@@ -14,7 +14,7 @@ def _run(settings, path, run_id="t1"):
     ds = get_dataset(settings.catalog, DATASET)
     region = RegionIndex(settings.reference, settings.region)
     out = standardise_files(ds, [(path, path.name)], region)
-    return out, validate(ds, out.records, out.totals, region, settings.gx_root, run_id)
+    return out, validate(ds, out.frame(), out.totals.to_pandas(), region, settings.gx_root, run_id)
 
 
 def test_sample_passes_and_data_docs_page_exists(sandbox):
@@ -46,7 +46,7 @@ def test_bad_workbook_fails_and_names_file_sheet_row_column(sandbox, tmp_path):
             "expect_column_values_to_be_between") in text
     # The kabupaten total no longer matches the sum of kecamatan: named at the total row.
     assert "sheet '2025', row 20, column C: total" in text
-    q = quarantine_frame(out.records, outcome)
+    q = quarantine_frame(out.frame(), outcome)
     assert set(zip(q.sumber_sheet, q.sumber_baris, strict=True)) == {("2024", 9), ("2025", 12)}
     assert "expect_column_values_to_be_between" in q.loc[q.nilai == -5, "pemeriksaan"].iloc[0]
     assert q["alasan"].notna().all()
@@ -67,7 +67,7 @@ def test_warning_severity_does_not_block(sandbox):
         severity="warning")]})
     region = RegionIndex(sandbox.reference, sandbox.region)
     out = standardise_files(ds, [(SAMPLE_FILE, SAMPLE_FILE.name)], region)
-    outcome = validate(ds, out.records, out.totals, region, sandbox.gx_root, "w")
+    outcome = validate(ds, out.frame(), out.totals.to_pandas(), region, sandbox.gx_root, "w")
     assert outcome.success and outcome.rows_rejected == 0
     assert outcome.label == "lulus dengan peringatan"
     assert any(p.startswith("peringatan: file ") for p in outcome.problems)

@@ -40,11 +40,18 @@ class Metadata(_Model):
 
 
 class Periode(_Model):
-    """Where the period of each value comes from."""
+    """Where each value's period comes from.
 
-    dari: Literal["sheet", "tetap"] = "sheet"
-    pola: str = r"(\d{4})"  # regex on the sheet name; group 1 is the period
-    nilai: str | None = None  # with dari=tetap
+    sheet/judul: a regex on the sheet name / the title rows above the header (group 1 is the period);
+    tetap: a fixed value; kolom: a column with peran 'periode'; tanggal: a date column (peran 'tanggal');
+    header: wide layouts, one value column per period (years, or months with the year from `tahun_dari`).
+    """
+
+    dari: Literal["sheet", "judul", "tetap", "kolom", "tanggal", "header"] = "sheet"
+    pola: str = r"((?:19|20)\d{2})"
+    nilai: str | None = None
+    tahun_dari: Literal["sheet", "judul"] | None = None  # for month/quarter labels that carry no year
+    granularitas: Literal["tahun", "semester", "triwulan", "bulan"] = "bulan"  # for dari=tanggal
 
     @field_validator("pola")
     @classmethod
@@ -56,31 +63,84 @@ class Periode(_Model):
             raise ValueError(f"not a regular expression: {exc}") from None
         return v
 
+    @model_validator(mode="after")
+    def _fixed(self) -> Periode:
+        if self.dari == "tetap" and not self.nilai:
+            raise ValueError("dari: tetap needs a nilai")
+        return self
+
+
+class Kebijakan(_Model):
+    """What a failing row does to the dataset's run."""
+
+    muat_sebagian: bool = False  # True: quarantine failing rows and publish the rest
+
+
+class Agregasi(_Model):
+    """Sum event rows (e.g. a disaster log) into counts per region, period and breakdown."""
+
+    hitung: str = Field(pattern=SNAKE)  # name of the variable that counts the rows
+
 
 class SpreadsheetSource(_Model):
-    """OPD workbooks arriving in `<inbox>/<opd>/<dataset>/`."""
+    """OPD files (xlsx, xls, ods, csv) arriving in `<inbox>/<opd>/<dataset>/`."""
 
     kind: Literal["spreadsheet"]
-    pola_file: str = "*.xlsx"
+    pola_file: list[str] = ["*.xlsx"]
     sheet: str = ".*"  # regex on sheet names
-    baris_header: int | None = Field(default=None, ge=1)  # 1-based; None: find the row naming the wilayah column
+    baris_header: int | None = Field(default=None, ge=1)  # 1-based; None: find the row naming a key column
     tinggi_header: int = Field(default=1, ge=1, le=5)
     periode: Periode = Periode()
-    label_total: list[str] = ["jumlah", "total"]
-    label_catatan_kaki: list[str] = ["sumber", "catatan", "keterangan", "source", "note"]
+    wilayah_dari: Literal["kolom", "sheet"] = "kolom"  # sheet: one sheet per kecamatan, named by it
+    label_total: list[str] = ["jumlah", "total", "jumlah total"]
+    label_catatan_kaki: list[str] = ["sumber", "catatan", "keterangan", "source", "note", "ket"]
     tanda_strip: Literal["nihil", "kosong"] = "nihil"  # how '-' is read for this dataset
+    kolom_lain: Literal["abaikan", "tolak"] = "abaikan"  # header columns the catalog does not know
+    agregasi: Agregasi | None = None
+    csv_pemisah: str | None = None  # None: sniffed (';' or ',')
+    csv_encoding: str | None = None  # None: UTF-8, else Windows-1252
+    batas_ukuran_mb: float = Field(default=50, gt=0)
+    batas_dekompresi_mb: float = Field(default=500, gt=0)
+
+    @field_validator("pola_file", mode="before")
+    @classmethod
+    def _one_or_many(cls, v):
+        return [v] if isinstance(v, str) else v
+
+    @field_validator("sheet")
+    @classmethod
+    def _sheet_regex(cls, v: str) -> str:
+        try:
+            re.compile(v)
+        except re.error as exc:
+            raise ValueError(f"not a regular expression: {exc}") from None
+        return v
 
 
 # Further source kinds (bps_webapi, ckan, rest) join this union with their own `kind`.
 Source = Annotated[SpreadsheetSource, Field(discriminator="kind")]
 
+PERAN = Literal["wilayah", "desa", "nilai", "total", "rincian", "periode", "tanggal", "abaikan"]
+
 
 class Kolom(_Model):
+    """A column of the OPD table, found in the header by any of its aliases (case/space-insensitive).
+
+    An alias 'SD > Guru' needs both labels in the column's header cells (multi-row headers).
+    """
+
     name: str = Field(pattern=SNAKE)
     alias: list[str] = Field(min_length=1)
-    peran: Literal["wilayah", "nilai", "total"]
+    peran: PERAN
     tipe: Literal["integer", "decimal"] = "integer"
-    rincian: dict[str, str] = {}  # breakdown values this value column stands for, e.g. {jenis_kelamin: L}
+    wajib: bool = True
+    variabel: str | None = Field(default=None, pattern=SNAKE)  # nilai: default the dataset's variabel
+    satuan: str | None = None  # nilai: default the dataset's satuan
+    rincian: dict[str, str] = {}  # nilai: breakdown values this column stands for, e.g. {jenis_kelamin: L}
+    rincian_header: dict[str, dict[str, str]] = {}  # nilai: breakdown read from a header label {dim: {label: v}}
+    ganda: bool = False  # nilai: may match several columns (one per breakdown/period in the header)
+    dimensi: str | None = None  # rincian: which breakdown this column's text gives
+    sinonim: dict[str, str] = {}  # rincian: text as written → allowed value
 
 
 class Pemeriksaan(_Model):
@@ -97,12 +157,13 @@ class Dataset(_Model):
     judul: str
     deskripsi: str
     variabel: str = Field(pattern=SNAKE)
-    tingkat_wilayah: Literal["kecamatan"] = "kecamatan"
+    tingkat_wilayah: Literal["kabupaten", "kecamatan", "desa"] = "kecamatan"
     metadata: Metadata
     sumber: Source
-    kolom: list[Kolom] = Field(min_length=2)
+    kolom: list[Kolom] = Field(min_length=1)
     rincian: dict[str, list[str]] = {}  # breakdown name → allowed values
     pemeriksaan: list[Pemeriksaan] = []
+    kebijakan: Kebijakan = Kebijakan()
     jadwal: str = "0 1 * * *"  # cron, Asia/Jakarta
     pemilik: str = "walidata"
     retries: int = Field(default=2, ge=0, le=10)
@@ -111,20 +172,46 @@ class Dataset(_Model):
     def _consistent(self) -> Dataset:
         if self.id.split(".", 1)[0] != self.opd:
             raise ValueError(f"id {self.id!r} must start with the OPD '{self.opd}.'")
-        wil = [k for k in self.kolom if k.peran == "wilayah"]
-        if len(wil) != 1:
-            raise ValueError("kolom: exactly one column needs peran: wilayah")
-        nilai = [k for k in self.kolom if k.peran == "nilai"]
-        if not nilai:
+        if len(self.kolom) != len({k.name for k in self.kolom}):
+            raise ValueError("kolom: names must be unique")
+        by_role = {r: [k for k in self.kolom if k.peran == r] for r in PERAN.__args__}
+        src = self.sumber
+        need_wilayah = self.tingkat_wilayah != "kabupaten" and src.wilayah_dari == "kolom"
+        if len(by_role["wilayah"]) != (1 if need_wilayah else 0):
+            raise ValueError("kolom: exactly one column needs peran: wilayah (the kecamatan)" if need_wilayah else
+                             "kolom: no column may have peran: wilayah when the region is not read from a column")
+        if src.wilayah_dari == "sheet" and self.tingkat_wilayah != "kecamatan":
+            raise ValueError("sumber.wilayah_dari: sheet works for tingkat_wilayah: kecamatan only")
+        if (self.tingkat_wilayah == "desa") != bool(by_role["desa"]):
+            raise ValueError("kolom: tingkat_wilayah desa needs one column with peran: desa (and only then)")
+        if not by_role["nilai"]:
             raise ValueError("kolom: at least one column needs peran: nilai")
-        for k in nilai:
-            if set(k.rincian) != set(self.rincian):
-                raise ValueError(f"kolom {k.name!r}: rincian must name each of {sorted(self.rincian)}")
+        for role, dari in (("periode", "kolom"), ("tanggal", "tanggal")):
+            if (src.periode.dari == dari) != (len(by_role[role]) == 1):
+                raise ValueError(f"sumber.periode.dari: {dari} needs exactly one column with peran: {role} "
+                                 f"(and only then)")
+        from_columns = set()
+        for k in by_role["rincian"]:
+            if k.dimensi not in self.rincian:
+                raise ValueError(f"kolom {k.name!r}: dimensi must be one of {sorted(self.rincian)}")
+            from_columns.add(k.dimensi)
+        for k in by_role["nilai"]:
+            given = set(k.rincian) | set(k.rincian_header) | from_columns
+            if given != set(self.rincian) or set(k.rincian) & (set(k.rincian_header) | from_columns):
+                raise ValueError(f"kolom {k.name!r}: rincian (fixed, from the header, or from rincian columns) "
+                                 f"must give each of {sorted(self.rincian)} exactly once")
             for dim, val in k.rincian.items():
                 if val not in self.rincian[dim]:
                     raise ValueError(f"kolom {k.name!r}: {dim}={val!r} is not one of {self.rincian[dim]}")
-        if len(self.kolom) != len({k.name for k in self.kolom}):
-            raise ValueError("kolom: names must be unique")
+            for dim, labels in k.rincian_header.items():
+                bad = sorted(set(labels.values()) - set(self.rincian[dim]))
+                if bad:
+                    raise ValueError(f"kolom {k.name!r}: rincian_header {dim} values {bad} "
+                                     f"are not in {self.rincian[dim]}")
+        for k in by_role["rincian"]:
+            bad = sorted(set(k.sinonim.values()) - set(self.rincian[k.dimensi]))
+            if bad:
+                raise ValueError(f"kolom {k.name!r}: sinonim values {bad} are not in {self.rincian[k.dimensi]}")
         if len(self.cron_fields()) != 5:
             raise ValueError(f"jadwal {self.jadwal!r} is not a 5-field cron expression")
         return self
@@ -144,21 +231,31 @@ class Dataset(_Model):
     def fact_table(self) -> str:
         return f"{self.opd}__{self.name}"
 
+    def kolom_peran(self, peran: str) -> list[Kolom]:
+        return [k for k in self.kolom if k.peran == peran]
+
     @property
-    def wilayah_kolom(self) -> Kolom:
-        return next(k for k in self.kolom if k.peran == "wilayah")
+    def wilayah_kolom(self) -> Kolom | None:
+        return next(iter(self.kolom_peran("wilayah")), None)
 
     @property
     def nilai_kolom(self) -> list[Kolom]:
-        return [k for k in self.kolom if k.peran == "nilai"]
+        return self.kolom_peran("nilai")
 
     @property
     def total_kolom(self) -> list[Kolom]:
-        return [k for k in self.kolom if k.peran == "total"]
+        return self.kolom_peran("total")
 
     @property
     def breakdowns(self) -> list[str]:
         return list(self.rincian)
+
+    @property
+    def variabel_list(self) -> list[str]:
+        out = [k.variabel or self.variabel for k in self.nilai_kolom]
+        if self.sumber.agregasi:
+            out.append(self.sumber.agregasi.hitung)
+        return list(dict.fromkeys(out))
 
     def doc_md(self) -> str:
         m = self.metadata
@@ -167,6 +264,7 @@ class Dataset(_Model):
             ("Konsep", m.konsep),
             ("Definisi", m.definisi),
             ("Ukuran / satuan", f"{m.ukuran} / {m.satuan}"),
+            ("Variabel", ", ".join(self.variabel_list)),
             ("Klasifikasi penyajian", ", ".join(m.klasifikasi_penyajian)),
             ("Jadwal pemutakhiran", m.jadwal_pemutakhiran),
             ("Klasifikasi akses", m.klasifikasi_akses),

@@ -73,6 +73,7 @@ def fact_table(ds: Dataset, md: sa.MetaData | None = None) -> sa.Table:
     m = ds.metadata
     return sa.Table(
         ds.fact_table, md,
+        sa.Column("variabel", sa.String, primary_key=True, comment=f"Variabel: {', '.join(ds.variabel_list)}"),
         sa.Column("kode_wilayah", sa.String, primary_key=True, comment="Kode Kemendagri, lihat ref.wilayah"),
         sa.Column("periode", sa.String, primary_key=True, comment="Tahun (YYYY) atau YYYY-Sn / YYYY-Qn / YYYY-MM"),
         *(sa.Column(b, sa.String, primary_key=True, comment=f"Rincian: {b}") for b in ds.breakdowns),
@@ -197,6 +198,16 @@ def record_outcome(url: str, row: dict) -> None:
     with transaction(url) as conn:
         ensure_schema(conn)
         log_load(conn, row)
+
+
+def published_sha256(url: str, dataset: str) -> set[str]:
+    """sha256 of every source file a successful load of the dataset has taken."""
+    with engine_for(url) as engine, connect(engine) as conn:
+        if not sa.inspect(conn).has_table("load_log", schema="audit"):
+            return set()
+        rows = conn.execute(sa.select(load_log.c.sumber_sha256).where(
+            load_log.c.dataset == dataset, load_log.c.status == "dimuat")).scalars()
+        return {s.strip() for r in rows if r for s in r.split(",")}
 
 
 def now() -> dt.datetime:

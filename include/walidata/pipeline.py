@@ -22,20 +22,20 @@ def _ctx(settings: Settings | None, dataset_id: str) -> tuple[Settings, Dataset,
     return settings, get_dataset(settings.catalog, dataset_id), Lake(settings.lake)
 
 
-def extract(dataset_id: str, run_id: str, settings: Settings | None = None) -> dict:
+def extract(dataset_id: str, run_id: str, settings: Settings | None = None, force: bool = False) -> dict:
+    """New files of the dataset into the raw zone; `force` takes already published files again."""
     from walidata import extract as ex
-    from walidata.load import now
+    from walidata import load
 
     settings, ds, lake = _ctx(settings, dataset_id)
-    started = now().isoformat()
-    manifests = ex.extract(ds, settings.inbox, lake)
+    started = load.now().isoformat()
+    done = set() if force else load.published_sha256(settings.warehouse_url, ds.id)
+    manifests = ex.extract(ds, settings.inbox_location, lake, skip_sha256=done)
     log.info("%s: %d file(s) in the raw zone: %s", ds.id, len(manifests), [m["raw_path"] for m in manifests])
     return {"dataset": ds.id, "run_id": run_id, "mulai": started, "files": manifests}
 
 
 def standardise(ref: dict, settings: Settings | None = None) -> dict:
-    import pyarrow as pa
-
     from walidata.spreadsheet import SourceError
     from walidata.standardise import standardise_files
 
@@ -55,12 +55,18 @@ def standardise(ref: dict, settings: Settings | None = None) -> dict:
             "baris_ditolak": 0, "mulai": _ts(ref.get("mulai")), "selesai": load.now(), "pesan": str(exc)})
         raise
     stage = lake.staging_dir(ds.id, ref["run_id"])
-    records = write_parquet(pa.Table.from_pandas(out.records, preserve_index=False), stage / "records.parquet")
-    totals = write_parquet(pa.Table.from_pandas(out.totals, preserve_index=False), stage / "totals.parquet")
+    records = write_parquet(out.records, stage / "records.parquet")
+    totals = write_parquet(out.totals, stage / "totals.parquet")
     lineage = write_json(stage / "lineage.json", out.lineage)
-    n_problem = int(out.records["masalah"].notna().sum())
-    log.info("%s: %d records from %d sheet(s), %d with problems", ds.id, len(out.records), len(out.lineage), n_problem)
-    return {**ref, "records": str(records), "totals": str(totals), "lineage": str(lineage), "rows": len(out.records)}
+    n_problem = out.records.num_rows - out.records.column("masalah").null_count
+    log.info("%s: %d records from %d sheet(s), %d with problems", ds.id, out.records.num_rows, len(out.lineage),
+             n_problem)
+    for item in out.lineage:
+        if item["kolom_lain"]:
+            log.warning("%s: file %s, sheet '%s': columns not in the catalog, ignored: %s", ds.id,
+                        item["sumber_file"], item["sumber_sheet"], ", ".join(item["kolom_lain"]))
+    return {**ref, "records": str(records), "totals": str(totals), "lineage": str(lineage),
+            "rows": out.records.num_rows}
 
 
 def _ts(iso: str | None):
@@ -146,7 +152,7 @@ def publish(ref: dict, settings: Settings | None = None) -> dict:
     if outcome.rejected:
         records = records.drop(index=sorted(int(i) for i in outcome.rejected))
     load_id = load_id_for(ds, ref)
-    keys = ["kode_wilayah", "periode", *ds.breakdowns]
+    keys = ["variabel", "kode_wilayah", "periode", *ds.breakdowns]
     facts = records.assign(load_id=load_id).sort_values(keys)
     cols = [*keys, "nilai", *load.FACT_COLUMNS_EXTRA]
     table = pa.Table.from_pandas(facts[cols], preserve_index=False)
@@ -174,10 +180,10 @@ def publish(ref: dict, settings: Settings | None = None) -> dict:
             "lake": str(lake.clean_dataset_dir(ds.id)), "warehouse": settings.redacted_url()}
 
 
-def run_dataset(dataset_id: str, run_id: str, settings: Settings | None = None) -> dict:
+def run_dataset(dataset_id: str, run_id: str, settings: Settings | None = None, force: bool = False) -> dict:
     """All four stages in this process (no Airflow): for the CLI, tests of the library and the benchmark."""
     settings = settings or get_settings()
-    ref = extract(dataset_id, run_id, settings)
+    ref = extract(dataset_id, run_id, settings, force)
     ref = standardise(ref, settings)
     ref = validate(ref, settings)
     return publish(ref, settings)

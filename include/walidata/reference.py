@@ -94,14 +94,26 @@ class RegionIndex:
         self.kecamatan = {
             w.kode_kemendagri: w for w in everything.values() if w.tingkat == "kecamatan" and w.kode_induk == region
         }
+        self.desa = {w.kode_kemendagri: w for w in everything.values()
+                     if w.tingkat in ("desa", "kelurahan") and w.kode_induk in self.kecamatan}
         self._by_name: dict[str, str] = {}
         for w in self.kecamatan.values():
             self._by_name[normalise_name(w.nama)] = w.kode_kemendagri
         for r in _rows(Path(reference_dir) / SINONIM_CSV):
             if r["kode_kemendagri"] in self.kecamatan:
                 self._by_name.setdefault(normalise_name(r["sinonim"]), r["kode_kemendagri"])
+        self._desa_by_kec: dict[str, dict[str, str]] = {}
+        self._desa_anywhere: dict[str, list[str]] = {}
+        for w in self.desa.values():
+            n = normalise_name(w.nama)
+            self._desa_by_kec.setdefault(w.kode_induk, {})[n] = w.kode_kemendagri
+            self._desa_anywhere.setdefault(n, []).append(w.kode_kemendagri)
         kab = normalise_name(self.kabupaten.nama)
         self.total_names = {kab, normalise_name(self.kabupaten.nama.split(" ", 1)[-1])}
+        # Other kabupaten/kota by name, to flag their rows instead of taking them as ours.
+        self._elsewhere = {normalise_name(w.nama): w for w in everything.values()
+                           if w.tingkat in ("kabupaten", "kota") and w.kode_kemendagri != region}
+        self._cache: dict[str, tuple[str | None, str | None]] = {}
 
     def kecamatan_code(self, name: str) -> str | None:
         """The kecamatan code for a written name, or None when nothing matches (never a guess)."""
@@ -109,3 +121,31 @@ class RegionIndex:
 
     def is_kabupaten_total(self, name: str) -> bool:
         return normalise_name(name) in self.total_names
+
+    def resolve_kecamatan(self, name: str) -> tuple[str | None, str | None]:
+        """(code, None) or (None, why): unknown names and other kabupaten's rows are reported."""
+        hit = self._cache.get(name)
+        if hit is None:
+            n = normalise_name(name)
+            code = self._by_name.get(n)
+            if code:
+                hit = (code, None)
+            elif n in self._elsewhere:
+                w = self._elsewhere[n]
+                hit = (None, f"'{name}' adalah {w.nama} ({w.kode_kemendagri}), di luar {self.kabupaten.nama} "
+                             f"({self.region})")
+            else:
+                hit = (None, f"kecamatan '{name}' tidak dikenal di {self.kabupaten.nama} ({self.region})")
+            self._cache[name] = hit
+        return hit
+
+    def resolve_desa(self, kecamatan_code: str, name: str) -> tuple[str | None, str | None]:
+        n = normalise_name(name)
+        code = self._desa_by_kec.get(kecamatan_code, {}).get(n)
+        if code:
+            return code, None
+        kec = self.kecamatan[kecamatan_code].nama
+        elsewhere = [self.kecamatan[self.desa[c].kode_induk].nama for c in self._desa_anywhere.get(n, [])]
+        if elsewhere:
+            return None, f"desa '{name}' tidak ada di kecamatan {kec} (ada di kecamatan {', '.join(elsewhere)})"
+        return None, f"desa '{name}' tidak dikenal di kecamatan {kec}"

@@ -23,7 +23,7 @@ class Settings(BaseSettings):
     region: str = "62.06"
     warehouse_url: str = "duckdb:///data/warehouse.duckdb"
     lake: Path = Path("data/lake")
-    inbox: Path = Path("include/sample_data/inbox")
+    inbox: str = "include/sample_data/inbox"  # a folder, or an fsspec URL (s3://, sftp://, …)
     catalog: Path = Path("include/catalog")
     reference: Path = Path("include/reference")
     gx_root: Path = Path("great_expectations")
@@ -52,10 +52,12 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _resolve(self) -> Settings:
         home = self.home.resolve()
-        for name in ("lake", "inbox", "catalog", "reference", "gx_root"):
+        for name in ("lake", "catalog", "reference", "gx_root"):
             p = getattr(self, name)
             if not p.is_absolute():
                 object.__setattr__(self, name, home / p)
+        if "://" not in self.inbox and not Path(self.inbox).is_absolute():
+            object.__setattr__(self, "inbox", str(home / self.inbox))
         url = make_url(self.warehouse_url)
         if url.get_backend_name() == "duckdb" and url.database not in (None, "", ":memory:"):
             db = Path(url.database)
@@ -69,6 +71,10 @@ class Settings(BaseSettings):
                 f"{self.reference / 'wilayah_kabkota_indonesia.csv'}"
             )
         return self
+
+    @property
+    def inbox_location(self) -> str:
+        return self.inbox
 
     @property
     def is_duckdb(self) -> bool:

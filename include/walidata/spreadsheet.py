@@ -1,15 +1,29 @@
-"""Reading OPD workbooks into located cells: find the header, map columns by alias."""
+"""Reading OPD files (xlsx, xls, ods via calamine; csv) into located tables.
+
+Checks a file before reading it (size, decompression bomb, password protection, what it really is),
+finds the header (declared or detected), maps columns by alias, fills merged label cells, and keeps
+titles and footers ("Sumber: …") as lineage. Every error names the file, and the sheet, row and column
+where there is one.
+"""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from walidata.catalog import Dataset, Kolom
+from walidata.periode import parse_periode
 
 INDEX_CELL = re.compile(r"^\(\d+\)$")  # the "(1) (2) (3)" column-index row under BPS headers
+ROW_NUMBER_LABELS = {"no", "no.", "nomor", "no urut", "no.urut", "#"}
 HEADER_SCAN_ROWS = 40
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ENCRYPTED_MARK = "EncryptionInfo".encode("utf-16-le")
+LABEL_ROLES = ("wilayah", "desa", "rincian", "periode", "tanggal")
 
 
 class SourceError(ValueError):
@@ -17,7 +31,7 @@ class SourceError(ValueError):
 
     def __init__(self, file: str, message: str, sheet: str | None = None, row: int | None = None,
                  column: str | None = None):
-        self.file, self.sheet, self.row, self.column = file, sheet, row, column
+        self.file, self.sheet, self.row, self.column, self.reason = file, sheet, row, column, message
         where = [f"file {file}"]
         if sheet is not None:
             where.append(f"sheet '{sheet}'")
@@ -38,31 +52,166 @@ def col_letter(idx: int) -> str:
     return s
 
 
-def _norm(s) -> str:
+def norm(s) -> str:
     return re.sub(r"\s+", " ", str(s).replace("\xa0", " ")).strip().lower()
 
 
-def _labels(text) -> set[str]:
+def labels_of(text) -> set[str]:
     """A header cell's labels: the whole text and each side of a bilingual 'Kecamatan/Subdistrict'."""
-    t = _norm(text)
+    t = norm(text)
     if not t:
         return set()
     return {t} | {p.strip() for p in t.split("/") if p.strip()}
 
 
+def alias_matches(alias: str, labels: set[str]) -> bool:
+    if alias.strip() == "*":
+        return True
+    return all(norm(part) in labels for part in alias.split(">"))
+
+
+# ---------------------------------------------------------------------------------------------- files
+
+@dataclass
+class Sheet:
+    name: str
+    grid: list[list]
+    merged: list = field(default_factory=list)
+
+
+def sniff_format(path: Path, label: str, max_mb: float, max_unzipped_mb: float) -> str:
+    """'calamine' or 'csv' after checking size, zip contents and encryption; SourceError otherwise."""
+    size = path.stat().st_size
+    if size > max_mb * 1e6:
+        raise SourceError(label, f"file is {size / 1e6:.1f} MB, over the limit of {max_mb:g} MB for this dataset")
+    if size == 0:
+        raise SourceError(label, "file is empty (0 bytes)")
+    with open(path, "rb") as f:
+        head = f.read(8)
+    if head == OLE_MAGIC:
+        data = path.read_bytes()
+        if ENCRYPTED_MARK in data:
+            raise SourceError(label, "workbook is password-protected; send it without a password")
+        return "calamine"  # legacy .xls
+    if head.startswith(b"PK\x03\x04"):
+        try:
+            with zipfile.ZipFile(path) as z:
+                infos = z.infolist()
+                names = {i.filename for i in infos}
+        except zipfile.BadZipFile as exc:
+            raise SourceError(label, f"not a readable workbook (damaged zip: {exc})") from None
+        unzipped = sum(i.file_size for i in infos)
+        if unzipped > max_unzipped_mb * 1e6 or (size and unzipped / size > 1000):
+            raise SourceError(label, f"refused: unpacks to {unzipped / 1e6:.0f} MB from {size / 1e6:.2f} MB "
+                                     f"(limit {max_unzipped_mb:g} MB; a decompression bomb?)")
+        if not ({"xl/workbook.xml", "xl/workbook.bin"} & names or "content.xml" in names):
+            raise SourceError(label, "a zip archive but not a workbook (no xl/workbook.xml or content.xml inside)")
+        return "calamine"
+    if path.suffix.lower() in (".csv", ".txt"):
+        return "csv"
+    raise SourceError(label, "not a readable workbook (neither xlsx, xls, ods nor csv)")
+
+
+def _decode(raw: bytes, encoding: str | None) -> str:
+    if encoding:
+        return raw.decode(encoding)
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return raw.decode("cp1252")  # what Excel on Windows writes for "CSV (semicolon delimited)"
+
+
+def read_csv(path: Path, label: str, delimiter: str | None, encoding: str | None) -> Sheet:
+    try:
+        text = _decode(path.read_bytes(), encoding)
+    except (UnicodeDecodeError, LookupError) as exc:
+        raise SourceError(label, f"cannot decode the CSV text ({exc})") from None
+    if delimiter is None:
+        try:
+            delimiter = csv.Sniffer().sniff(text[:20000], delimiters=";,\t").delimiter
+        except csv.Error:
+            delimiter = ";" if text.count(";") > text.count(",") else ","
+    grid = [row for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+    return Sheet(name=path.stem, grid=grid)
+
+
+def read_sheets(path: Path, label: str, ds: Dataset) -> list[Sheet]:
+    src = ds.sumber
+    kind = sniff_format(Path(path), label, src.batas_ukuran_mb, src.batas_dekompresi_mb)
+    if kind == "csv":
+        return [read_csv(Path(path), label, src.csv_pemisah, src.csv_encoding)]
+    from python_calamine import CalamineWorkbook
+
+    try:
+        wb = CalamineWorkbook.from_path(str(path))
+    except Exception as exc:  # calamine raises its own error types for corrupt/foreign files
+        raise SourceError(label, f"not a readable workbook ({exc})") from None
+    try:
+        pattern = re.compile(src.sheet)
+        names = [s for s in wb.sheet_names if pattern.search(s)]
+        if not names:
+            raise SourceError(label, f"no sheet matches {src.sheet!r} (sheets: {wb.sheet_names})")
+        sheets = []
+        for name in names:
+            try:
+                sh = wb.get_sheet_by_name(name)
+                sheets.append(Sheet(name=name, grid=sh.to_python(skip_empty_area=False),
+                                    merged=sh.merged_cell_ranges or []))
+            except Exception as exc:
+                raise SourceError(label, f"cannot read the sheet ({exc})", sheet=name) from None
+        return sheets
+    finally:
+        wb.close()
+
+
+def formula_errors(path: Path, sheet: str) -> dict[tuple[int, int], str]:
+    """{(row 1-based, col 0-based): '#REF!'} — calamine shows error cells as empty, openpyxl keeps them."""
+    if Path(path).suffix.lower() not in (".xlsx", ".xlsm"):
+        return {}
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path, read_only=True, data_only=True)
+    try:
+        out = {}
+        for row in wb[sheet].iter_rows():
+            for cell in row:
+                if getattr(cell, "data_type", None) == "e":
+                    out[(cell.row, cell.column - 1)] = str(cell.value)
+        return out
+    finally:
+        wb.close()
+
+
+# ---------------------------------------------------------------------------------------------- tables
+
+@dataclass
+class ValueColumn:
+    """One sheet column holding values: which catalog column, variable, breakdowns and period it gives."""
+
+    index: int
+    kolom: Kolom
+    rincian: dict[str, str]
+    periode: tuple[str, str] | None = None  # (periode, status) when the header gives it
+
+
 @dataclass
 class Table:
-    """One sheet's table: data rows with their 1-based sheet row numbers, and where each column is."""
+    """One sheet's table: where each column is and which rows hold data (1-based row numbers)."""
 
     file: str
     sheet: str
-    header_row: int  # 1-based, first header row
-    columns: dict[str, int]  # catalog column name → 0-based index
+    header_row: int
+    columns: dict[str, int]  # label columns (wilayah, desa, rincian, periode, tanggal, total) → index
+    values: list[ValueColumn]
     rows: list[tuple[int, list]] = field(default_factory=list)
-    footer: list[str] = field(default_factory=list)  # "Sumber: …" etc., kept as lineage
+    titles: list[str] = field(default_factory=list)
+    footer: list[str] = field(default_factory=list)
+    extra_columns: list[str] = field(default_factory=list)
+    cell_problems: dict[tuple[int, int], str] = field(default_factory=dict)  # (row, col) → why
+    path: Path | None = None
 
 
-def _header_labels(grid: list[list], start: int, depth: int, merged: list) -> list[set[str]]:
+def _header_labels(grid: list[list], start: int, depth: int, merged: list) -> tuple[list[set[str]], list[list]]:
     width = max((len(r) for r in grid[start:start + depth]), default=0)
     cells = [[(grid[r][c] if c < len(grid[r]) else "") for c in range(width)] for r in range(start, start + depth)]
     # A merged header cell carries its text only in its top-left cell: spread it over the range.
@@ -73,85 +222,155 @@ def _header_labels(grid: list[list], start: int, depth: int, merged: list) -> li
         for r in range(r0, min(r1, start + depth - 1) + 1):
             for c in range(c0, min(c1, width - 1) + 1):
                 cells[r - start][c] = text
-    return [set().union(*(_labels(cells[r][c]) for r in range(depth))) for c in range(width)]
+    labels = [set().union(*(labels_of(cells[r][c]) for r in range(depth))) for c in range(width)]
+    return labels, cells
 
 
-def _match(kolom: Kolom, labels: set[str]) -> bool:
-    return any(_norm(a) in labels for a in kolom.alias)
+def _key_columns(ds: Dataset) -> list[Kolom]:
+    keys = [k for k in ds.kolom if k.peran in LABEL_ROLES]
+    return keys or ds.nilai_kolom
 
 
-def locate_table(grid: list[list], merged: list, ds: Dataset, file: str, sheet: str) -> Table:
+def _find_header(grid: list[list], ds: Dataset, file: str, sheet: str) -> int:
+    if ds.sumber.baris_header is not None:
+        return ds.sumber.baris_header - 1
+    keys = _key_columns(ds)
+    aliases = [a for k in keys for a in k.alias if a.strip() != "*"]
+    for r in range(min(len(grid), HEADER_SCAN_ROWS)):
+        for v in grid[r]:
+            lab = labels_of(v)
+            if lab and any(alias_matches(a, lab) for a in aliases):
+                return r
+    raise SourceError(file, f"no header row naming any of {aliases} in the first {HEADER_SCAN_ROWS} rows",
+                      sheet=sheet)
+
+
+def _header_periode(cells: list[list], c: int, tahun: str | None) -> tuple[str, str] | None:
+    for r in range(len(cells) - 1, -1, -1):  # the lowest header row is the most specific
+        v = cells[r][c] if c < len(cells[r]) else ""
+        if v not in ("", None):
+            p = parse_periode(v, tahun)
+            if p:
+                return p
+    return None
+
+
+def locate_table(sheet: Sheet, ds: Dataset, file: str, tahun: str | None = None) -> Table:
     src = ds.sumber
+    grid, name = sheet.grid, sheet.name
+    if not any(any(v not in ("", None) for v in row) for row in grid):
+        raise SourceError(file, "the sheet is empty", sheet=name)
+    start = _find_header(grid, ds, file, name)
     depth = src.tinggi_header
-    wil = ds.wilayah_kolom
-    if src.baris_header is not None:
-        start = src.baris_header - 1
-    else:
-        start = next(
-            (r for r in range(min(len(grid), HEADER_SCAN_ROWS)) if any(_match(wil, _labels(v)) for v in grid[r])),
-            None,
-        )
-        if start is None:
-            raise SourceError(file, f"no header row naming the wilayah column (any of {wil.alias}) in the "
-                                    f"first {HEADER_SCAN_ROWS} rows", sheet=sheet)
     if start + depth > len(grid):
-        raise SourceError(file, "the sheet ends inside the header", sheet=sheet, row=start + 1)
-    labels = _header_labels(grid, start, depth, merged)
+        raise SourceError(file, "the sheet ends inside the header", sheet=name, row=start + 1)
+    labels, cells = _header_labels(grid, start, depth, sheet.merged)
+    titles = [" ".join(str(v).strip() for v in row if norm(v)) for row in grid[:start] if any(norm(v) for v in row)]
+    if src.periode.tahun_dari == "judul" and tahun is None:
+        from walidata.periode import find_year
+
+        tahun = next((y for t in titles if (y := find_year(t))), None)
+    wide = src.periode.dari == "header"
+    header_periods = {c: _header_periode(cells, c, tahun) for c in range(len(labels))} if wide else {}
+
     columns: dict[str, int] = {}
+    values: list[ValueColumn] = []
+    used: set[int] = set()
     for k in ds.kolom:
-        hits = [c for c, lab in enumerate(labels) if _match(k, lab)]
-        if k.peran == "wilayah":
-            hits = hits[:1]
-        if not hits:
-            raise SourceError(file, f"required column '{k.name}' not found in the header (expected one of "
-                                    f"{k.alias})", sheet=sheet, row=start + 1)
-        # A value column's aliases may also hit a merged group label; the most specific hit wins.
-        columns[k.name] = min(hits, key=lambda c: (len(labels[c]), c))
-    dup = {c for c in columns.values() if list(columns.values()).count(c) > 1}
+        hits = [c for c, lab in enumerate(labels) if lab and any(alias_matches(a, lab) for a in k.alias)]
+        if k.peran == "nilai" and wide:
+            hits = [c for c in hits if header_periods.get(c)]
+        if k.peran == "nilai" and (k.ganda or wide):
+            chosen = hits
+        else:
+            # An alias may also hit a merged group label above; the most specific column wins.
+            chosen = [min(hits, key=lambda c: (len(labels[c]), c))] if hits else []
+        chosen = [c for c in chosen if c not in used] if k.peran == "nilai" else chosen
+        if not chosen:
+            if k.wajib:
+                raise SourceError(file, f"required column '{k.name}' not found in the header (expected one of "
+                                        f"{k.alias})", sheet=name, row=start + 1)
+            continue
+        if k.peran != "nilai":
+            columns[k.name] = chosen[0]
+            used.add(chosen[0])
+            continue
+        for c in chosen:
+            rincian = dict(k.rincian)
+            for dim, mapping in k.rincian_header.items():
+                found = [v for lab, v in mapping.items() if norm(lab) in labels[c]]
+                if len(set(found)) != 1:
+                    raise SourceError(file, f"the header does not say which {dim} column '{k.name}' is "
+                                            f"(expected one of {sorted(mapping)})", sheet=name, row=start + 1,
+                                      column=col_letter(c))
+                rincian[dim] = found[0]
+            values.append(ValueColumn(index=c, kolom=k, rincian=rincian, periode=header_periods.get(c)))
+            used.add(c)
+    dup = [n for n, c in columns.items() if list(columns.values()).count(c) > 1]
     if dup:
-        names = [n for n, c in columns.items() if c in dup]
-        raise SourceError(file, f"columns {names} map to the same sheet column", sheet=sheet, row=start + 1,
-                          column=col_letter(min(dup)))
-    table = Table(file=file, sheet=sheet, header_row=start + 1, columns=columns)
-    footers = tuple(_norm(x) for x in src.label_catatan_kaki)
-    in_footer = False
-    for r in range(start + depth, len(grid)):
+        raise SourceError(file, f"columns {dup} map to the same sheet column", sheet=name, row=start + 1,
+                          column=col_letter(columns[dup[0]]))
+    extra = []
+    for c, lab in enumerate(labels):
+        if c in used or not lab or lab <= ROW_NUMBER_LABELS:
+            continue
+        text = " / ".join(str(x).strip() for x in dict.fromkeys(r[c] for r in cells) if norm(x))
+        extra.append(f"{col_letter(c)} ('{text}')")
+    if extra and src.kolom_lain == "tolak":
+        raise SourceError(file, f"unexpected columns {', '.join(extra)}; this dataset accepts only its catalog "
+                                f"columns", sheet=name, row=start + 1)
+
+    table = Table(file=file, sheet=name, header_row=start + 1, columns=columns, values=values, titles=titles,
+                  extra_columns=extra)
+    first_data = start + depth
+    _merged_data_cells(sheet, table, first_data)
+    footers = tuple(norm(x) for x in src.label_catatan_kaki)
+    for r in range(first_data, len(grid)):
         row = grid[r]
-        texts = [_norm(v) for v in row if _norm(v)]
-        if not texts:
+        first = next((v for v in row if v not in ("", None)), None)
+        if first is None:
             continue
-        first = texts[0]
-        if in_footer or first.startswith(footers):
-            in_footer = True
-            table.footer.append(" ".join(str(v).strip() for v in row if _norm(v)))
-            continue
-        if all(INDEX_CELL.match(t) for t in texts):
+        if isinstance(first, str) and norm(first).startswith(footers):
+            table.footer += [" ".join(str(v).strip() for v in rr if norm(v))
+                             for rr in grid[r:] if any(norm(v) for v in rr)]
+            break
+        if isinstance(first, str) and INDEX_CELL.match(first.strip()) and all(
+                INDEX_CELL.match(str(v).strip()) for v in row if v not in ("", None)):
             continue
         table.rows.append((r + 1, row))
     return table
 
 
-def read_tables(path: Path, ds: Dataset) -> list[Table]:
-    """Every sheet of a workbook the dataset declares, as located tables."""
-    from python_calamine import CalamineWorkbook
+def _merged_data_cells(sheet: Sheet, table: Table, first_data: int) -> None:
+    """Merged label cells over several data rows mean 'same as above': fill them. Merged value cells are a
+    problem (one number cannot belong to two rows)."""
+    label_cols = set(table.columns.values())
+    value_cols = {v.index for v in table.values}
+    grid = sheet.grid
+    for (r0, c0), (r1, c1) in sheet.merged:
+        if r0 < first_data or r1 == r0:
+            continue
+        for c in range(c0, c1 + 1):
+            if c in label_cols:
+                for r in range(r0 + 1, min(r1, len(grid) - 1) + 1):
+                    while len(grid[r]) <= c:
+                        grid[r].append("")
+                    grid[r][c] = grid[r0][c0]
+            elif c in value_cols:
+                rng = f"{col_letter(c0)}{r0 + 1}:{col_letter(c1)}{r1 + 1}"
+                for r in range(r0, r1 + 1):
+                    table.cell_problems[(r + 1, c)] = f"sel gabungan {rng} melintasi baris data"
 
-    name = Path(path).name
-    try:
-        wb = CalamineWorkbook.from_path(str(path))
-    except Exception as exc:  # calamine raises its own error types for corrupt/foreign files
-        raise SourceError(name, f"not a readable workbook ({exc})") from None
-    try:
-        pattern = re.compile(ds.sumber.sheet)
-        sheets = [s for s in wb.sheet_names if pattern.search(s)]
-        if not sheets:
-            raise SourceError(name, f"no sheet matches {ds.sumber.sheet!r} (sheets: {wb.sheet_names})")
-        tables = []
-        for s in sheets:
-            sh = wb.get_sheet_by_name(s)
-            grid = sh.to_python(skip_empty_area=False)
-            if not grid:
-                raise SourceError(name, "the sheet is empty", sheet=s)
-            tables.append(locate_table(grid, sh.merged_cell_ranges or [], ds, name, s))
-        return tables
-    finally:
-        wb.close()
+
+def read_tables(path: Path, ds: Dataset, label: str | None = None) -> list[Table]:
+    """Every declared sheet of a file, as located tables."""
+    from walidata.periode import find_year
+
+    label = label or Path(path).name
+    tables = []
+    for sheet in read_sheets(Path(path), label, ds):
+        tahun = find_year(sheet.name) if ds.sumber.periode.tahun_dari == "sheet" else None
+        t = locate_table(sheet, ds, label, tahun)
+        t.path = Path(path)
+        tables.append(t)
+    return tables

@@ -1,7 +1,8 @@
-"""Standardise: located spreadsheet cells → tidy records with official region codes.
+"""Standardise: located spreadsheet tables → tidy records with official region codes.
 
-Nothing is dropped here. A value or name that cannot be read keeps its row, with the problem written
-in `masalah`; validation then quarantines it, naming file, sheet, row and column.
+Nothing is dropped here. A value or name that cannot be read keeps its row, with the problem written in
+`masalah` (naming the column); validation then quarantines it, naming file, sheet, row and column.
+Built column by column (lists, then Arrow): this is the hot path of every nightly run.
 """
 
 from __future__ import annotations
@@ -12,17 +13,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from walidata.catalog import Dataset
+from walidata.periode import FLAGS, find_year, parse_periode, parse_tanggal, periode_of_date
 from walidata.reference import RegionIndex
-from walidata.spreadsheet import Table, col_letter, read_tables
+from walidata.spreadsheet import SourceError, Table, col_letter, formula_errors, norm, read_tables
 
-# BPS symbols and flags (DOMAIN: '-' nihil, '…' not available, 'x' confidential, '*' preliminary…)
 STATUS_TETAP = "tetap"
-FLAGS = {"**": "sangat_sementara", "*": "sementara", "r": "revisi", "e": "estimasi"}
-NOT_AVAILABLE = {"...", "…", "..", "n.a", "na"}
+NOT_AVAILABLE = {"...", "…", "..", "n.a", "na", "n/a"}
 STATUSES = [STATUS_TETAP, "nihil", "tidak_tersedia", "rahasia", *FLAGS.values()]
 _FLAG_RE = re.compile(r"^(.*?)\s*(\*\*|\*|r|e)$")
 _INT_RE = re.compile(r"^-?\d{1,3}(\.\d{3})+$|^-?\d+$")
 _DEC_RE = re.compile(r"^-?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?$")
+_CURRENCY = re.compile(r"^rp\.?\s*|\s*%$", re.I)
 
 
 @dataclass(frozen=True)
@@ -34,29 +35,36 @@ class Parsed:
 
 def parse_number(raw, tipe: str, tanda_strip: str = "nihil") -> Parsed:
     """One cell → value and status flag. Indonesian format; '1.234' is read from the declared type."""
-    if raw is None or (isinstance(raw, float) and math.isnan(raw)):
+    if raw is None or raw == "":
         return Parsed(None, "tidak_tersedia", "sel kosong")
     if isinstance(raw, bool):
         return Parsed(None, STATUS_TETAP, f"nilai {raw!r} bukan angka")
     if isinstance(raw, int | float):
         v = float(raw)
+        if math.isnan(v):
+            return Parsed(None, "tidak_tersedia", "sel kosong")
         if tipe == "integer" and not v.is_integer():
             return Parsed(None, STATUS_TETAP, f"nilai {raw!r} bukan bilangan bulat")
         return Parsed(v, STATUS_TETAP)
-    s = str(raw).replace("\xa0", " ").strip()
+    if not isinstance(raw, str):  # dates and times in a value column
+        return Parsed(None, STATUS_TETAP, f"nilai {raw!r} bukan angka")
+    s = raw.replace("\xa0", " ").strip()
     if not s:
         return Parsed(None, "tidak_tersedia", "sel kosong")
     if s in ("-", "–", "—"):
         return Parsed(0.0, "nihil") if tanda_strip == "nihil" else Parsed(None, "tidak_tersedia")
-    if s.lower() in NOT_AVAILABLE:
+    low = s.lower()
+    if low in NOT_AVAILABLE:
         return Parsed(None, "tidak_tersedia")
-    if s.lower() == "x":
+    if low == "x":
         return Parsed(None, "rahasia")
+    if s.startswith("#"):
+        return Parsed(None, STATUS_TETAP, f"sel berisi galat rumus {s}")
     status = STATUS_TETAP
     m = _FLAG_RE.match(s)
     if m and m.group(1):
         s, status = m.group(1).strip(), FLAGS[m.group(2)]
-    s = re.sub(r"^rp\.?\s*|\s*%$", "", s, flags=re.I).replace(" ", "")
+    s = _CURRENCY.sub("", s).replace(" ", "")
     if tipe == "integer":
         if not _INT_RE.match(s):
             return Parsed(None, status, f"nilai {raw!r} bukan bilangan bulat")
@@ -66,18 +74,6 @@ def parse_number(raw, tipe: str, tanda_strip: str = "nihil") -> Parsed:
     return Parsed(float(s.replace(".", "").replace(",", ".")), status)
 
 
-def periode_of(ds: Dataset, table: Table) -> str:
-    p = ds.sumber.periode
-    if p.dari == "tetap":
-        return str(p.nilai)
-    m = re.search(p.pola, table.sheet)
-    if not m:
-        from walidata.spreadsheet import SourceError
-
-        raise SourceError(table.file, f"sheet name does not give a period (pattern {p.pola!r})", sheet=table.sheet)
-    return m.group(1)
-
-
 def record_columns(ds: Dataset) -> list[str]:
     """The tidy record layout every later stage relies on."""
     return ["dataset", "variabel", "kode_wilayah", "nama_wilayah", "periode", *ds.breakdowns, "nilai", "satuan",
@@ -85,88 +81,323 @@ def record_columns(ds: Dataset) -> list[str]:
             "sumber_kolom_nilai"]
 
 
-def total_columns(ds: Dataset) -> list[str]:
-    return ["periode", *ds.breakdowns, "nilai_total", "sumber_file", "sumber_sheet", "sumber_baris", "sumber_kolom"]
+TOTAL_COLUMNS = ["nilai_total", "sumber_file", "sumber_sheet", "sumber_baris", "sumber_kolom"]
 
 
-def table_records(ds: Dataset, table: Table, region: RegionIndex, file_label: str) -> tuple[list[dict], list[dict]]:
-    """Facts and file totals from one located table."""
-    src = ds.sumber
-    periode = periode_of(ds, table)
-    wil_idx = table.columns[ds.wilayah_kolom.name]
-    total_labels = {re.sub(r"\s+", " ", t.lower()) for t in src.label_total}
-    facts, totals = [], []
-    for rownum, row in table.rows:
-        cell = row[wil_idx] if wil_idx < len(row) else ""
-        name = re.sub(r"\s+", " ", str(cell).replace("\xa0", " ")).strip()
-        labels = {name.lower(), *(p.strip() for p in name.lower().split("/"))}
-        is_total = bool(labels & total_labels) or (bool(name) and region.is_kabupaten_total(name))
-        wil_letter = col_letter(wil_idx)
-        name_problem = None
-        if not name:
-            # A data row without a region name (e.g. a merged cell spilling over data rows).
-            name_problem = f"column {wil_letter}: nama wilayah kosong"
-        kode = None if is_total or not name else region.kecamatan_code(name)
-        if name and not is_total and kode is None:
-            name_problem = (f"column {wil_letter}: kecamatan '{name}' tidak dikenal di {region.kabupaten.nama} "
-                            f"({region.region})")
-        parsed_row = {}
-        for k in ds.nilai_kolom + ds.total_kolom:
-            c = table.columns[k.name]
-            parsed_row[k.name] = (c, parse_number(row[c] if c < len(row) else None, k.tipe, src.tanda_strip))
-        if is_total:
-            for k in ds.nilai_kolom:
-                c, p = parsed_row[k.name]
-                totals.append({"periode": periode, **k.rincian, "nilai_total": p.nilai, "sumber_file": file_label,
-                               "sumber_sheet": table.sheet, "sumber_baris": rownum, "sumber_kolom": col_letter(c)})
-            continue
-        # A row total column must equal the sum of the row's values (e.g. Jumlah = L + P).
-        row_problem = None
+def _cell(row: list, c: int):
+    return row[c] if c < len(row) else ""
+
+
+def _text(v) -> str:
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    return re.sub(r"\s+", " ", str(v).replace("\xa0", " ")).strip()
+
+
+class _Rows:
+    """Per data row: region, period, breakdowns and problems, and whether it is a total row."""
+
+    def __init__(self, ds: Dataset, table: Table, region: RegionIndex, tahun: str | None):
+        src = ds.sumber
+        cols = table.columns
+        n = len(table.rows)
+        self.kode: list[str | None] = [None] * n
+        self.nama: list[str] = [""] * n
+        self.periode: list[tuple[str, str] | None] = [None] * n
+        self.rincian: dict[str, list[str | None]] = {k.dimensi: [None] * n for k in ds.kolom_peran("rincian")}
+        self.problems: list[list[str]] = [[] for _ in range(n)]
+        self.is_total = [False] * n
+        wil_col = cols.get(ds.wilayah_kolom.name) if ds.wilayah_kolom else None
+        desa_k = next(iter(ds.kolom_peran("desa")), None)
+        desa_col = cols.get(desa_k.name) if desa_k else None
+        self.wil_letter = col_letter(desa_col if desa_col is not None else wil_col) if (
+            desa_col is not None or wil_col is not None) else ""
+        label_col = next((cols[k.name] for k in ds.kolom if k.peran in ("wilayah", "desa", "rincian", "periode")
+                          and k.name in cols), None)
+        totals = {norm(t) for t in src.label_total}
+        sheet_kec = region.resolve_kecamatan(table.sheet) if src.wilayah_dari == "sheet" else None
+        per_col = next((cols[k.name] for k in ds.kolom_peran("periode") if k.name in cols), None)
+        tgl_col = next((cols[k.name] for k in ds.kolom_peran("tanggal") if k.name in cols), None)
+        rin = [(k, cols[k.name]) for k in ds.kolom_peran("rincian") if k.name in cols]
+        allowed = {k.dimensi: {norm(a): a for a in ds.rincian[k.dimensi]} | {norm(s): v for s, v in k.sinonim.items()}
+                   for k, _ in rin}
+        for i, (_, row) in enumerate(table.rows):
+            probs = self.problems[i]
+            if label_col is not None:
+                label = _text(_cell(row, label_col))
+                parts = {norm(label), *(norm(p) for p in label.split("/"))}
+                if parts & totals or (label_col in (wil_col, desa_col) and label and region.is_kabupaten_total(label)):
+                    self.is_total[i] = True
+                    continue
+            # Region
+            if ds.tingkat_wilayah == "kabupaten":
+                self.kode[i], self.nama[i] = region.region, region.kabupaten.nama
+            elif sheet_kec is not None:
+                self.kode[i], self.nama[i] = sheet_kec[0], table.sheet
+                if sheet_kec[1]:
+                    probs.append(f"sheet: {sheet_kec[1]}")
+            else:
+                name = _text(_cell(row, wil_col))
+                self.nama[i] = name
+                if not name:
+                    probs.append(f"column {col_letter(wil_col)}: nama kecamatan kosong")
+                else:
+                    code, why = region.resolve_kecamatan(name)
+                    self.kode[i] = code
+                    if why:
+                        probs.append(f"column {col_letter(wil_col)}: {why}")
+                if desa_col is not None:
+                    desa = _text(_cell(row, desa_col))
+                    self.nama[i] = desa
+                    if self.kode[i] is not None:
+                        if not desa:
+                            self.kode[i] = None
+                            probs.append(f"column {col_letter(desa_col)}: nama desa kosong")
+                        else:
+                            self.kode[i], why = region.resolve_desa(self.kode[i], desa)
+                            if why:
+                                probs.append(f"column {col_letter(desa_col)}: {why}")
+            # Period from a column or a date
+            if per_col is not None:
+                raw = _cell(row, per_col)
+                p = parse_periode(raw, tahun)
+                self.periode[i] = p
+                if p is None:
+                    probs.append(f"column {col_letter(per_col)}: periode '{_text(raw)}' tidak terbaca")
+            elif tgl_col is not None:
+                raw = _cell(row, tgl_col)
+                d = parse_tanggal(raw)
+                if d is None:
+                    probs.append(f"column {col_letter(tgl_col)}: tanggal '{_text(raw)}' tidak terbaca")
+                else:
+                    self.periode[i] = (periode_of_date(d, src.periode.granularitas), STATUS_TETAP)
+            # Breakdowns from columns
+            for k, c in rin:
+                text = _text(_cell(row, c))
+                v = allowed[k.dimensi].get(norm(text))
+                self.rincian[k.dimensi][i] = v
+                if v is None:
+                    probs.append(f"column {col_letter(c)}: {k.dimensi} '{text}' tidak dikenal "
+                                 f"(yang diakui: {', '.join(ds.rincian[k.dimensi])})")
+
+
+def _table_periode(ds: Dataset, table: Table) -> tuple[str, str] | None:
+    p = ds.sumber.periode
+    if p.dari == "tetap":
+        return str(p.nilai), STATUS_TETAP
+    if p.dari in ("sheet", "judul"):
+        texts = [table.sheet] if p.dari == "sheet" else table.titles
+        for t in texts:
+            m = re.search(p.pola, t)
+            if m:
+                parsed = parse_periode(m.group(1))
+                return parsed or (m.group(1), STATUS_TETAP)
+        where = "sheet name" if p.dari == "sheet" else "title rows"
+        raise SourceError(table.file, f"the {where} give no period (pattern {p.pola!r})", sheet=table.sheet)
+    return None
+
+
+def _tahun(ds: Dataset, table: Table) -> str | None:
+    src = ds.sumber.periode
+    if src.tahun_dari == "sheet":
+        return find_year(table.sheet)
+    if src.tahun_dari == "judul":
+        return next((y for t in table.titles if (y := find_year(t))), None)
+    return None
+
+
+class Builder:
+    """Column lists of tidy records, turned into one Arrow table at the end."""
+
+    def __init__(self, ds: Dataset):
+        self.ds = ds
+        self.cols: dict[str, list] = {c: [] for c in record_columns(ds)}
+        self.totals: dict[str, list] = {c: [] for c in TOTAL_COLUMNS}
+        self.lineage: list[dict] = []
+
+    def add_table(self, table: Table, region: RegionIndex) -> None:
+        ds, out = self.ds, self.cols
+        tahun = _tahun(ds, table)
+        rows = _Rows(ds, table, region, tahun)
+        t_periode = _table_periode(ds, table)
+        data_idx = [i for i, t in enumerate(rows.is_total) if not t]
+        total_idx = [i for i, t in enumerate(rows.is_total) if t]
+        rownums = [table.rows[i][0] for i in data_idx]
+        raw_rows = [table.rows[i][1] for i in data_idx]
+        n = len(data_idx)
+        errors = None
+        tanda = ds.sumber.tanda_strip
+        row_sums = [0.0] * n
+        row_has_none = [False] * n
+        for vc in table.values:
+            k, c = vc.kolom, vc.index
+            letter = col_letter(c)
+            cells = [row[c] if c < len(row) else "" for row in raw_rows]
+            nilai = [v if v.__class__ is float else None for v in cells]
+            status = [STATUS_TETAP] * n
+            masalah = [None] * n
+            integer = k.tipe == "integer"
+            for j, v in enumerate(cells):
+                if v.__class__ is float and not (integer and not v.is_integer()):
+                    continue
+                if v == "" and errors is None and table.path is not None:
+                    errors = formula_errors(table.path, table.sheet)
+                p = parse_number(v, k.tipe, tanda)
+                if v == "" and errors and (rownums[j], c) in errors:
+                    p = Parsed(None, STATUS_TETAP, f"sel berisi galat rumus {errors[(rownums[j], c)]}")
+                nilai[j], status[j], masalah[j] = p.nilai, p.status, p.masalah
+            for j in range(n):
+                if nilai[j] is None:
+                    row_has_none[j] = True
+                else:
+                    row_sums[j] += nilai[j]
+            if vc.periode is not None:
+                periode = [vc.periode[0]] * n
+                flag = vc.periode[1]
+            elif t_periode is not None:
+                periode = [t_periode[0]] * n
+                flag = t_periode[1]
+            else:
+                periode = [rows.periode[i][0] if rows.periode[i] else None for i in data_idx]
+                flag = None
+            for j, i in enumerate(data_idx):
+                f = flag if flag is not None else (rows.periode[i][1] if rows.periode[i] else STATUS_TETAP)
+                if f != STATUS_TETAP and status[j] == STATUS_TETAP:
+                    status[j] = f  # '2025*' in the header marks every value of that period
+                probs = rows.problems[i]
+                cellp = table.cell_problems.get((rownums[j], c))
+                if probs or masalah[j] or cellp:
+                    parts = list(probs)
+                    if cellp:
+                        parts.append(f"column {letter}: {cellp}")
+                    if masalah[j]:
+                        parts.append(f"column {letter}: {masalah[j]}")
+                    masalah[j] = "; ".join(parts)
+            out["dataset"] += [ds.id] * n
+            out["variabel"] += [k.variabel or ds.variabel] * n
+            out["kode_wilayah"] += [rows.kode[i] for i in data_idx]
+            out["nama_wilayah"] += [rows.nama[i] for i in data_idx]
+            out["periode"] += periode
+            for dim in ds.breakdowns:
+                if dim in vc.rincian:
+                    out[dim] += [vc.rincian[dim]] * n
+                else:
+                    out[dim] += [rows.rincian[dim][i] for i in data_idx]
+            out["nilai"] += nilai
+            out["satuan"] += [k.satuan or ds.metadata.satuan] * n
+            out["status"] += status
+            out["masalah"] += masalah
+            out["sumber_file"] += [table.file] * n
+            out["sumber_sheet"] += [table.sheet] * n
+            out["sumber_baris"] += rownums
+            out["sumber_kolom_wilayah"] += [rows.wil_letter] * n
+            out["sumber_kolom_nilai"] += [letter] * n
+            # The table's own total rows ("Jumlah"), checked later against this column's sum.
+            for i in total_idx:
+                rownum, row = table.rows[i]
+                p = parse_number(_cell(row, c), k.tipe, tanda)
+                tot = self.totals
+                tot["nilai_total"].append(p.nilai)
+                tot["sumber_file"].append(table.file)
+                tot["sumber_sheet"].append(table.sheet)
+                tot["sumber_baris"].append(rownum)
+                tot["sumber_kolom"].append(letter)
+        self._row_totals(table, raw_rows, rownums, row_sums, row_has_none)
+        self.lineage.append({"sumber_file": table.file, "sumber_sheet": table.sheet, "baris_header": table.header_row,
+                             "judul": table.titles, "catatan": table.footer, "kolom_lain": table.extra_columns})
+
+    def _row_totals(self, table, raw_rows, rownums, row_sums, row_has_none) -> None:
+        """A row total column (e.g. Jumlah = L + P) must equal the sum of the row's values."""
+        ds = self.ds
         for k in ds.total_kolom:
-            c, p = parsed_row[k.name]
-            parts = [parsed_row[n.name][1].nilai for n in ds.nilai_kolom]
-            if p.nilai is not None and None not in parts and not math.isclose(sum(parts), p.nilai, abs_tol=1e-6):
-                row_problem = (f"column {col_letter(c)}: {k.name} = {p.nilai:g} tidak sama dengan jumlah "
-                               f"{' + '.join(n.name for n in ds.nilai_kolom)} = {sum(parts):g}")
-        for k in ds.nilai_kolom:
-            c, p = parsed_row[k.name]
-            value_problem = f"column {col_letter(c)}: {p.masalah}" if p.masalah else None
-            problems = [x for x in (name_problem, value_problem, row_problem) if x]
-            facts.append({
-                "dataset": ds.id, "variabel": ds.variabel, "kode_wilayah": kode, "nama_wilayah": name,
-                "periode": periode, **k.rincian, "nilai": p.nilai, "satuan": ds.metadata.satuan,
-                "status": p.status, "masalah": "; ".join(problems) or None, "sumber_file": file_label,
-                "sumber_sheet": table.sheet, "sumber_baris": rownum, "sumber_kolom_wilayah": col_letter(wil_idx),
-                "sumber_kolom_nilai": col_letter(c),
-            })
-    return facts, totals
+            c = table.columns.get(k.name)
+            if c is None:
+                continue
+            bad_rows = {}
+            for j, row in enumerate(raw_rows):
+                p = parse_number(_cell(row, c), k.tipe, ds.sumber.tanda_strip)
+                if p.nilai is not None and not row_has_none[j] and not math.isclose(row_sums[j], p.nilai, abs_tol=1e-6):
+                    bad_rows[rownums[j]] = (f"column {col_letter(c)}: {k.name} = {p.nilai:g} tidak sama dengan "
+                                            f"jumlah nilai di baris ini = {row_sums[j]:g}")
+            if not bad_rows:
+                continue
+            out = self.cols
+            start = len(out["masalah"]) - len(table.values) * len(raw_rows)
+            for idx in range(start, len(out["masalah"])):
+                why = bad_rows.get(out["sumber_baris"][idx])
+                if why:
+                    out["masalah"][idx] = f"{out['masalah'][idx]}; {why}" if out["masalah"][idx] else why
+
+    def arrow(self):
+        import pyarrow as pa
+
+        ds = self.ds
+        types = {"nilai": pa.float64(), "sumber_baris": pa.int64()}
+        records = pa.table({c: pa.array(v, type=types.get(c, pa.string())) for c, v in self.cols.items()})
+        if ds.sumber.agregasi:
+            records = aggregate(records, ds)
+        totals = pa.table({c: pa.array(v, type=types.get(c, pa.float64() if c == "nilai_total" else pa.string()))
+                           for c, v in self.totals.items()})
+        return records, totals
+
+
+def aggregate(records, ds: Dataset):
+    """Event rows → sums per (variabel, region, period, breakdowns), plus a count of events.
+
+    Rows with a problem stay as they are, so that validation quarantines them with their source row."""
+    import pandas as pd
+    import pyarrow as pa
+
+    df = records.to_pandas()
+    bad = df[df["masalah"].notna()]
+    ok = df[df["masalah"].isna()]
+    keys = ["dataset", "variabel", "kode_wilayah", "nama_wilayah", "periode", *ds.breakdowns, "satuan",
+            "sumber_file", "sumber_sheet", "sumber_kolom_wilayah", "sumber_kolom_nilai"]
+    agg = ok.groupby(keys, dropna=False, sort=True).agg(
+        nilai=("nilai", lambda s: s.sum(min_count=1)), status=("status", _one_status),
+        sumber_baris=("sumber_baris", "min")).reset_index()
+    events = ok.drop_duplicates(["sumber_file", "sumber_sheet", "sumber_baris"])
+    ev_keys = ["dataset", "kode_wilayah", "nama_wilayah", "periode", *ds.breakdowns, "sumber_file", "sumber_sheet",
+               "sumber_kolom_wilayah"]
+    count = events.groupby(ev_keys, dropna=False, sort=True).agg(
+        nilai=("sumber_baris", "size"), sumber_baris=("sumber_baris", "min")).reset_index()
+    count["nilai"] = count["nilai"].astype("float64")
+    count["variabel"] = ds.sumber.agregasi.hitung
+    count["satuan"] = "kejadian"
+    count["status"] = STATUS_TETAP
+    count["sumber_kolom_nilai"] = count["sumber_kolom_wilayah"]
+    out = pd.concat([agg, count, bad], ignore_index=True)[record_columns(ds)]
+    out["masalah"] = out["masalah"].astype("object").where(out["masalah"].notna(), None)
+    return pa.Table.from_pandas(out, schema=records.schema, preserve_index=False)
+
+
+def _one_status(s) -> str:
+    values = [v for v in dict.fromkeys(s) if v not in (STATUS_TETAP, "nihil")]
+    return values[0] if values else STATUS_TETAP
 
 
 @dataclass
 class Standardised:
-    records: object  # pandas.DataFrame
-    totals: object  # pandas.DataFrame
+    records: object  # pyarrow.Table
+    totals: object  # pyarrow.Table
     lineage: list[dict]
+
+    def frame(self):
+        return self.records.to_pandas(types_mapper=_string_mapper)
+
+
+def _string_mapper(t):
+    import pandas as pd
+    import pyarrow as pa
+
+    return pd.StringDtype() if t == pa.string() else None
 
 
 def standardise_files(ds: Dataset, files: list[tuple[Path, str]], region: RegionIndex) -> Standardised:
-    """Tidy records from workbook files, given as (path to read, name to report)."""
-    import pandas as pd
-
-    facts, totals, lineage = [], [], []
+    """Tidy records from source files, given as (path to read, name to report)."""
+    b = Builder(ds)
     for path, label in files:
-        for table in read_tables(path, ds):
-            f, t = table_records(ds, table, region, label)
-            facts += f
-            totals += t
-            lineage.append({"sumber_file": label, "sumber_sheet": table.sheet, "baris_header": table.header_row,
-                            "catatan": table.footer})
-    records = pd.DataFrame(facts, columns=record_columns(ds))
-    records["nilai"] = records["nilai"].astype("float64")
-    records["sumber_baris"] = records["sumber_baris"].astype("int64")
-    for c in records.columns:
-        if c not in ("nilai", "sumber_baris"):
-            records[c] = records[c].astype("string")
-    tot = pd.DataFrame(totals, columns=total_columns(ds))
-    tot["nilai_total"] = tot["nilai_total"].astype("float64")
-    return Standardised(records=records, totals=tot, lineage=lineage)
+        for table in read_tables(path, ds, label):
+            b.add_table(table, region)
+    records, totals = b.arrow()
+    return Standardised(records=records, totals=totals, lineage=b.lineage)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from walidata.catalog import Dataset
+from walidata.periode import PERIODE_RE
 from walidata.reference import RegionIndex
 from walidata.standardise import STATUSES
 
@@ -54,25 +55,35 @@ def _camel(name: str) -> str:
     return "".join(p.capitalize() for p in name.split("_"))
 
 
+def region_codes(ds: Dataset, region: RegionIndex) -> list[str]:
+    """The codes a dataset's rows may carry, at its tingkat_wilayah."""
+    if ds.tingkat_wilayah == "kabupaten":
+        return [region.region]
+    return sorted(region.desa if ds.tingkat_wilayah == "desa" else region.kecamatan)
+
+
 def suite_spec(ds: Dataset, region: RegionIndex, columns: list[str]) -> list[dict]:
     """The expectations for a dataset: structural ones from its declaration, then its own `pemeriksaan`."""
-    keys = ["kode_wilayah", "periode", *ds.breakdowns]
+    keys = ["variabel", "kode_wilayah", "periode", *ds.breakdowns]
+    codes = region_codes(ds, region)
     spec = [
         {"expectation": "expect_table_columns_to_match_set", "kwargs": {"column_set": [ROW_ID, *columns],
                                                                           "exact_match": True}},
         {"expectation": "expect_column_values_to_be_null", "kwargs": {"column": "masalah"},
          "meta": {"arti": "sel terbaca sebagai angka dan nama wilayah dikenal"}},
         {"expectation": "expect_column_values_to_not_be_null", "kwargs": {"column": "kode_wilayah"}},
+        {"expectation": "expect_column_values_to_be_in_set", "kwargs": {"column": "kode_wilayah", "value_set": codes}},
         {"expectation": "expect_column_values_to_be_in_set",
-         "kwargs": {"column": "kode_wilayah", "value_set": sorted(region.kecamatan)}},
-        {"expectation": "expect_column_distinct_values_to_contain_set",
-         "kwargs": {"column": "kode_wilayah", "value_set": sorted(region.kecamatan)},
-         "meta": {"arti": f"semua {len(region.kecamatan)} kecamatan ada"}},
+         "kwargs": {"column": "variabel", "value_set": ds.variabel_list}},
         {"expectation": "expect_column_values_to_match_regex",
-         "kwargs": {"column": "periode", "regex": r"^\d{4}(-(S[12]|Q[1-4]|0[1-9]|1[0-2]))?$"}},
+         "kwargs": {"column": "periode", "regex": PERIODE_RE.pattern}},
         {"expectation": "expect_column_values_to_be_in_set", "kwargs": {"column": "status", "value_set": STATUSES}},
         {"expectation": "expect_compound_columns_to_be_unique", "kwargs": {"column_list": keys}},
     ]
+    if ds.sumber.agregasi is None:  # an event log covers only the places where something happened
+        spec.append({"expectation": "expect_column_distinct_values_to_contain_set",
+                     "kwargs": {"column": "kode_wilayah", "value_set": codes},
+                     "meta": {"arti": f"semua {len(codes)} wilayah ({ds.tingkat_wilayah}) ada"}})
     for dim, allowed in ds.rincian.items():
         spec.append({"expectation": "expect_column_values_to_be_in_set",
                      "kwargs": {"column": dim, "value_set": allowed}})
@@ -163,19 +174,22 @@ def _isna(v) -> bool:
     return v is None or bool(pd.isna(v))
 
 
-def _sum_check(records, totals, breakdowns: list[str]) -> dict:
-    """Sum of the kecamatan rows equals the total row the file gives (per period and breakdown)."""
-    keys = ["periode", *breakdowns]
+def _sum_check(records, totals) -> dict:
+    """A total row ('Jumlah', 'Kabupaten …') equals the sum of the rows above it, column by column."""
     failures = []
     if len(totals):
-        sums = records.groupby(keys, dropna=False)["nilai"].sum(min_count=1)
-        for _, t in totals.iterrows():
-            key = tuple(t[k] for k in keys)
-            got = sums.get(key if len(keys) > 1 else key[0])
-            if t["nilai_total"] is None or got is None or abs(float(got) - float(t["nilai_total"])) > 1e-6:
+        keys = ["sumber_file", "sumber_sheet", "sumber_kolom_nilai"]
+        grouped = records.groupby(keys, dropna=False)["nilai"]
+        sums, nulls = grouped.sum(min_count=1), grouped.apply(lambda s: int(s.isna().sum()))
+        for t in totals.itertuples(index=False):
+            key = (t.sumber_file, t.sumber_sheet, t.sumber_kolom)
+            if key not in sums.index or nulls[key] or _isna(t.nilai_total):
+                continue  # a missing value ('…', 'x') above makes the sum uncheckable, not wrong
+            got = float(sums[key])
+            if abs(got - float(t.nilai_total)) > 1e-6:
                 failures.append(
-                    f"file {t['sumber_file']}, sheet '{t['sumber_sheet']}', row {t['sumber_baris']}, column "
-                    f"{t['sumber_kolom']}: total {t['nilai_total']:g} tidak sama dengan jumlah kecamatan {got:g}"
+                    f"file {t.sumber_file}, sheet '{t.sumber_sheet}', row {t.sumber_baris}, column "
+                    f"{t.sumber_kolom}: total {t.nilai_total:g} tidak sama dengan jumlah baris di atasnya {got:g}"
                 )
     return {"expectation": SUM_CHECK, "column": "nilai", "severity": "critical", "success": not failures,
             "unexpected_count": len(failures), "sample": failures[:MAX_LISTED], "row_level": False}
@@ -221,13 +235,16 @@ def validate(ds: Dataset, records, totals, region: RegionIndex, gx_root: Path, r
                 row_reasons.setdefault(int(i), []).append((cfg.type, text))
             else:
                 warnings.append(text)
-    results.append(_sum_check(records, totals, ds.breakdowns))
+    results.append(_sum_check(records, totals))
 
     problems = list(dict.fromkeys(text for _, reasons in sorted(row_reasons.items()) for _, text in reasons))
     for e in results:
         if not e["success"] and not e["row_level"] and e["severity"] == "critical":
             problems += e["sample"] or [f"{e['expectation']} ({e['column']}) gagal"]
-    success = not any(not e["success"] and e["severity"] == "critical" for e in results)
+    # Row-level failures block the dataset unless its policy lets the other rows publish.
+    partial = ds.kebijakan.muat_sebagian
+    success = not any(not e["success"] and e["severity"] == "critical" and not (partial and e["row_level"])
+                      for e in results)
     return Outcome(
         dataset=ds.id, run_id=run_id, success=success, rows_in=len(df), rows_rejected=len(row_reasons),
         results=results, problems=problems + [f"peringatan: {w}" for w in warnings], data_docs=data_docs,
