@@ -139,6 +139,7 @@ class Kolom(_Model):
     rincian: dict[str, str] = {}  # nilai: breakdown values this column stands for, e.g. {jenis_kelamin: L}
     rincian_header: dict[str, dict[str, str]] = {}  # nilai: breakdown read from a header label {dim: {label: v}}
     ganda: bool = False  # nilai: may match several columns (one per breakdown/period in the header)
+    aditif: bool = True  # nilai: sums make sense (counts); False for rates and percentages (no total check)
     dimensi: str | None = None  # rincian: which breakdown this column's text gives
     sinonim: dict[str, str] = {}  # rincian: text as written → allowed value
 

@@ -132,6 +132,69 @@ def cmd_run(args) -> int:
     return rc
 
 
+def cmd_check(args) -> int:
+    """Read one file exactly as the pipeline would, run the dataset's checks, publish nothing."""
+    import shutil
+    import tempfile
+
+    from walidata.catalog import get_dataset
+    from walidata.reference import RegionIndex
+    from walidata.spreadsheet import SourceError, col_letter, read_tables
+    from walidata.standardise import Builder
+    from walidata.validate import validate
+
+    settings = get_settings()
+    try:
+        ds = get_dataset(settings.catalog, args.dataset)
+    except (KeyError, ValueError) as exc:
+        print(f"dataset: {exc}", file=sys.stderr)
+        return 2
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"file {path}: not found", file=sys.stderr)
+        return 2
+    region = RegionIndex(settings.reference, settings.region)
+    print(f"File     : {path}")
+    print(f"Dataset  : {ds.id} — {ds.judul} ({region.kabupaten.nama}, {region.region})")
+    builder = Builder(ds)
+    try:
+        tables = read_tables(path, ds, path.name)
+        for t in tables:
+            cols = ", ".join(f"{n}={col_letter(c)}" for n, c in t.columns.items())
+            vals = ", ".join(dict.fromkeys(f"{v.kolom.name}={col_letter(v.index)}" for v in t.values))
+            print(f"Sheet '{t.sheet}': header row {t.header_row}; {len(t.rows)} data/total rows; {cols}; "
+                  f"values {vals}")
+            for extra in t.extra_columns:
+                print(f"  kolom lain (diabaikan): {extra}")
+            for line in t.footer:
+                print(f"  catatan: {line}")
+            builder.add_table(t, region)
+        records, totals = builder.arrow()
+    except SourceError as exc:
+        print(f"\nTIDAK TERBACA: {exc}")
+        return 2
+    frame = records.to_pandas()
+    periods = sorted(set(frame["periode"].dropna()))
+    print(f"Records  : {len(frame)} ({frame['masalah'].notna().sum()} with a problem); periods: {', '.join(periods)}")
+    with tempfile.TemporaryDirectory(prefix="walidata-check-") as tmp:
+        gx_root = Path(tmp) / "gx"
+        shutil.copytree(settings.gx_root, gx_root, ignore=shutil.ignore_patterns("uncommitted"))
+        outcome = validate(ds, frame, totals.to_pandas(), region, gx_root, "check")
+    failed = [r for r in outcome.results if not r["success"]]
+    print(f"Checks   : {len(outcome.results) - len(failed)} of {len(outcome.results)} passed")
+    for r in failed:
+        print(f"  ✗ {r['expectation']} ({r['column'] or 'tabel'}, {r['severity']}): {r['unexpected_count']} gagal")
+    if outcome.problems:
+        print(f"\nMasalah ({len(outcome.problems)}):")
+        for p in outcome.problems:
+            print(f"  {p}")
+    if outcome.success and not outcome.rejected:
+        print("\nHasil    : BERSIH — file siap dikirim" + (" (dengan peringatan)" if failed else ""))
+        return 0
+    print("\nHasil    : ADA MASALAH — perbaiki lalu periksa lagi")
+    return 1
+
+
 def cmd_summary(args) -> int:
     print(summary_text(latest_loads()))
     return 0
@@ -158,6 +221,10 @@ def main(argv=None) -> int:
     r.add_argument("dataset", nargs="*", help="dataset ids (default: all)")
     r.add_argument("--force", action="store_true", help="reload files that were already published")
     r.set_defaults(func=cmd_run)
+    ch = sub.add_parser("check", help="check an OPD file as the pipeline would read it, without publishing")
+    ch.add_argument("file", help="the xlsx/xls/ods/csv file")
+    ch.add_argument("--dataset", required=True, help="catalog dataset id, e.g. disdukcapil.penduduk_kecamatan")
+    ch.set_defaults(func=cmd_check)
     sub.add_parser("summary", help="the latest load of each dataset").set_defaults(func=cmd_summary)
     c = sub.add_parser("catalog", help="list the catalog; non-zero exit if a file is invalid")
     c.set_defaults(func=cmd_catalog)

@@ -28,7 +28,7 @@ wilayah = sa.Table(
     sa.Column("nama", sa.String, nullable=False),
     sa.Column("tingkat", sa.String, nullable=False, comment="provinsi, kabupaten, kota, kecamatan, desa, kelurahan"),
     sa.Column("kode_induk", sa.String),
-    sa.Column("luas_km2", sa.Float, comment="Luas wilayah (BIG)"),
+    sa.Column("luas_km2", sa.Double, comment="Luas wilayah (BIG)"),
     sa.Column("penduduk_laki", sa.BigInteger, comment="Penduduk laki-laki (Dukcapil)"),
     sa.Column("penduduk_perempuan", sa.BigInteger, comment="Penduduk perempuan (Dukcapil)"),
     sa.Column("penduduk_total", sa.BigInteger, comment="Penduduk (Dukcapil)"),
@@ -77,7 +77,7 @@ def fact_table(ds: Dataset, md: sa.MetaData | None = None) -> sa.Table:
         sa.Column("kode_wilayah", sa.String, primary_key=True, comment="Kode Kemendagri, lihat ref.wilayah"),
         sa.Column("periode", sa.String, primary_key=True, comment="Tahun (YYYY) atau YYYY-Sn / YYYY-Qn / YYYY-MM"),
         *(sa.Column(b, sa.String, primary_key=True, comment=f"Rincian: {b}") for b in ds.breakdowns),
-        sa.Column("nilai", sa.Float, comment=f"{m.konsep} ({m.ukuran}, {m.satuan})"),
+        sa.Column("nilai", sa.Double, comment=f"{m.konsep} ({m.ukuran}, {m.satuan})"),
         sa.Column("satuan", sa.String),
         sa.Column("status", sa.String, comment="tetap, sementara, sangat_sementara, revisi, estimasi, nihil, ..."),
         sa.Column("load_id", sa.String, comment="Muatan yang membawa baris ini (audit.load_log)"),
@@ -94,6 +94,9 @@ FACT_COLUMNS_EXTRA = ["satuan", "status", "load_id", "sumber_file", "sumber_shee
 @contextmanager
 def engine_for(url: str):
     """An engine that is disposed after use, so the DuckDB file lock is released for analysts."""
+    u = sa.engine.make_url(url)
+    if u.get_backend_name() == "duckdb" and u.database not in (None, "", ":memory:"):
+        Path(u.database).parent.mkdir(parents=True, exist_ok=True)  # a first run creates the warehouse file
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     try:
         yield engine

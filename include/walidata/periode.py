@@ -21,7 +21,7 @@ BULAN = {
 }
 ROMAWI = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "1": 1, "2": 2, "3": 3, "4": 4}
 FLAGS = {"**": "sangat_sementara", "*": "sementara", "r": "revisi", "e": "estimasi"}
-PERIODE_RE = re.compile(r"^\d{4}(-(S[12]|Q[1-4]|0[1-9]|1[0-2]))?$")
+PERIODE_RE = re.compile(r"^\d{4}(?:-(?:S[12]|Q[1-4]|0[1-9]|1[0-2]))?$")
 
 _YEAR = r"((?:19|20)\d{2})"
 _FLAG_RE = re.compile(r"^(.*?)\s*(\*\*|\*|\br|\be)\s*$")

@@ -287,7 +287,7 @@ def locate_table(sheet: Sheet, ds: Dataset, file: str, tahun: str | None = None)
             chosen = [min(hits, key=lambda c: (len(labels[c]), c))] if hits else []
         chosen = [c for c in chosen if c not in used] if k.peran == "nilai" else chosen
         if not chosen:
-            if k.wajib:
+            if k.wajib and k.peran != "abaikan":
                 raise SourceError(file, f"required column '{k.name}' not found in the header (expected one of "
                                         f"{k.alias})", sheet=name, row=start + 1)
             continue

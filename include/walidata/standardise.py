@@ -126,7 +126,10 @@ class _Rows:
             if label_col is not None:
                 label = _text(_cell(row, label_col))
                 parts = {norm(label), *(norm(p) for p in label.split("/"))}
-                if parts & totals or (label_col in (wil_col, desa_col) and label and region.is_kabupaten_total(label)):
+                first_word = norm(label).split(" ", 1)[0] if label else ""
+                # 'Jumlah', 'Jumlah/Total', 'Jumlah 2024', 'Kabupaten Katingan' mark total rows.
+                if parts & totals or first_word in totals or (
+                        label_col in (wil_col, desa_col) and label and region.is_kabupaten_total(label)):
                     self.is_total[i] = True
                     continue
             # Region
@@ -246,7 +249,7 @@ class Builder:
                 if v == "" and errors and (rownums[j], c) in errors:
                     p = Parsed(None, STATUS_TETAP, f"sel berisi galat rumus {errors[(rownums[j], c)]}")
                 nilai[j], status[j], masalah[j] = p.nilai, p.status, p.masalah
-            for j in range(n):
+            for j in range(n if k.aditif else 0):
                 if nilai[j] is None:
                     row_has_none[j] = True
                 else:
@@ -293,7 +296,7 @@ class Builder:
             out["sumber_kolom_wilayah"] += [rows.wil_letter] * n
             out["sumber_kolom_nilai"] += [letter] * n
             # The table's own total rows ("Jumlah"), checked later against this column's sum.
-            for i in total_idx:
+            for i in total_idx if k.aditif else ():
                 rownum, row = table.rows[i]
                 p = parse_number(_cell(row, c), k.tipe, tanda)
                 tot = self.totals

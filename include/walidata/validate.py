@@ -109,6 +109,7 @@ def gx_context(root: Path):
     import great_expectations as gx
 
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)  # its INFO lines drown the task log
     return gx.get_context(mode="file", context_root_dir=str(root))
 
 
@@ -160,9 +161,14 @@ def _problem_text(exp: str, column: str | None, kwargs: dict, row) -> str:
     """'file F, sheet S, row R, column C: why' for one failing record."""
     where = f"file {row['sumber_file']}, sheet '{row['sumber_sheet']}', row {row['sumber_baris']}"
     # `masalah` already names its column; it also explains a missing kode_wilayah.
-    if column in ("masalah", "kode_wilayah") and not _isna(row["masalah"]):
+    keys = kwargs.get("column_list") or []
+    if not _isna(row["masalah"]) and (column in ("masalah", "kode_wilayah") or any(_isna(row[c]) for c in keys)):
         return f"{where}, {row['masalah']}"
     letter = row["sumber_kolom_wilayah"] if column in ("kode_wilayah", "nama_wilayah") else row["sumber_kolom_nilai"]
+    if "column_list" in kwargs:
+        cols = kwargs["column_list"]
+        key = ", ".join(f"{c}={_fmt(row[c])}" for c in cols)
+        return f"{where}, column {letter}: baris ganda, ({key}) sudah ada di baris lain ({exp})"
     args = {k: v for k, v in kwargs.items() if k not in ("column", "batch_id")}
     value = row[column] if column in row.index else None
     return f"{where}, column {letter}: {column}={_fmt(value)} melanggar {exp} {json.dumps(args, default=str)}"
@@ -175,22 +181,32 @@ def _isna(v) -> bool:
 
 
 def _sum_check(records, totals) -> dict:
-    """A total row ('Jumlah', 'Kabupaten …') equals the sum of the rows above it, column by column."""
+    """A total row ('Jumlah', 'Jumlah 2024', 'Kabupaten …') equals the sum of the rows above it in its column,
+    back to the previous total row of that column (so yearly subtotals in one sheet work too)."""
+    import numpy as np
+
     failures = []
     if len(totals):
         keys = ["sumber_file", "sumber_sheet", "sumber_kolom_nilai"]
-        grouped = records.groupby(keys, dropna=False)["nilai"]
-        sums, nulls = grouped.sum(min_count=1), grouped.apply(lambda s: int(s.isna().sum()))
-        for t in totals.itertuples(index=False):
-            key = (t.sumber_file, t.sumber_sheet, t.sumber_kolom)
-            if key not in sums.index or nulls[key] or _isna(t.nilai_total):
-                continue  # a missing value ('…', 'x') above makes the sum uncheckable, not wrong
-            got = float(sums[key])
-            if abs(got - float(t.nilai_total)) > 1e-6:
-                failures.append(
-                    f"file {t.sumber_file}, sheet '{t.sumber_sheet}', row {t.sumber_baris}, column "
-                    f"{t.sumber_kolom}: total {t.nilai_total:g} tidak sama dengan jumlah baris di atasnya {got:g}"
-                )
+        groups = {k: g for k, g in records[[*keys, "sumber_baris", "nilai"]].groupby(keys, dropna=False)}
+        for key, tg in totals.groupby(["sumber_file", "sumber_sheet", "sumber_kolom"], dropna=False):
+            g = groups.get(key)
+            if g is None:
+                continue
+            rows = g["sumber_baris"].to_numpy()
+            vals = g["nilai"].to_numpy(dtype="float64", na_value=np.nan)
+            prev = 0
+            for t in tg.sort_values("sumber_baris").itertuples(index=False):
+                seg = vals[(rows > prev) & (rows < t.sumber_baris)]
+                prev = t.sumber_baris
+                if not len(seg) or np.isnan(seg).any() or _isna(t.nilai_total):
+                    continue  # a missing value ('…', 'x') above makes the sum uncheckable, not wrong
+                got = float(seg.sum())
+                if abs(got - float(t.nilai_total)) > 1e-6 * max(1.0, abs(got)):
+                    failures.append(
+                        f"file {t.sumber_file}, sheet '{t.sumber_sheet}', row {t.sumber_baris}, column "
+                        f"{t.sumber_kolom}: total {t.nilai_total:g} tidak sama dengan jumlah baris di atasnya {got:g}"
+                    )
     return {"expectation": SUM_CHECK, "column": "nilai", "severity": "critical", "success": not failures,
             "unexpected_count": len(failures), "sample": failures[:MAX_LISTED], "row_level": False}
 
