@@ -40,3 +40,27 @@ def test_empty_inbox(sandbox):
         p.unlink()
     with pytest.raises(NoSourceFiles, match="no file matching"):
         extract(ds, sandbox.inbox, Lake(sandbox.lake))
+
+
+def test_inbox_can_be_any_fsspec_location(sandbox, monkeypatch):
+    """A remote inbox (here fsspec's in-memory filesystem, a real implementation) works like a folder."""
+    import fsspec
+
+    from walidata import pipeline
+    from walidata.settings import get_settings
+
+    fs = fsspec.filesystem("memory")
+    src = next((Path(sandbox.inbox) / "disdukcapil" / "penduduk_kecamatan").glob("*.xlsx"))
+    fs.pipe(f"/opd-inbox/disdukcapil/penduduk_kecamatan/{src.name}", src.read_bytes())
+    fs.pipe("/opd-inbox/disdukcapil/penduduk_kecamatan/~$lock.xlsx", b"office lock file")
+    try:
+        monkeypatch.setenv("WALIDATA_INBOX", "memory://opd-inbox")
+        settings = get_settings()
+        assert settings.inbox == "memory://opd-inbox"
+        out = pipeline.run_dataset(DATASET, "remote", settings)
+        assert out["rows_loaded"] == 78
+        (m,) = out["files"]
+        assert m["source_path"] == f"memory://opd-inbox/disdukcapil/penduduk_kecamatan/{src.name}"
+        assert hashlib.sha256(Path(m["raw_path"]).read_bytes()).hexdigest() == m["sha256"]
+    finally:
+        fs.rm("/opd-inbox", recursive=True)

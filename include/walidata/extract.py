@@ -88,8 +88,8 @@ def extract(ds: Dataset, inbox: str | Path, lake: Lake, skip_sha256: set[str] = 
                 target_dir.mkdir(parents=True, exist_ok=True)
                 os.replace(tmp, target)
                 manifest = {
-                    "dataset": ds.id, "file": name, "source_path": fs.unstrip_protocol(src) if "://" in str(inbox)
-                    else src, "raw_path": str(target), "sha256": digest, "bytes": target.stat().st_size,
+                    "dataset": ds.id, "file": name, "source_path": f"{inbox_dir(inbox, ds)}/{name}",
+                    "raw_path": str(target), "sha256": digest, "bytes": target.stat().st_size,
                     "arrived_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                 }
                 write_json(manifest_path, manifest)

@@ -24,7 +24,7 @@ FLAGS = {"**": "sangat_sementara", "*": "sementara", "r": "revisi", "e": "estima
 PERIODE_RE = re.compile(r"^\d{4}(?:-(?:S[12]|Q[1-4]|0[1-9]|1[0-2]))?$")
 
 _YEAR = r"((?:19|20)\d{2})"
-_FLAG_RE = re.compile(r"^(.*?)\s*(\*\*|\*|\br|\be)\s*$")
+_FLAG_RES = [re.compile(r"^(.*?)\s*(\*\*|\*)$"), re.compile(r"^(.*\d)\s*([re])$"), re.compile(r"^(.*?)\s+([re])$")]
 _TRIWULAN = re.compile(r"^(?:triwulan|tw|trw|kuartal|quarter|q)\s*\.?\s*(i{1,3}|iv|[1-4])(?:\s+" + _YEAR + r")?$")
 _SEMESTER = re.compile(r"^(?:semester|smt|sem|s)\s*\.?\s*(i{1,2}|[12])(?:\s+" + _YEAR + r")?$")
 _MONTH = re.compile(r"^([a-z]+)\.?(?:\s+" + _YEAR + r")?$")
@@ -37,9 +37,11 @@ def _clean(text) -> str:
 
 def split_flag(text: str) -> tuple[str, str]:
     """'2025*' → ('2025', 'sementara'); text without a flag → (text, 'tetap')."""
-    m = _FLAG_RE.match(text)
-    if m and m.group(1):
-        return m.group(1).strip(), FLAGS[m.group(2)]
+    text = text.strip()
+    for pattern in _FLAG_RES:
+        m = pattern.match(text)
+        if m and m.group(1):
+            return m.group(1).strip(), FLAGS[m.group(2)]
     return text, "tetap"
 
 

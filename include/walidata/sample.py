@@ -124,18 +124,22 @@ class Profile:
     def __init__(self, reference: Path, region: str, years: list[int]):
         self.reference, self.region, self.years = reference, region, sorted(years)
         self.idx = RegionIndex(reference, region)
-        if not self.idx.kecamatan:
-            raise ValueError(f"the reference data has no kecamatan for {region}: sample data needs them "
-                             f"(include/reference/ holds kecamatan and villages for Katingan only)")
         self.kab = self.idx.kabupaten.nama
         self.kec = sorted(self.idx.kecamatan)
-        self.pop = penduduk_figures(reference, region, self.years)
+        self.pop = penduduk_figures(reference, region, self.years) if self.kec else {}
         rnd = random.Random(f"desa:{region}")
         self.desa = {k: sorted(c for c, w in self.idx.desa.items() if w.kode_induk == k) for k in self.kec}
         self.desa_w = {d: rnd.uniform(0.4, 2.5) for k in self.kec for d in self.desa[k]}
 
     def total(self, year: int, kec: str) -> int:
         return sum(self.pop[year][kec])
+
+    def kabupaten_total(self, year: int) -> int:
+        """Population of the whole region (from the kecamatan figures, or scaled from the reference)."""
+        if self.kec:
+            return sum(self.total(year, k) for k in self.kec)
+        w = self.idx.kabupaten
+        return round(w.penduduk_total * (1 + GROWTH) ** (year - self.years[-1]))
 
     def desa_pop(self, year: int, kec: str) -> dict[str, int]:
         return _allocate(self.total(year, kec), {d: self.desa_w[d] for d in self.desa[kec]})
@@ -620,7 +624,7 @@ def write_layanan_daring(p: Profile, inbox: Path) -> list[Path]:
     rows = [["Layanan Publik Pemerintah Kabupaten dan Layanan yang Tersedia Daring"], None,
             ["Tahun", "Jumlah Jenis Layanan Publik", "Layanan Tersedia Daring"]]
     for i, year in enumerate(p.years):
-        total = 180 + 12 * i
+        total = round(120 + p.kabupaten_total(year) / 3000) + 12 * i
         rows.append([year, total, round(total * (0.35 + 0.08 * i))])
     rows += [None, ["Sumber: Diskominfo (katalog layanan SPBE)"]]
     return [_xlsx(_folder(inbox, "diskominfo.layanan_daring") / "layanan_daring.xlsx",
@@ -634,7 +638,7 @@ def write_sampah(p: Profile, inbox: Path) -> list[Path]:
     sheets = []
     for year in p.years:
         r = p.rnd("sampah", year)
-        pop = sum(p.total(year, k) for k in p.kec)
+        pop = p.kabupaten_total(year)
         rows = [[f"Timbulan dan Pengelolaan Sampah {p.kab} Tahun {year}"], None,
                 ["Bulan", "Timbulan Sampah (ton)", "Sampah Terkelola (ton)"]]
         tg = tk = 0.0
@@ -675,7 +679,7 @@ def write_kunjungan_wisata(p: Profile, inbox: Path) -> list[Path]:
         r = p.rnd("wisata", year)
         tn = tm = 0
         for m, name in enumerate(MONTHS, 1):
-            nus = round(p.total(year, p.kec[0]) * 0.12 * r.uniform(0.6, 1.6) * (1.6 if m in (6, 7, 12) else 1))
+            nus = round(p.kabupaten_total(year) * 0.006 * r.uniform(0.6, 1.6) * (1.6 if m in (6, 7, 12) else 1))
             man = r.randint(0, 12)
             tn, tm = tn + nus, tm + man
             rows.append([f"{name} {year}", _fmt_id(nus), man or "-", _fmt_id(nus + man)])
@@ -704,19 +708,24 @@ WRITERS = {
 }
 
 
+KABUPATEN_LEVEL = {"diskominfo.layanan_daring", "dlh.sampah", "disbudpar.kunjungan_wisata"}
+
+
 def write_inbox(inbox: Path, reference: Path, region: str = "62.06", years=(2023, 2024, 2025),
                 only: list[str] | None = None) -> list[Path]:
     """The sample inbox: `<inbox>/<opd>/<dataset>/<file>` for every dataset (or `only` these)."""
     years = tuple(sorted(years))
     slug = region.replace(".", "")
     out = []
-    if not only or "disdukcapil.penduduk_kecamatan" in only:
+    profile = Profile(reference, region, list(years))
+    # Without kecamatan/village reference data for the region, only the kabupaten-level datasets can be made.
+    only = [d for d in (only or ["disdukcapil.penduduk_kecamatan", *WRITERS]) if profile.kec or d in KABUPATEN_LEVEL]
+    if "disdukcapil.penduduk_kecamatan" in only:
         out.append(write_penduduk_kecamatan(
             inbox / "disdukcapil" / "penduduk_kecamatan"
             / f"penduduk_kecamatan_jk_{slug}_{min(years)}-{max(years)}.xlsx", reference, region, years))
-    profile = Profile(reference, region, list(years))
     for ds_id, writer in WRITERS.items():
-        if not only or ds_id in only:
+        if ds_id in only:
             out += writer(profile, inbox)
     return out
 

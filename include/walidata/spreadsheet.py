@@ -83,7 +83,7 @@ def sniff_format(path: Path, label: str, max_mb: float, max_unzipped_mb: float) 
     """'calamine' or 'csv' after checking size, zip contents and encryption; SourceError otherwise."""
     size = path.stat().st_size
     if size > max_mb * 1e6:
-        raise SourceError(label, f"file is {size / 1e6:.1f} MB, over the limit of {max_mb:g} MB for this dataset")
+        raise SourceError(label, f"file is {size / 1e6:.2f} MB, over the limit of {max_mb:g} MB for this dataset")
     if size == 0:
         raise SourceError(label, "file is empty (0 bytes)")
     with open(path, "rb") as f:
@@ -101,7 +101,8 @@ def sniff_format(path: Path, label: str, max_mb: float, max_unzipped_mb: float) 
         except zipfile.BadZipFile as exc:
             raise SourceError(label, f"not a readable workbook (damaged zip: {exc})") from None
         unzipped = sum(i.file_size for i in infos)
-        if unzipped > max_unzipped_mb * 1e6 or (size and unzipped / size > 1000):
+        # Real workbooks pack 5–50×; a ratio far beyond that is a bomb, whatever its absolute size.
+        if unzipped > max_unzipped_mb * 1e6 or unzipped / size > 250:
             raise SourceError(label, f"refused: unpacks to {unzipped / 1e6:.0f} MB from {size / 1e6:.2f} MB "
                                      f"(limit {max_unzipped_mb:g} MB; a decompression bomb?)")
         if not ({"xl/workbook.xml", "xl/workbook.bin"} & names or "content.xml" in names):

@@ -1,0 +1,272 @@
+"""Bad OPD files, each a real file: a clear message naming file/sheet/row/column, and nothing lost."""
+
+import io
+import shutil
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+from openpyxl import load_workbook
+
+from conftest import DATASET, ROOT, SAMPLE_FILE, edit_workbook, replace_inbox_file, snapshot
+from walidata import cli, pipeline
+from walidata.catalog import get_dataset
+from walidata.reference import RegionIndex
+from walidata.spreadsheet import SourceError
+from walidata.standardise import standardise_files
+from walidata.validate import ValidationFailed
+
+REF = ROOT / "include" / "reference"
+REGION = RegionIndex(REF, "62.06")
+
+
+def _ds(catalog: Path = ROOT / "include" / "catalog", dataset: str = DATASET):
+    return get_dataset(catalog, dataset)
+
+
+def _read(path: Path, ds=None):
+    return standardise_files(ds or _ds(), [(path, path.name)], REGION)
+
+
+def _check(capsys, path: Path, dataset: str = DATASET) -> tuple[int, str]:
+    rc = cli.main(["check", str(path), "--dataset", dataset])
+    return rc, capsys.readouterr().out
+
+
+@pytest.fixture
+def catalog_copy(tmp_path, monkeypatch):
+    """A copy of the catalog that a test may edit; the settings point at it."""
+    target = tmp_path / "catalog"
+    shutil.copytree(ROOT / "include" / "catalog", target)
+    monkeypatch.setenv("WALIDATA_CATALOG", str(target))
+
+    def edit(dataset: str, old: str, new: str) -> Path:
+        opd, name = dataset.split(".")
+        p = target / opd / f"{name}.yaml"
+        text = p.read_text()
+        assert old in text
+        p.write_text(text.replace(old, new))
+        return p
+
+    return edit
+
+
+def test_corrupt_file(tmp_path, capsys):
+    f = tmp_path / "rusak.xlsx"
+    f.write_bytes(b"\x00\x01 this is not a spreadsheet at all" * 10)
+    with pytest.raises(SourceError, match=r"file rusak.xlsx: not a readable workbook"):
+        _read(f)
+    rc, out = _check(capsys, f)
+    assert rc == 2 and "TIDAK TERBACA: file rusak.xlsx: not a readable workbook" in out
+
+
+def test_truncated_workbook(tmp_path):
+    f = tmp_path / "terpotong.xlsx"
+    f.write_bytes(SAMPLE_FILE.read_bytes()[:3000])
+    with pytest.raises(SourceError, match=r"file terpotong.xlsx: not a readable workbook"):
+        _read(f)
+
+
+def test_zip_that_is_not_a_workbook(tmp_path):
+    f = tmp_path / "arsip.xlsx"
+    with zipfile.ZipFile(f, "w") as z:
+        z.writestr("laporan.txt", "bukan workbook")
+    with pytest.raises(SourceError, match=r"file arsip.xlsx: a zip archive but not a workbook"):
+        _read(f)
+
+
+def test_password_protected_workbook(tmp_path):
+    import msoffcrypto.format.ooxml
+
+    f = tmp_path / "berkata_sandi.xlsx"
+    out = io.BytesIO()
+    with open(SAMPLE_FILE, "rb") as src:
+        msoffcrypto.format.ooxml.OOXMLFile(src).encrypt("rahasia", out)
+    f.write_bytes(out.getvalue())
+    with pytest.raises(SourceError, match=r"file berkata_sandi.xlsx: workbook is password-protected"):
+        _read(f)
+
+
+def test_missing_sheet(tmp_path):
+    f = edit_workbook(SAMPLE_FILE, tmp_path / "tanpa_sheet.xlsx", {})
+    wb = load_workbook(f)
+    for ws in wb.worksheets:
+        ws.title = f"Data {ws.title}"
+    wb.save(f)
+    with pytest.raises(SourceError, match=r"file tanpa_sheet.xlsx: no sheet matches .* \(sheets: \['Data 2023'"):
+        _read(f)
+
+
+def test_missing_required_column(tmp_path, capsys):
+    f = edit_workbook(SAMPLE_FILE, tmp_path / "tanpa_kolom.xlsx", {("2024", "D5"): "Wanita?"})
+    rc, out = _check(capsys, f)
+    assert rc == 2
+    assert "file tanpa_kolom.xlsx, sheet '2024', row 4: required column 'perempuan' not found" in out
+
+
+def _with_extra_column(tmp_path) -> Path:
+    f = edit_workbook(SAMPLE_FILE, tmp_path / "kolom_tambahan.xlsx", {})
+    wb = load_workbook(f)
+    for ws in wb.worksheets:
+        ws["F4"] = "Keterangan"
+        ws["F7"] = "data sementara"
+    wb.save(f)
+    return f
+
+
+def test_unexpected_extra_column_is_reported_and_ignored_by_default(tmp_path, capsys):
+    f = _with_extra_column(tmp_path)
+    out = _read(f)
+    assert out.lineage[0]["kolom_lain"] == ["F ('Keterangan')"]
+    assert out.records.num_rows == 78
+    rc, text = _check(capsys, f)
+    assert rc == 0 and "kolom lain (diabaikan): F ('Keterangan')" in text
+
+
+def test_unexpected_extra_column_refused_when_the_dataset_says_so(tmp_path, catalog_copy):
+    p = catalog_copy(DATASET, "  tanda_strip: nihil", "  tanda_strip: nihil\n  kolom_lain: tolak")
+    f = _with_extra_column(tmp_path)
+    with pytest.raises(SourceError, match=r"file kolom_tambahan.xlsx, sheet '2023', row 4: unexpected columns "
+                                          r"F \('Keterangan'\)"):
+        _read(f, _ds(p.parents[1]))
+
+
+def test_empty_sheet(tmp_path):
+    f = edit_workbook(SAMPLE_FILE, tmp_path / "kosong.xlsx", {})
+    wb = load_workbook(f)
+    wb.create_sheet("2026")
+    wb.save(f)
+    with pytest.raises(SourceError, match=r"file kosong.xlsx, sheet '2026': the sheet is empty"):
+        _read(f)
+
+
+def test_file_over_the_size_limit(tmp_path, catalog_copy):
+    p = catalog_copy(DATASET, "  tanda_strip: nihil", "  tanda_strip: nihil\n  batas_ukuran_mb: 0.005")
+    with pytest.raises(SourceError, match=r"file .*\.xlsx: file is 0\.0\d MB, over the limit of 0\.005 MB"):
+        _read(SAMPLE_FILE, _ds(p.parents[1]))
+
+
+def test_decompression_bomb_is_refused_before_reading(tmp_path):
+    f = tmp_path / "bom.xlsx"
+    with zipfile.ZipFile(SAMPLE_FILE) as src, zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            dst.writestr(item, src.read(item.filename))
+        with dst.open("xl/media/padding.bin", "w") as big:  # 200 MB of zeros, a few hundred KB packed
+            chunk = b"\0" * (1 << 20)
+            for _ in range(200):
+                big.write(chunk)
+    assert f.stat().st_size < 2_000_000
+    with pytest.raises(SourceError, match=r"file bom.xlsx: refused: unpacks to 2\d\d MB .* decompression bomb"):
+        _read(f)
+
+
+def test_formula_errors_are_named(tmp_path, capsys):
+    f = edit_workbook(SAMPLE_FILE, tmp_path / "rumus.xlsx", {("2025", "C9"): "#REF!", ("2025", "D10"): "#DIV/0!"})
+    r = _read(f).frame()
+    bad = r[r.masalah.notna()]
+    assert "column C: sel berisi galat rumus #REF!" in bad[bad.sumber_baris == 9].masalah.iloc[0]
+    assert "column D: sel berisi galat rumus #DIV/0!" in bad[bad.sumber_baris == 10].masalah.iloc[0]
+    rc, out = _check(capsys, f)
+    assert rc == 1 and "file rumus.xlsx, sheet '2025', row 9, column C: sel berisi galat rumus #REF!" in out
+
+
+def test_numbers_stored_as_text_are_read(tmp_path):
+    ws = load_workbook(SAMPLE_FILE)["2025"]
+    laki, perempuan = ws["C7"].value, ws["D7"].value
+    as_text = {("2025", "C7"): f"{laki:,}".replace(",", "."), ("2025", "D7"): f"\xa0{perempuan:,} ".replace(",", ".")}
+    f = edit_workbook(SAMPLE_FILE, tmp_path / "teks.xlsx", as_text)
+    assert load_workbook(f)["2025"]["C7"].data_type == "s"
+    r = _read(f).frame()
+    row7 = r[(r.periode == "2025") & (r.sumber_baris == 7)].set_index("jenis_kelamin")["nilai"]
+    assert r.masalah.isna().all()
+    assert (row7["L"], row7["P"]) == (laki, perempuan)
+
+
+def test_merged_value_cells_across_data_rows(tmp_path):
+    f = edit_workbook(SAMPLE_FILE, tmp_path / "gabung.xlsx", {})
+    wb = load_workbook(f)
+    wb["2025"].merge_cells("C9:C10")
+    wb.save(f)
+    r = _read(f).frame()
+    bad = r[r.masalah.notna() & (r.sumber_kolom_nilai == "C")]
+    assert set(bad.sumber_baris) == {9, 10}
+    assert bad.masalah.str.contains("column C: sel gabungan C9:C10 melintasi baris data").all()
+
+
+def test_merged_label_cells_mean_same_as_above():
+    # The bundled stunting file merges the kecamatan cell down over its villages.
+    ds = _ds(dataset="dinkes.stunting_desa")
+    f = next((ROOT / "include/sample_data/inbox/dinkes/stunting_desa").glob("*.xlsx"))
+    r = standardise_files(ds, [(f, f.name)], REGION).frame()
+    assert r.masalah.isna().all() and r.kode_wilayah.nunique() == 161
+
+
+def test_duplicated_kecamatan_rows(tmp_path, capsys):
+    f = edit_workbook(SAMPLE_FILE, tmp_path / "ganda.xlsx", {("2025", "B8"): "Kamipang"})
+    rc, out = _check(capsys, f)
+    assert rc == 1
+    assert "file ganda.xlsx, sheet '2025', row 8, column C: baris ganda" in out
+    assert "file ganda.xlsx, sheet '2025', row 7, column C: baris ganda" in out
+
+
+def test_english_only_header(tmp_path, capsys):
+    edits = {(s, c): v for s in ("2023", "2024", "2025") for c, v in
+             (("B4", "Subdistrict"), ("C4", "Sex"), ("C5", "Male"), ("D5", "Female"), ("E4", "Total"))}
+    f = edit_workbook(SAMPLE_FILE, tmp_path / "english.xlsx", edits)
+    rc, out = _check(capsys, f)
+    assert rc == 0, out
+
+
+def test_rows_of_another_kabupaten_are_flagged_not_loaded(tmp_path):
+    f = edit_workbook(SAMPLE_FILE, tmp_path / "tetangga.xlsx", {("2025", "B19"): "Kab. Kotawaringin Timur"})
+    r = _read(f).frame()
+    bad = r[(r.sumber_baris == 19) & (r.periode == "2025")]
+    assert len(bad) == 2 and bad.kode_wilayah.isna().all()
+    assert "column B: 'Kab. Kotawaringin Timur' adalah Kabupaten Kotawaringin Timur (62.02), di luar " \
+           "Kabupaten Katingan (62.06)" in bad.masalah.iloc[0]
+
+
+def test_village_in_the_wrong_kecamatan_is_reported_not_guessed(tmp_path):
+    ds = _ds(dataset="dinkes.stunting_desa")
+    src = next((ROOT / "include/sample_data/inbox/dinkes/stunting_desa").glob("*.xlsx"))
+    f = edit_workbook(src, tmp_path / "desa.xlsx", {("2025", "B4"): "Kasongan Baru"})  # first row: Kamipang
+    r = standardise_files(ds, [(f, f.name)], REGION).frame()
+    bad = r[r.masalah.notna()]
+    assert set(bad.sumber_baris) == {4}
+    assert "desa 'Kasongan Baru' tidak ada di kecamatan Kamipang (ada di kecamatan Katingan Hilir)" in \
+           bad.masalah.iloc[0]
+
+
+# ------------------------------------------------------------- policy: fail or quarantine, others go on
+
+def test_bad_file_fails_its_dataset_only_and_keeps_what_was_published(sandbox, tmp_path):
+    other = "dinkes.kelahiran"
+    pipeline.run_dataset(DATASET, "r1", sandbox)
+    before = snapshot(sandbox.warehouse_url, ["fact.disdukcapil__penduduk_kecamatan"])
+    replace_inbox_file(sandbox, edit_workbook(SAMPLE_FILE, tmp_path / "x.xlsx", {("2024", "C9"): "#REF!"}))
+    with pytest.raises(ValidationFailed):
+        pipeline.run_dataset(DATASET, "r2", sandbox)
+    out = pipeline.run_dataset(other, "r2", sandbox)  # another dataset in the same night still publishes
+    assert out["rows_loaded"] == 117
+    assert snapshot(sandbox.warehouse_url, ["fact.disdukcapil__penduduk_kecamatan"]) == before
+
+
+def test_partial_load_policy_quarantines_bad_rows_and_publishes_the_rest(sandbox, tmp_path, catalog_copy):
+    catalog_copy(DATASET, "jadwal: \"0 1 * * *\"", "jadwal: \"0 1 * * *\"\nkebijakan: {muat_sebagian: true}")
+    from walidata.settings import get_settings
+
+    settings = get_settings()
+    f = edit_workbook(SAMPLE_FILE, tmp_path / "sebagian.xlsx", {("2025", "B9"): "Antah Berantah"})
+    replace_inbox_file(settings, f)
+    out = pipeline.run_dataset(DATASET, "p2", settings)
+    assert out["rows_loaded"] == 76 and out["rows_rejected"] == 2
+    q = pd.read_parquet(out["quarantine"])
+    assert set(q.sumber_baris) == {9} and q.alasan.str.contains("Antah Berantah").all()
+    engine = sa.create_engine(settings.warehouse_url)
+    with engine.connect() as c:
+        (status, rejected) = c.execute(sa.text("SELECT status, baris_ditolak FROM audit.load_log "
+                                               "WHERE run_id = 'p2'")).one()
+    engine.dispose()
+    assert (status, rejected) == ("dimuat", 2)
