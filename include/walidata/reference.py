@@ -113,7 +113,7 @@ class RegionIndex:
         # Other kabupaten/kota by name, to flag their rows instead of taking them as ours.
         self._elsewhere = {normalise_name(w.nama): w for w in everything.values()
                            if w.tingkat in ("kabupaten", "kota") and w.kode_kemendagri != region}
-        self._cache: dict[str, tuple[str | None, str | None]] = {}
+        self._cache: dict = {}
 
     def kecamatan_code(self, name: str) -> str | None:
         """The kecamatan code for a written name, or None when nothing matches (never a guess)."""
@@ -140,6 +140,13 @@ class RegionIndex:
         return hit
 
     def resolve_desa(self, kecamatan_code: str, name: str) -> tuple[str | None, str | None]:
+        key = (kecamatan_code, name)
+        hit = self._cache.get(key)
+        if hit is None:
+            hit = self._cache[key] = self._resolve_desa(kecamatan_code, name)
+        return hit
+
+    def _resolve_desa(self, kecamatan_code: str, name: str) -> tuple[str | None, str | None]:
         n = normalise_name(name)
         code = self._desa_by_kec.get(kecamatan_code, {}).get(n)
         if code:

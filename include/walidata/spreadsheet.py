@@ -13,6 +13,7 @@ import io
 import re
 import zipfile
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from walidata.catalog import Dataset, Kolom
@@ -52,22 +53,40 @@ def col_letter(idx: int) -> str:
     return s
 
 
+_SPACES = re.compile(r"\s+")
+
+
+@lru_cache(maxsize=1 << 16)
+def _norm_str(s: str) -> str:
+    return _SPACES.sub(" ", s.replace("\xa0", " ")).strip().lower()
+
+
 def norm(s) -> str:
-    return re.sub(r"\s+", " ", str(s).replace("\xa0", " ")).strip().lower()
+    """Case- and space-folded text of a cell (labels repeat a lot: cached)."""
+    return _norm_str(s if isinstance(s, str) else str(s))
 
 
-def labels_of(text) -> set[str]:
-    """A header cell's labels: the whole text and each side of a bilingual 'Kecamatan/Subdistrict'."""
-    t = norm(text)
+@lru_cache(maxsize=1 << 14)
+def _labels_str(t: str) -> frozenset[str]:
+    t = _norm_str(t)
     if not t:
-        return set()
-    return {t} | {p.strip() for p in t.split("/") if p.strip()}
+        return frozenset()
+    return frozenset({t} | {p.strip() for p in t.split("/") if p.strip()})
 
 
-def alias_matches(alias: str, labels: set[str]) -> bool:
+def labels_of(text) -> frozenset[str]:
+    return _labels_str(text if isinstance(text, str) else str(text))
+
+
+@lru_cache(maxsize=4096)
+def _alias_parts(alias: str) -> tuple[str, ...]:
+    return tuple(_norm_str(part) for part in alias.split(">"))
+
+
+def alias_matches(alias: str, labels) -> bool:
     if alias.strip() == "*":
         return True
-    return all(norm(part) in labels for part in alias.split(">"))
+    return all(part in labels for part in _alias_parts(alias))
 
 
 # ---------------------------------------------------------------------------------------------- files
@@ -326,19 +345,25 @@ def locate_table(sheet: Sheet, ds: Dataset, file: str, tahun: str | None = None)
     first_data = start + depth
     _merged_data_cells(sheet, table, first_data)
     footers = tuple(norm(x) for x in src.label_catatan_kaki)
+    rows = table.rows
     for r in range(first_data, len(grid)):
         row = grid[r]
-        first = next((v for v in row if v not in ("", None)), None)
-        if first is None:
+        for first in row:
+            if first != "" and first is not None:
+                break
+        else:
             continue
-        if isinstance(first, str) and norm(first).startswith(footers):
+        if first.__class__ is not str:
+            rows.append((r + 1, row))
+            continue
+        if norm(first).startswith(footers):
             table.footer += [" ".join(str(v).strip() for v in rr if norm(v))
                              for rr in grid[r:] if any(norm(v) for v in rr)]
             break
         if isinstance(first, str) and INDEX_CELL.match(first.strip()) and all(
                 INDEX_CELL.match(str(v).strip()) for v in row if v not in ("", None)):
             continue
-        table.rows.append((r + 1, row))
+        rows.append((r + 1, row))
     return table
 
 

@@ -94,6 +94,11 @@ def _text(v) -> str:
     return re.sub(r"\s+", " ", str(v).replace("\xa0", " ")).strip()
 
 
+_TOTAL_CACHE: dict = {}
+_TEXT_CACHE: dict = {}
+_PERIODE_CACHE: dict = {}
+
+
 class _Rows:
     """Per data row: region, period, breakdowns and problems, and whether it is a total row."""
 
@@ -121,17 +126,36 @@ class _Rows:
         rin = [(k, cols[k.name]) for k in ds.kolom_peran("rincian") if k.name in cols]
         allowed = {k.dimensi: {norm(a): a for a in ds.rincian[k.dimensi]} | {norm(s): v for s, v in k.sinonim.items()}
                    for k, _ in rin}
-        for i, (_, row) in enumerate(table.rows):
-            probs = self.problems[i]
-            if label_col is not None:
-                label = _text(_cell(row, label_col))
+        if len(_TEXT_CACHE) > 200_000:  # bounded: a long-lived worker reads many files
+            _TEXT_CACHE.clear(), _TOTAL_CACHE.clear(), _PERIODE_CACHE.clear()
+        # Labels repeat (kecamatan names, periods, categories): decide each distinct one once per run.
+        total_cache = _TOTAL_CACHE.setdefault((region.region, frozenset(totals), label_col in (wil_col, desa_col)), {})
+        text_cache = _TEXT_CACHE
+        periode_cache = _PERIODE_CACHE.setdefault(tahun, {})
+
+        def text_of(v) -> str:
+            t = text_cache.get(v)
+            if t is None:
+                t = text_cache[v] = _text(v)
+            return t
+
+        def is_total(v) -> bool:
+            hit = total_cache.get(v)
+            if hit is None:
+                label = text_of(v)
                 parts = {norm(label), *(norm(p) for p in label.split("/"))}
                 first_word = norm(label).split(" ", 1)[0] if label else ""
                 # 'Jumlah', 'Jumlah/Total', 'Jumlah 2024', 'Kabupaten Katingan' mark total rows.
-                if parts & totals or first_word in totals or (
-                        label_col in (wil_col, desa_col) and label and region.is_kabupaten_total(label)):
-                    self.is_total[i] = True
-                    continue
+                hit = total_cache[v] = bool(parts & totals or first_word in totals or (
+                    label_col in (wil_col, desa_col) and label and region.is_kabupaten_total(label)))
+            return hit
+
+        _text_local = text_of
+        for i, (_, row) in enumerate(table.rows):
+            probs = self.problems[i]
+            if label_col is not None and is_total(row[label_col] if label_col < len(row) else ""):
+                self.is_total[i] = True
+                continue
             # Region
             if ds.tingkat_wilayah == "kabupaten":
                 self.kode[i], self.nama[i] = region.region, region.kabupaten.nama
@@ -140,7 +164,7 @@ class _Rows:
                 if sheet_kec[1]:
                     probs.append(f"sheet: {sheet_kec[1]}")
             else:
-                name = _text(_cell(row, wil_col))
+                name = _text_local(_cell(row, wil_col))
                 self.nama[i] = name
                 if not name:
                     probs.append(f"column {col_letter(wil_col)}: nama kecamatan kosong")
@@ -150,7 +174,7 @@ class _Rows:
                     if why:
                         probs.append(f"column {col_letter(wil_col)}: {why}")
                 if desa_col is not None:
-                    desa = _text(_cell(row, desa_col))
+                    desa = _text_local(_cell(row, desa_col))
                     self.nama[i] = desa
                     if self.kode[i] is not None:
                         if not desa:
@@ -163,7 +187,9 @@ class _Rows:
             # Period from a column or a date
             if per_col is not None:
                 raw = _cell(row, per_col)
-                p = parse_periode(raw, tahun)
+                p = periode_cache.get(raw, False)
+                if p is False:
+                    p = periode_cache[raw] = parse_periode(raw, tahun)
                 self.periode[i] = p
                 if p is None:
                     probs.append(f"column {col_letter(per_col)}: periode '{_text(raw)}' tidak terbaca")
@@ -176,7 +202,7 @@ class _Rows:
                     self.periode[i] = (periode_of_date(d, src.periode.granularitas), STATUS_TETAP)
             # Breakdowns from columns
             for k, c in rin:
-                text = _text(_cell(row, c))
+                text = _text_local(_cell(row, c))
                 v = allowed[k.dimensi].get(norm(text))
                 self.rincian[k.dimensi][i] = v
                 if v is None:
@@ -212,9 +238,15 @@ def _tahun(ds: Dataset, table: Table) -> str | None:
 class Builder:
     """Column lists of tidy records, turned into one Arrow table at the end."""
 
+    # Columns that stay the same over a whole value column of a table: kept as runs (value, count), built
+    # as dictionary arrays, not as one Python string per record.
+    RUNS = ("dataset", "variabel", "satuan", "sumber_file", "sumber_sheet", "sumber_kolom_wilayah",
+            "sumber_kolom_nilai")
+
     def __init__(self, ds: Dataset):
         self.ds = ds
-        self.cols: dict[str, list] = {c: [] for c in record_columns(ds)}
+        self.cols: dict[str, list] = {c: [] for c in record_columns(ds) if c not in self.RUNS}
+        self.runs: dict[str, list[tuple[str, int]]] = {c: [] for c in self.RUNS}
         self.totals: dict[str, list] = {c: [] for c in TOTAL_COLUMNS}
         self.lineage: list[dict] = []
 
@@ -232,6 +264,11 @@ class Builder:
         tanda = ds.sumber.tanda_strip
         row_sums = [0.0] * n
         row_has_none = [False] * n
+        row_problem = [bool(rows.problems[i]) for i in data_idx]
+        row_kode = [rows.kode[i] for i in data_idx]
+        row_nama = [rows.nama[i] for i in data_idx]
+        row_rincian = {dim: [vals[i] for i in data_idx] for dim, vals in rows.rincian.items()}
+        runs = self.runs
         for vc in table.values:
             k, c = vc.kolom, vc.index
             letter = col_letter(c)
@@ -263,12 +300,19 @@ class Builder:
             else:
                 periode = [rows.periode[i][0] if rows.periode[i] else None for i in data_idx]
                 flag = None
-            for j, i in enumerate(data_idx):
-                f = flag if flag is not None else (rows.periode[i][1] if rows.periode[i] else STATUS_TETAP)
-                if f != STATUS_TETAP and status[j] == STATUS_TETAP:
-                    status[j] = f  # '2025*' in the header marks every value of that period
+            # '2025*' in the header (or the period cell) marks every value of that period.
+            if flag is None:
+                for j, i in enumerate(data_idx):
+                    p = rows.periode[i]
+                    if p and p[1] != STATUS_TETAP and status[j] == STATUS_TETAP:
+                        status[j] = p[1]
+            elif flag != STATUS_TETAP:
+                status = [flag if s == STATUS_TETAP else s for s in status]
+            cell_problems = {r: why for (r, cc), why in table.cell_problems.items() if cc == c}
+            for j in [j for j in range(n) if masalah[j] or row_problem[j] or rownums[j] in cell_problems]:
+                i = data_idx[j]
                 probs = rows.problems[i]
-                cellp = table.cell_problems.get((rownums[j], c))
+                cellp = cell_problems.get(rownums[j])
                 if probs or masalah[j] or cellp:
                     parts = list(probs)
                     if cellp:
@@ -276,25 +320,20 @@ class Builder:
                     if masalah[j]:
                         parts.append(f"column {letter}: {masalah[j]}")
                     masalah[j] = "; ".join(parts)
-            out["dataset"] += [ds.id] * n
-            out["variabel"] += [k.variabel or ds.variabel] * n
-            out["kode_wilayah"] += [rows.kode[i] for i in data_idx]
-            out["nama_wilayah"] += [rows.nama[i] for i in data_idx]
+            for col, value in (("dataset", ds.id), ("variabel", k.variabel or ds.variabel),
+                               ("satuan", k.satuan or ds.metadata.satuan), ("sumber_file", table.file),
+                               ("sumber_sheet", table.sheet), ("sumber_kolom_wilayah", rows.wil_letter),
+                               ("sumber_kolom_nilai", letter)):
+                runs[col].append((value, n))
+            out["kode_wilayah"] += row_kode
+            out["nama_wilayah"] += row_nama
             out["periode"] += periode
             for dim in ds.breakdowns:
-                if dim in vc.rincian:
-                    out[dim] += [vc.rincian[dim]] * n
-                else:
-                    out[dim] += [rows.rincian[dim][i] for i in data_idx]
+                out[dim] += [vc.rincian[dim]] * n if dim in vc.rincian else row_rincian[dim]
             out["nilai"] += nilai
-            out["satuan"] += [k.satuan or ds.metadata.satuan] * n
             out["status"] += status
             out["masalah"] += masalah
-            out["sumber_file"] += [table.file] * n
-            out["sumber_sheet"] += [table.sheet] * n
             out["sumber_baris"] += rownums
-            out["sumber_kolom_wilayah"] += [rows.wil_letter] * n
-            out["sumber_kolom_nilai"] += [letter] * n
             # The table's own total rows ("Jumlah"), checked later against this column's sum.
             for i in total_idx if k.aditif else ():
                 rownum, row = table.rows[i]
@@ -327,16 +366,26 @@ class Builder:
             out = self.cols
             start = len(out["masalah"]) - len(table.values) * len(raw_rows)
             for idx in range(start, len(out["masalah"])):
-                why = bad_rows.get(out["sumber_baris"][idx])
+                why = bad_rows.get(out["sumber_baris"][idx])  # same rows, value column after value column
                 if why:
                     out["masalah"][idx] = f"{out['masalah'][idx]}; {why}" if out["masalah"][idx] else why
 
     def arrow(self):
+        import numpy as np
         import pyarrow as pa
 
         ds = self.ds
         types = {"nilai": pa.float64(), "sumber_baris": pa.int64()}
-        records = pa.table({c: pa.array(v, type=types.get(c, pa.string())) for c, v in self.cols.items()})
+        arrays = {}
+        for c in record_columns(ds):
+            if c in self.runs:
+                values = [v for v, _ in self.runs[c]]
+                idx = np.repeat(np.arange(len(values), dtype=np.int32), [n for _, n in self.runs[c]])
+                arrays[c] = pa.DictionaryArray.from_arrays(pa.array(idx), pa.array(values, pa.string())).cast(
+                    pa.string())
+            else:
+                arrays[c] = pa.array(self.cols[c], type=types.get(c, pa.string()))
+        records = pa.table(arrays)
         if ds.sumber.agregasi:
             records = aggregate(records, ds)
         totals = pa.table({c: pa.array(v, type=types.get(c, pa.float64() if c == "nilai_total" else pa.string()))
@@ -345,38 +394,40 @@ class Builder:
 
 
 def aggregate(records, ds: Dataset):
-    """Event rows → sums per (variabel, region, period, breakdowns), plus a count of events.
+    """Event rows → sums per (variabel, region, period, breakdowns), plus a count of events (in Arrow).
 
     Rows with a problem stay as they are, so that validation quarantines them with their source row."""
-    import pandas as pd
     import pyarrow as pa
+    import pyarrow.compute as pc
 
-    df = records.to_pandas()
-    bad = df[df["masalah"].notna()]
-    ok = df[df["masalah"].isna()]
+    ok = records.filter(pc.is_null(records["masalah"]))
+    bad = records.filter(pc.is_valid(records["masalah"]))
     keys = ["dataset", "variabel", "kode_wilayah", "nama_wilayah", "periode", *ds.breakdowns, "satuan",
             "sumber_file", "sumber_sheet", "sumber_kolom_wilayah", "sumber_kolom_nilai"]
-    agg = ok.groupby(keys, dropna=False, sort=True).agg(
-        nilai=("nilai", lambda s: s.sum(min_count=1)), status=("status", _one_status),
-        sumber_baris=("sumber_baris", "min")).reset_index()
-    events = ok.drop_duplicates(["sumber_file", "sumber_sheet", "sumber_baris"])
+    # Status of a sum: a flag (sementara, revisi…) on any part marks the sum; tetap/nihil parts do not.
+    order = [s for s in STATUSES if s not in (STATUS_TETAP, "nihil")] + [STATUS_TETAP]
+    rank = pc.fill_null(pc.index_in(ok["status"], value_set=pa.array(order)), len(order) - 1)
+    g = ok.append_column("_rank", rank).group_by(keys, use_threads=False).aggregate(
+        [("nilai", "sum"), ("_rank", "min"), ("sumber_baris", "min")])
+    sums = {k: g[k] for k in keys} | {
+        "nilai": g["nilai_sum"], "status": pc.take(pa.array(order), g["_rank_min"]),
+        "sumber_baris": g["sumber_baris_min"], "masalah": pa.nulls(g.num_rows, pa.string())}
     ev_keys = ["dataset", "kode_wilayah", "nama_wilayah", "periode", *ds.breakdowns, "sumber_file", "sumber_sheet",
                "sumber_kolom_wilayah"]
-    count = events.groupby(ev_keys, dropna=False, sort=True).agg(
-        nilai=("sumber_baris", "size"), sumber_baris=("sumber_baris", "min")).reset_index()
-    count["nilai"] = count["nilai"].astype("float64")
-    count["variabel"] = ds.sumber.agregasi.hitung
-    count["satuan"] = "kejadian"
-    count["status"] = STATUS_TETAP
-    count["sumber_kolom_nilai"] = count["sumber_kolom_wilayah"]
-    out = pd.concat([agg, count, bad], ignore_index=True)[record_columns(ds)]
-    out["masalah"] = out["masalah"].astype("object").where(out["masalah"].notna(), None)
-    return pa.Table.from_pandas(out, schema=records.schema, preserve_index=False)
-
-
-def _one_status(s) -> str:
-    values = [v for v in dict.fromkeys(s) if v not in (STATUS_TETAP, "nihil")]
-    return values[0] if values else STATUS_TETAP
+    events = ok.group_by([*ev_keys, "sumber_baris"], use_threads=False).aggregate([]).group_by(
+        ev_keys, use_threads=False).aggregate([("sumber_baris", "count"), ("sumber_baris", "min")])
+    n = events.num_rows
+    counts = {k: events[k] for k in ev_keys} | {
+        "variabel": pa.array([ds.sumber.agregasi.hitung] * n, pa.string()),
+        "satuan": pa.array(["kejadian"] * n, pa.string()),
+        "nilai": pc.cast(events["sumber_baris_count"], pa.float64()),
+        "status": pa.array([STATUS_TETAP] * n, pa.string()), "masalah": pa.nulls(n, pa.string()),
+        "sumber_baris": events["sumber_baris_min"], "sumber_kolom_nilai": events["sumber_kolom_wilayah"]}
+    cols = record_columns(ds)
+    parts = [pa.table({c: sums[c] for c in cols}).cast(records.schema),
+             pa.table({c: counts[c] for c in cols}).cast(records.schema), bad]
+    out = pa.concat_tables(parts)
+    return out.sort_by([(k, "ascending") for k in ("variabel", "kode_wilayah", "periode", *ds.breakdowns)])
 
 
 @dataclass
