@@ -470,8 +470,12 @@ def write_kekerasan(p: Profile, inbox: Path) -> list[Path]:
         vals = [r.choices([0, 1, 2, 3, 4], weights=[4, 3, 2, 1, 1])[0] + round(scale * r.random()) for _ in
                 range(2 * ny)]
         tot = [a + b for a, b in zip(tot, vals, strict=True)]
-        rows.append([p.name(kec, "variant")] + [v or "-" for v in vals])
-    rows += [["Jumlah"] + tot, None, ["Sumber: DP3AP2KB (SIMFONI-PPA)"], ["Catatan: * angka sementara"]]
+        shown = [v or "-" for v in vals]
+        if kec == p.kec[-1] and vals[1]:
+            shown[1] = "x"  # cases in a small kecamatan withheld (confidential); the total still counts them
+        rows.append([p.name(kec, "variant")] + shown)
+    rows += [["Jumlah"] + tot, None, ["Sumber: DP3AP2KB (SIMFONI-PPA)"],
+             ["Catatan: * angka sementara; x dirahasiakan"]]
     merges = [f"B3:{_col(ny)}3", f"{_col(ny + 1)}3:{_col(2 * ny)}3", "A3:A4"]
     return [_xlsx(_folder(inbox, "dp3ap2kb.kekerasan") / "korban_kekerasan.xlsx",
                   [{"name": "Kekerasan", "rows": rows, "merges": merges, "header_rows": [3, 4]}], "DP3AP2KB",
