@@ -53,8 +53,11 @@ def summary_text(rows: list[dict], skipped: dict[str, str] | None = None) -> str
             for r in rows]
     for ds, why in (skipped or {}).items():
         body.append([ds, why, "", "", "", ""])
-    out = [_table(["dataset", "status", "dibaca", "dimuat", "ditolak", "validasi"], body), "",
-           f"gudang data : {settings.redacted_url()}", f"lake        : {settings.lake}"]
+    out = [_table(["dataset", "status", "dibaca", "dimuat", "ditolak", "validasi"], body), ""]
+    if any(v == "dilewati" for v in (skipped or {}).values()):
+        out += ["dilewati = tidak ada file baru di inbox (yang sama sudah dimuat); `walidata nightly --force` "
+                "memuat ulang", ""]
+    out += [f"gudang data : {settings.redacted_url()}", f"lake        : {settings.lake}"]
     for r in rows:
         out.append(f"Data Docs   : {r['dataset']}: {r['data_docs']}")
         if r.get("karantina"):
@@ -102,7 +105,7 @@ def cmd_nightly(args) -> int:
             print("    " + ln[:400], file=sys.stderr)
     rows = latest_loads(since=started)
     landed = {r["dataset"] for r in rows}
-    others = {d: ("gagal" if d in failed else "dilewati (tidak ada file baru)") for d in ran if d not in landed}
+    others = {d: ("gagal" if d in failed else "dilewati") for d in ran if d not in landed}
     print()
     print(summary_text(rows, others))
     return 1 if failed or errors else 0
