@@ -97,8 +97,10 @@ def test_failure_inside_the_publish_transaction_changes_nothing(warehouse):
     before, lake_before = snapshot(warehouse.warehouse_url, tables), _lake_files(warehouse)
     ref = pipeline.validate(pipeline.standardise(pipeline.extract(DATASET, "broken", warehouse, force=True),
                                                  warehouse), warehouse)
-    # A duplicate key makes the bulk insert fail after the old periods were already deleted.
+    # Changed figures and a duplicate key: the publish fails after old rows were already closed and new
+    # ones inserted inside its transaction.
     records = pd.read_parquet(ref["records"])
+    records.loc[:10, "nilai"] += 1
     pd.concat([records, records.iloc[[5]]]).to_parquet(ref["records"], index=False)
     with pytest.raises(Exception, match="(?i)duplicate|constraint|unique"):
         pipeline.publish(ref, warehouse)
@@ -124,8 +126,14 @@ def test_resent_file_replaces_only_its_periods(warehouse, tmp_path):
     rows = dict(((p, jk), (v, lid)) for p, jk, v, lid in _query(
         warehouse.warehouse_url,
         f"SELECT periode, jenis_kelamin, SUM(nilai), MIN(load_id) FROM {FACT} GROUP BY periode, jenis_kelamin"))
-    assert rows[("2025", "L")][0] == 94411 and rows[("2025", "L")][1] == out["load_id"]
-    assert rows[("2024", "L")][0] == 93144 and rows[("2024", "L")][1] != out["load_id"]
+    assert rows[("2025", "L")][0] == 94411 and rows[("2024", "L")][0] == 93144
+    assert out["rows_changed"] == 2  # the changed figure is added and its previous version closed
+    assert rows[("2024", "L")][1] != out["load_id"]
+    # History: the previous figure stays queryable with the load that brought it and when it was superseded.
+    hist = _query(warehouse.warehouse_url, f"""SELECT nilai, load_id, berlaku_sampai IS NULL FROM {FACT}__riwayat
+        WHERE periode = '2025' AND jenis_kelamin = 'L' AND kode_wilayah = '62.06.01' ORDER BY berlaku_mulai""")
+    assert [(h[1] == out["load_id"], h[2]) for h in hist] == [(False, False), (True, True)]
+    assert hist[1][0] == hist[0][0] + 10
 
 
 def _hold_duckdb(path: str, seconds: float, ready) -> None:

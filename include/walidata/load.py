@@ -17,7 +17,6 @@ import sqlalchemy as sa
 from walidata.catalog import Dataset
 from walidata.reference import all_wilayah
 
-SCHEMAS = ("ref", "fact", "audit")
 metadata = sa.MetaData()
 
 wilayah = sa.Table(
@@ -45,6 +44,13 @@ dataset_table = sa.Table(
     schema="ref", comment="Daftar data: metadata Satu Data setiap dataset OPD dari katalog",
 )
 
+opd_table = sa.Table(
+    "opd", metadata,
+    sa.Column("kode", sa.String, primary_key=True),
+    sa.Column("nama", sa.String, nullable=False),
+    schema="ref", comment="Organisasi Perangkat Daerah produsen data",
+)
+
 load_log = sa.Table(
     "load_log", metadata,
     sa.Column("run_id", sa.String, nullable=False),
@@ -57,6 +63,7 @@ load_log = sa.Table(
     sa.Column("baris_dibaca", sa.Integer),
     sa.Column("baris_dimuat", sa.Integer),
     sa.Column("baris_ditolak", sa.Integer),
+    sa.Column("baris_berubah", sa.Integer, comment="Baris yang baru atau menggantikan angka sebelumnya"),
     sa.Column("periode", sa.String),
     sa.Column("mulai", sa.DateTime(timezone=True)),
     sa.Column("selesai", sa.DateTime(timezone=True)),
@@ -69,22 +76,29 @@ load_log = sa.Table(
 
 
 def fact_table(ds: Dataset, md: sa.MetaData | None = None) -> sa.Table:
+    """`fact.<opd>__<name>__riwayat`: every version of every figure, with when it was valid.
+
+    Analysts read the view `fact.<opd>__<name>` (current rows) or `mart.<opd>__<name>` (with names)."""
     md = md if md is not None else sa.MetaData()
     m = ds.metadata
     return sa.Table(
-        ds.fact_table, md,
-        sa.Column("variabel", sa.String, primary_key=True, comment=f"Variabel: {', '.join(ds.variabel_list)}"),
-        sa.Column("kode_wilayah", sa.String, primary_key=True, comment="Kode Kemendagri, lihat ref.wilayah"),
-        sa.Column("periode", sa.String, primary_key=True, comment="Tahun (YYYY) atau YYYY-Sn / YYYY-Qn / YYYY-MM"),
-        *(sa.Column(b, sa.String, primary_key=True, comment=f"Rincian: {b}") for b in ds.breakdowns),
+        f"{ds.fact_table}__riwayat", md,
+        sa.Column("variabel", sa.String, nullable=False, comment=f"Variabel: {', '.join(ds.variabel_list)}"),
+        sa.Column("kode_wilayah", sa.String, nullable=False, comment="Kode Kemendagri, lihat ref.wilayah"),
+        sa.Column("periode", sa.String, nullable=False,
+                  comment="Tahun (YYYY) atau YYYY-Sn / YYYY-Qn / YYYY-MM, lihat ref.periode"),
+        *(sa.Column(b, sa.String, comment=f"Rincian: {b} ({', '.join(ds.rincian[b])})") for b in ds.breakdowns),
         sa.Column("nilai", sa.Double, comment=f"{m.konsep} ({m.ukuran}, {m.satuan})"),
         sa.Column("satuan", sa.String),
         sa.Column("status", sa.String, comment="tetap, sementara, sangat_sementara, revisi, estimasi, nihil, ..."),
-        sa.Column("load_id", sa.String, comment="Muatan yang membawa baris ini (audit.load_log)"),
+        sa.Column("load_id", sa.String, comment="Muatan yang membawa angka ini (audit.load_log)"),
         sa.Column("sumber_file", sa.String),
         sa.Column("sumber_sheet", sa.String),
         sa.Column("sumber_baris", sa.Integer),
-        schema="fact", comment=f"{ds.judul} ({ds.metadata.produsen_data})",
+        sa.Column("berlaku_mulai", sa.DateTime(timezone=True), nullable=False, comment="Sejak kapan angka ini terbit"),
+        sa.Column("berlaku_sampai", sa.DateTime(timezone=True),
+                  comment="Kapan angka ini digantikan (kosong: masih berlaku)"),
+        schema="fact", comment=f"{ds.judul} ({ds.metadata.produsen_data}), dengan riwayat revisi",
     )
 
 
@@ -130,12 +144,64 @@ def transaction(url: str, wait: float = LOCK_WAIT_SECONDS):
         yield conn
 
 
+def _q(text: str) -> str:
+    return "'" + str(text).replace("'", "''") + "'"
+
+
 def ensure_schema(conn: sa.Connection, ds: Dataset | None = None) -> None:
-    for s in SCHEMAS:
-        conn.execute(sa.text(f"CREATE SCHEMA IF NOT EXISTS {s}"))
-    metadata.create_all(conn, checkfirst=True)
-    if ds is not None:
-        fact_table(ds).create(conn, checkfirst=True)
+    """Migrate to the latest schema; for a dataset, its history table, its views and the comments."""
+    from walidata.migrations import migrate
+
+    migrate(conn)
+    if ds is None:
+        return
+    t = fact_table(ds)
+    t.create(conn, checkfirst=True)
+    name = ds.fact_table
+    cols = [c.name for c in t.columns if c.name != "berlaku_sampai"]
+    _x = conn.exec_driver_sql
+    _x(f'DROP VIEW IF EXISTS fact."{name}"')
+    _x(f'CREATE VIEW fact."{name}" AS SELECT {", ".join(cols)} FROM fact."{t.name}" WHERE berlaku_sampai IS NULL')
+    rincian = "".join(f", f.{b}" for b in ds.breakdowns)
+    _x(f'DROP VIEW IF EXISTS mart."{name}"')
+    _x(f"""CREATE VIEW mart."{name}" AS
+        SELECT f.variabel, f.kode_wilayah, w.nama AS nama_wilayah, w.tingkat AS tingkat_wilayah,
+               w.kode_bps, k.nama AS nama_induk, f.periode, p.jenis AS jenis_periode, p.tahun{rincian},
+               f.nilai, f.satuan, f.status, f.berlaku_mulai AS terbit_pada, f.load_id
+        FROM fact."{t.name}" f
+        LEFT JOIN ref.wilayah w ON w.kode_kemendagri = f.kode_wilayah
+        LEFT JOIN ref.wilayah k ON k.kode_kemendagri = w.kode_induk
+        LEFT JOIN ref.periode p ON p.periode = f.periode
+        WHERE f.berlaku_sampai IS NULL""")
+    _x(f'COMMENT ON TABLE fact."{t.name}" IS {_q(t.comment)}')
+    for c in t.columns:
+        if c.comment:
+            _x(f'COMMENT ON COLUMN fact."{t.name}".{c.name} IS {_q(c.comment)}')
+    _x(f'COMMENT ON VIEW fact."{name}" IS {_q(ds.judul + " — angka yang berlaku")}')
+    _x(f'COMMENT ON VIEW mart."{name}" IS {_q(ds.judul + " — dengan nama wilayah dan periode")}')
+
+
+def refresh_observasi(conn: sa.Connection) -> None:
+    """`fact.observasi`: the current figures of every dataset in one long table, for indicators."""
+    from walidata.migrations import FACT_FIXED, columns_of
+
+    insp = sa.inspect(conn)
+    parts = []
+    for ds_id, table in conn.execute(sa.select(dataset_table.c.id, dataset_table.c.tabel_fakta)
+                                     .order_by(dataset_table.c.id)).all():
+        name = table.split(".", 1)[1] + "__riwayat"
+        if not insp.has_table(name, schema="fact"):
+            continue
+        dims = [c for c in columns_of(conn, "fact", name) if c not in FACT_FIXED]
+        rincian = " || ';' || ".join(f"'{d}=' || {d}" for d in dims) if dims else "''"
+        parts.append(f"SELECT {_q(ds_id)} AS dataset, variabel, kode_wilayah, periode, {rincian} AS rincian, "
+                     f"nilai, satuan, status, load_id, berlaku_mulai FROM fact.\"{name}\" "
+                     f"WHERE berlaku_sampai IS NULL")
+    conn.exec_driver_sql("DROP VIEW IF EXISTS fact.observasi")
+    if parts:
+        conn.exec_driver_sql("CREATE VIEW fact.observasi AS " + "\nUNION ALL ".join(parts))
+        conn.exec_driver_sql("COMMENT ON VIEW fact.observasi IS 'Semua angka yang berlaku dari semua dataset, "
+                             "satu baris per angka (rincian: dimensi=nilai;...)'")
 
 
 def refresh_reference(conn: sa.Connection, reference_dir: Path, ds: Dataset) -> None:
@@ -146,6 +212,8 @@ def refresh_reference(conn: sa.Connection, reference_dir: Path, ds: Dataset) -> 
     conn.execute(wilayah.delete())
     bulk_insert(conn, wilayah, pa.Table.from_pylist(rows))
     m = ds.metadata
+    conn.execute(opd_table.delete().where(opd_table.c.kode == ds.opd))
+    conn.execute(opd_table.insert(), [{"kode": ds.opd, "nama": m.produsen_data}])
     conn.execute(dataset_table.delete().where(dataset_table.c.id == ds.id))
     conn.execute(dataset_table.insert(), [{
         "id": ds.id, "opd": ds.opd, "judul": ds.judul, "deskripsi": ds.deskripsi, "variabel": ds.variabel,
@@ -158,36 +226,92 @@ def refresh_reference(conn: sa.Connection, reference_dir: Path, ds: Dataset) -> 
     }])
 
 
+def _stage(conn: sa.Connection, data, name: str) -> None:
+    """Make `data` (Arrow) queryable as `name` inside the transaction: a registered view (DuckDB) or a
+    temporary table filled by COPY (PostgreSQL)."""
+    if conn.dialect.name == "duckdb":
+        conn.connection.driver_connection.register(name, data)
+        return
+    types = {"double": "DOUBLE PRECISION", "int64": "BIGINT", "int32": "INTEGER"}
+    cols = ", ".join(f'"{f.name}" {types.get(str(f.type), "TEXT")}' for f in data.schema)
+    conn.exec_driver_sql(f"CREATE TEMP TABLE {name} ({cols}) ON COMMIT DROP")
+    _copy(conn, name, data)
+
+
+def _unstage(conn: sa.Connection, name: str) -> None:
+    if conn.dialect.name == "duckdb":
+        with suppress(Exception):  # in an aborted transaction this fails too; the view dies with the connection
+            conn.connection.driver_connection.unregister(name)
+
+
+def _copy(conn: sa.Connection, target: str, data) -> None:
+    """PostgreSQL COPY of an Arrow table, as CSV written by Arrow (C++), not row by row."""
+    import io
+
+    import pyarrow.csv as pacsv
+
+    buf = io.BytesIO()
+    pacsv.write_csv(data, buf, write_options=pacsv.WriteOptions(include_header=False))
+    cols = ", ".join(f'"{c}"' for c in data.column_names)
+    raw = conn.connection.driver_connection
+    with raw.cursor() as cur, cur.copy(f"COPY {target} ({cols}) FROM STDIN WITH (FORMAT csv)") as copy:
+        copy.write(buf.getvalue())
+
+
 def bulk_insert(conn: sa.Connection, table: sa.Table, data) -> int:
     """Insert an Arrow table in bulk inside the connection's transaction."""
-    cols = ", ".join(f'"{c}"' for c in data.column_names)
     target = f'{table.schema}."{table.name}"'
-    raw = conn.connection.driver_connection
     if conn.dialect.name == "duckdb":
+        cols = ", ".join(f'"{c}"' for c in data.column_names)
         view = f"_walidata_{uuid.uuid4().hex}"
-        raw.register(view, data)
+        _stage(conn, data, view)
         try:
-            raw.execute(f"INSERT INTO {target} ({cols}) SELECT {cols} FROM {view}")
-        except Exception:
-            # In an aborted transaction unregister fails too; keep the insert's own error.
-            with suppress(Exception):
-                raw.unregister(view)
-            raise
-        raw.unregister(view)
+            conn.exec_driver_sql(f"INSERT INTO {target} ({cols}) SELECT {cols} FROM {view}")
+        finally:
+            _unstage(conn, view)
     else:
-        with raw.cursor() as cur, cur.copy(f"COPY {target} ({cols}) FROM STDIN") as copy:
-            for row in zip(*(data.column(c).to_pylist() for c in data.column_names), strict=True):
-                copy.write_row(row)
+        _copy(conn, target, data)
     return data.num_rows
 
 
-def replace_partitions(conn: sa.Connection, ds: Dataset, data) -> None:
-    """Delete the periods the load covers, then insert the new rows (same transaction)."""
+def replace_partitions(conn: sa.Connection, ds: Dataset, data, when: dt.datetime) -> int:
+    """Publish the periods the load covers, keeping history: a figure that changed or vanished is closed
+    (`berlaku_sampai = when`), a new or changed one is added; an unchanged figure stays as it was, so the
+    same file loaded twice changes nothing. Returns the number of rows added or closed."""
     t = fact_table(ds)
-    periods = sorted(set(data.column("periode").to_pylist()))
-    if periods:
-        conn.execute(t.delete().where(t.c.periode.in_(periods)))
-    bulk_insert(conn, t, data)
+    target = f'fact."{t.name}"'
+    stage = f"_walidata_{uuid.uuid4().hex}"
+    keys = ["variabel", "kode_wilayah", "periode", *ds.breakdowns]
+    same_key = " AND ".join(f"s.{k} = r.{k}" for k in keys)
+    same_value = " AND ".join(f"s.{c} IS NOT DISTINCT FROM r.{c}" for c in ("nilai", "status", "satuan"))
+    cols = ", ".join(data.column_names)
+    _stage(conn, data, stage)
+    try:
+        conn.execute(sa.text(
+            f"UPDATE {target} AS r SET berlaku_sampai = :when WHERE r.berlaku_sampai IS NULL "
+            f"AND r.periode IN (SELECT DISTINCT periode FROM {stage}) "
+            f"AND NOT EXISTS (SELECT 1 FROM {stage} s WHERE {same_key} AND {same_value})"), {"when": when})
+        conn.execute(sa.text(
+            f"INSERT INTO {target} ({cols}, berlaku_mulai) SELECT {', '.join('s.' + c for c in data.column_names)}, "
+            f":when FROM {stage} s WHERE NOT EXISTS (SELECT 1 FROM {target} r WHERE r.berlaku_sampai IS NULL "
+            f"AND {same_key})"), {"when": when})
+        # One current figure per key: checked inside the transaction (DuckDB has no partial unique index).
+        dup = conn.execute(sa.text(
+            f"SELECT {', '.join(keys)}, COUNT(*) FROM {target} WHERE berlaku_sampai IS NULL AND periode IN "
+            f"(SELECT DISTINCT periode FROM {stage}) GROUP BY {', '.join(keys)} HAVING COUNT(*) > 1 LIMIT 1")).first()
+        if dup is not None:
+            raise ValueError(f"{ds.id}: duplicate key {tuple(dup[:-1])} in the load; nothing published")
+    finally:
+        _unstage(conn, stage)
+    return conn.execute(sa.text(f"SELECT COUNT(*) FROM {target} WHERE berlaku_mulai = :when OR "
+                                f"berlaku_sampai = :when"), {"when": when}).scalar()
+
+
+def published_on(conn: sa.Connection, ds: Dataset, when: dt.datetime):
+    """What the warehouse published for a dataset as of `when` (rows valid at that moment)."""
+    t = fact_table(ds)
+    return conn.execute(sa.select(t).where(t.c.berlaku_mulai <= when, sa.or_(
+        t.c.berlaku_sampai.is_(None), t.c.berlaku_sampai > when))).all()
 
 
 def log_load(conn: sa.Connection, row: dict) -> None:

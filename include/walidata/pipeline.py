@@ -166,8 +166,10 @@ def publish(ref: dict, settings: Settings | None = None) -> dict:
         with load.transaction(settings.warehouse_url) as conn:
             load.ensure_schema(conn, ds)
             load.refresh_reference(conn, settings.reference, ds)
-            load.replace_partitions(conn, ds, table)
+            changed = load.replace_partitions(conn, ds, table, load.now())
+            load.refresh_observasi(conn)
             row = _audit_row(ref, ds, outcome, "dimuat", load_id=load_id, baris_dimuat=table.num_rows,
+                             baris_berubah=changed,
                              periode=", ".join(periods), lake=str(lake.clean_dataset_dir(ds.id)),
                              karantina=ref.get("quarantine"), pesan="\n".join(outcome.problems) or None)
             load.log_load(conn, row)
@@ -176,7 +178,7 @@ def publish(ref: dict, settings: Settings | None = None) -> dict:
         raise
     lk.commit_partitions(staged)
     log.info("%s: %d rows published for periods %s (load %s)", ds.id, table.num_rows, periods, load_id)
-    return {**ref, "load_id": load_id, "rows_loaded": table.num_rows, "periods": periods,
+    return {**ref, "load_id": load_id, "rows_loaded": table.num_rows, "rows_changed": changed, "periods": periods,
             "lake": str(lake.clean_dataset_dir(ds.id)), "warehouse": settings.redacted_url()}
 
 
