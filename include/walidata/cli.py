@@ -198,6 +198,21 @@ def cmd_check(args) -> int:
     return 1
 
 
+def cmd_peran(args) -> int:
+    """PostgreSQL roles for the pipeline and the analysts (idempotent)."""
+    from walidata.access import setup_roles
+
+    settings = get_settings()
+    try:
+        setup_roles(settings.warehouse_url, args.analis, args.pipeline)
+    except ValueError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    print(f"roles ready on {settings.redacted_url()}: {args.analis} (read ref, fact, mart, audit), "
+          f"{args.pipeline} (write)")
+    return 0
+
+
 def cmd_summary(args) -> int:
     print(summary_text(latest_loads()))
     return 0
@@ -228,6 +243,10 @@ def main(argv=None) -> int:
     ch.add_argument("file", help="the xlsx/xls/ods/csv file")
     ch.add_argument("--dataset", required=True, help="catalog dataset id, e.g. disdukcapil.penduduk_kecamatan")
     ch.set_defaults(func=cmd_check)
+    pr = sub.add_parser("peran", help="create/refresh the PostgreSQL roles: analyst (read-only) and pipeline")
+    pr.add_argument("--analis", default="analyst")
+    pr.add_argument("--pipeline", default="walidata_pipeline")
+    pr.set_defaults(func=cmd_peran)
     sub.add_parser("summary", help="the latest load of each dataset").set_defaults(func=cmd_summary)
     c = sub.add_parser("catalog", help="list the catalog; non-zero exit if a file is invalid")
     c.set_defaults(func=cmd_catalog)

@@ -1,0 +1,259 @@
+"""The warehouse analysts query: schema, migrations, history, access, and loads under concurrency/crash.
+
+Each test runs on DuckDB and on a throwaway PostgreSQL database (the `warehouse` fixture)."""
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+from conftest import DATASET, SAMPLE_FILE, edit_workbook, replace_inbox_file, snapshot
+from walidata import load, pipeline
+from walidata.catalog import get_dataset
+from walidata.migrations import LATEST, migrate
+
+FACT = "fact.disdukcapil__penduduk_kecamatan"
+
+
+def _q(url, sql, **params):
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as c:
+            return [tuple(r) for r in c.execute(sa.text(sql), params).all()]
+    finally:
+        engine.dispose()
+
+
+def test_migrates_a_first_release_warehouse_in_place(warehouse):
+    """A warehouse written by the first release (schema v1, no version table) is upgraded without loss."""
+    url = warehouse.warehouse_url
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    with engine.begin() as c:
+        migrate(c, target=1)
+        c.exec_driver_sql("DROP TABLE audit.schema_version")  # v1 had no version table
+        c.exec_driver_sql("""CREATE TABLE fact.disdukcapil__penduduk_kecamatan (
+            variabel VARCHAR, kode_wilayah VARCHAR, periode VARCHAR, jenis_kelamin VARCHAR, nilai DOUBLE PRECISION,
+            satuan VARCHAR, status VARCHAR, load_id VARCHAR, sumber_file VARCHAR, sumber_sheet VARCHAR,
+            sumber_baris INTEGER, PRIMARY KEY (variabel, kode_wilayah, periode, jenis_kelamin))""")
+        c.exec_driver_sql("""INSERT INTO fact.disdukcapil__penduduk_kecamatan VALUES
+            ('jumlah_penduduk', '62.06.01', '2024', 'L', 4700, 'jiwa', 'tetap', 'lama1', 'f.xlsx', '2024', 7, ),
+            ('jumlah_penduduk', '62.06.01', '2024', 'P', 4400, 'jiwa', 'tetap', 'lama1', 'f.xlsx', '2024', 7)"""
+                          .replace(", )", ")"))
+        c.exec_driver_sql("INSERT INTO ref.dataset (id, opd, tabel_fakta) VALUES "
+                          "('disdukcapil.penduduk_kecamatan', 'disdukcapil', 'fact.disdukcapil__penduduk_kecamatan')")
+        c.exec_driver_sql("INSERT INTO audit.load_log (run_id, load_id, dataset, status, selesai) VALUES "
+                          "('r0', 'lama1', 'disdukcapil.penduduk_kecamatan', 'dimuat', '2025-01-02 03:04:05+00')")
+    with engine.begin() as c:
+        assert migrate(c) == list(range(2, LATEST + 1))
+        assert migrate(c) == []  # idempotent
+    engine.dispose()
+    assert _q(url, "SELECT versi FROM audit.schema_version ORDER BY versi") == [(v,) for v in range(1, LATEST + 1)]
+    assert _q(url, f"SELECT kode_wilayah, jenis_kelamin, nilai, load_id FROM {FACT} ORDER BY 2") == [
+        ("62.06.01", "L", 4700.0, "lama1"), ("62.06.01", "P", 4400.0, "lama1")]
+    (since,) = _q(url, f"SELECT MIN(berlaku_mulai) FROM {FACT}__riwayat")[0]
+    assert since.astimezone(dt.UTC) == dt.datetime(2025, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
+    # The upgraded warehouse takes new loads: the old 2024 figures are superseded, history kept.
+    pipeline.run_dataset(DATASET, "after-upgrade", warehouse)
+    assert _q(url, f"SELECT COUNT(*) FROM {FACT}") == [(78,)]
+    assert _q(url, f"SELECT COUNT(*) FROM {FACT}__riwayat WHERE load_id = 'lama1' AND berlaku_sampai IS NOT NULL") \
+        == [(2,)]
+
+
+def test_reference_calendar_names_views_and_comments(warehouse):
+    url = warehouse.warehouse_url
+    pipeline.run_dataset(DATASET, "r1", warehouse)
+    pipeline.run_dataset("dinkes.kelahiran", "r1", warehouse)
+    assert _q(url, "SELECT mulai, selesai, semester, triwulan FROM ref.periode WHERE periode = '2024-Q3'") == [
+        (dt.date(2024, 7, 1), dt.date(2024, 9, 30), 2, 3)]
+    assert _q(url, "SELECT nama FROM ref.opd WHERE kode = 'dinkes'") == [("Dinas Kesehatan",)]
+    rows = _q(url, "SELECT nama_wilayah, kode_bps, nama_induk, tahun, jenis_kelamin, nilai FROM "
+                   "mart.disdukcapil__penduduk_kecamatan WHERE kode_wilayah = '62.06.02' AND periode = '2025' "
+                   "ORDER BY jenis_kelamin")
+    assert [r[:5] for r in rows] == [("Katingan Hilir", "6209050", "Kabupaten Katingan", 2025, "L"),
+                                     ("Katingan Hilir", "6209050", "Kabupaten Katingan", 2025, "P")]
+    obs = dict(_q(url, "SELECT dataset, COUNT(*) FROM fact.observasi GROUP BY dataset"))
+    assert obs == {DATASET: 78, "dinkes.kelahiran": 117}
+    assert _q(url, "SELECT DISTINCT rincian FROM fact.observasi WHERE dataset = :d ORDER BY 1", d=DATASET) == [
+        ("jenis_kelamin=L",), ("jenis_kelamin=P",)]
+    if url.startswith("duckdb"):
+        comment = _q(url, "SELECT comment FROM duckdb_tables() WHERE table_name = "
+                          "'disdukcapil__penduduk_kecamatan__riwayat'")[0][0]
+        col = _q(url, "SELECT comment FROM duckdb_columns() WHERE table_name = "
+                      "'disdukcapil__penduduk_kecamatan__riwayat' AND column_name = 'nilai'")[0][0]
+    else:
+        comment = _q(url, "SELECT obj_description('fact.disdukcapil__penduduk_kecamatan__riwayat'::regclass)")[0][0]
+        col = _q(url, "SELECT col_description('fact.disdukcapil__penduduk_kecamatan__riwayat'::regclass, "
+                      "(SELECT attnum FROM pg_attribute WHERE attrelid = "
+                      "'fact.disdukcapil__penduduk_kecamatan__riwayat'::regclass AND attname = 'nilai'))")[0][0]
+    assert "Jumlah Penduduk" in comment and "Dinas Kependudukan" in comment
+    assert col == "Penduduk (jumlah, jiwa)"
+
+
+def test_what_was_published_on_a_date(warehouse, tmp_path):
+    url = warehouse.warehouse_url
+    pipeline.run_dataset(DATASET, "v1", warehouse)
+    between = load.now()
+    time.sleep(0.01)
+    revised = edit_workbook(SAMPLE_FILE, tmp_path / "revisi.xlsx", {})
+    from openpyxl import load_workbook
+
+    wb = load_workbook(revised)
+    ws = wb["2024"]  # row 8 is Katingan Hilir: its male figure is revised by +7, flagged 'r'
+    ws["C8"], ws["E8"], ws["C20"] = f"{ws['C8'].value + 7} r", ws["E8"].value + 7, ws["C20"].value + 7
+    wb.save(revised)
+    replace_inbox_file(warehouse, revised)
+    out = pipeline.run_dataset(DATASET, "v2", warehouse)
+    assert out["rows_changed"] == 2
+    ds = get_dataset(warehouse.catalog, DATASET)
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    with engine.connect() as c:
+        then = {(r.kode_wilayah, r.periode, r.jenis_kelamin): (r.nilai, r.status) for r in
+                load.published_on(c, ds, between)}
+        now = {(r.kode_wilayah, r.periode, r.jenis_kelamin): (r.nilai, r.status) for r in
+               load.published_on(c, ds, load.now())}
+    engine.dispose()
+    key = ("62.06.02", "2024", "L")
+    assert len(then) == len(now) == 78
+    assert now[key] == (then[key][0] + 7, "revisi") and then[key][1] == "tetap"
+    assert {k for k in now if now[k] != then[k]} == {key}
+
+
+def test_a_reader_during_a_load_sees_old_or_new_never_a_mix(warehouse, tmp_path):
+    url = warehouse.warehouse_url
+    pipeline.run_dataset(DATASET, "old", warehouse)
+    old = _q(url, f"SELECT SUM(nilai), COUNT(*) FROM {FACT}")[0]
+    bigger = edit_workbook(SAMPLE_FILE, tmp_path / "baru.xlsx", {})
+    from openpyxl import load_workbook
+
+    wb = load_workbook(bigger)
+    for ws in wb.worksheets:  # every figure changes: +1 in every cell and total
+        for r in range(7, 21):
+            for col in "CDE":
+                v = ws[f"{col}{r}"].value
+                ws[f"{col}{r}"] = (int(str(v).replace(".", "")) if isinstance(v, str) else v) + (
+                    13 if r == 20 else 2 if col == "E" else 1)
+    wb.save(bigger)
+    replace_inbox_file(warehouse, bigger)
+    seen, stop = set(), threading.Event()
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+
+    def reader():
+        while not stop.is_set():
+            try:
+                with engine.connect() as c:
+                    seen.add(tuple(c.execute(sa.text(f"SELECT SUM(nilai), COUNT(*) FROM {FACT}")).one()))
+            except sa.exc.OperationalError:
+                pass  # DuckDB: the file is held by the writer for a moment
+            time.sleep(0.002)
+
+    t = threading.Thread(target=reader)
+    t.start()
+    try:
+        pipeline.run_dataset(DATASET, "new", warehouse)
+    finally:
+        stop.set()
+        t.join()
+        engine.dispose()
+    new = _q(url, f"SELECT SUM(nilai), COUNT(*) FROM {FACT}")[0]
+    assert new == (old[0] + 78, 78)
+    assert seen and seen <= {old, new}, seen
+
+
+KILL_SCRIPT = """
+import os, sys
+from walidata import pipeline, load
+from walidata.settings import get_settings
+settings = get_settings()
+orig = load.replace_partitions
+def slow(conn, ds, data, when):
+    n = orig(conn, ds, data, when)
+    print("INSIDE", flush=True)   # the new rows are in, the transaction is not committed
+    import time; time.sleep(60)
+    return n
+load.replace_partitions = slow
+pipeline.run_dataset(sys.argv[1], "killed", settings, force=True)
+"""
+
+
+def test_a_load_killed_mid_transaction_leaves_the_old_data_and_a_rerun_completes(warehouse, tmp_path):
+    url = warehouse.warehouse_url
+    pipeline.run_dataset(DATASET, "old", warehouse)
+    tables = [FACT, f"{FACT}__riwayat", "ref.dataset", "audit.load_log"]
+    before = snapshot(url, tables)
+    from openpyxl import load_workbook
+
+    ws = load_workbook(SAMPLE_FILE)["2025"]
+    changed = edit_workbook(SAMPLE_FILE, tmp_path / "baru.xlsx", {
+        ("2025", "C7"): 5000, ("2025", "E7"): None, ("2025", "C20"): ws["C20"].value + 5000 - ws["C7"].value})
+    replace_inbox_file(warehouse, changed)
+    env = {**os.environ, "WALIDATA_WAREHOUSE_URL": url, "WALIDATA_LAKE": str(warehouse.lake),
+           "WALIDATA_GX_ROOT": str(warehouse.gx_root), "WALIDATA_INBOX": str(warehouse.inbox)}
+    proc = subprocess.Popen([sys.executable, "-c", KILL_SCRIPT, DATASET], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        assert line.strip() == "INSIDE", proc.stderr.read()
+        proc.send_signal(signal.SIGKILL)  # no cleanup, no rollback: like a power cut
+        proc.wait(30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert snapshot(url, tables) == before
+    out = pipeline.run_dataset(DATASET, "rerun", warehouse)
+    assert out["rows_changed"] == 2
+    assert _q(url, f"SELECT nilai FROM {FACT} WHERE kode_wilayah = '62.06.01' AND periode = '2025' AND "
+                   f"jenis_kelamin = 'L'") == [(5000.0,)]
+
+
+@pytest.mark.postgres
+def test_analyst_role_reads_but_cannot_write_create_or_see_personal_data(sandbox, postgres_url, monkeypatch):
+    from walidata.access import setup_roles
+    from walidata.settings import get_settings
+
+    monkeypatch.setenv("WALIDATA_WAREHOUSE_URL", postgres_url)
+    settings = get_settings()
+    pipeline.run_dataset(DATASET, "r1", settings)
+    analyst, pipe = f"analis_{uuid.uuid4().hex[:8]}", f"pipa_{uuid.uuid4().hex[:8]}"
+    engine = sa.create_engine(postgres_url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.begin() as c:
+            c.exec_driver_sql("CREATE TABLE pribadi.penduduk_nik (nik VARCHAR, nama VARCHAR)")
+        setup_roles(postgres_url, analyst, pipe)
+        setup_roles(postgres_url, analyst, pipe)  # idempotent
+        pipeline.run_dataset("dinkes.kelahiran", "r2", settings)  # tables and views created after the grants
+
+        def as_analyst(sql):
+            with engine.connect() as c:
+                c.exec_driver_sql(f"SET ROLE {analyst}")
+                try:
+                    return c.exec_driver_sql(sql).all()
+                finally:
+                    c.rollback()
+
+        assert as_analyst(f"SELECT COUNT(*) FROM {FACT}") == [(78,)]
+        assert as_analyst("SELECT COUNT(*) FROM mart.dinkes__kelahiran") == [(117,)]
+        assert as_analyst("SELECT COUNT(*) FROM fact.observasi")[0][0] == 78 + 117
+        assert as_analyst("SELECT COUNT(*) FROM ref.wilayah")[0][0] > 700
+        for sql in (f"INSERT INTO {FACT}__riwayat (variabel, kode_wilayah, periode, berlaku_mulai) "
+                    f"VALUES ('x', 'x', '2020', now())",
+                    "UPDATE ref.wilayah SET nama = 'x'", "DELETE FROM audit.load_log",
+                    "CREATE TABLE fact.coba (a int)", "CREATE TABLE public.coba (a int)",
+                    "SELECT * FROM pribadi.penduduk_nik", "DROP VIEW mart.dinkes__kelahiran"):
+            with pytest.raises(sa.exc.ProgrammingError, match="permission denied|must be owner"):
+                as_analyst(sql)
+    finally:
+        engine.dispose()
+        admin = sa.create_engine(postgres_url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT",
+                                 poolclass=sa.pool.NullPool)
+        with admin.connect() as c:
+            c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{postgres_url.rsplit("/", 1)[1]}" WITH (FORCE)')
+            for role in (analyst, pipe):
+                c.exec_driver_sql(f"DROP ROLE IF EXISTS {role}")
+        admin.dispose()
