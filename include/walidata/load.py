@@ -278,8 +278,21 @@ def replace_partitions(conn: sa.Connection, ds: Dataset, data, when: dt.datetime
     """Publish the periods the load covers, keeping history: a figure that changed or vanished is closed
     (`berlaku_sampai = when`), a new or changed one is added; an unchanged figure stays as it was, so the
     same file loaded twice changes nothing. Returns the number of rows added or closed."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     t = fact_table(ds)
     target = f'fact."{t.name}"'
+    periods = set(pc.unique(data.column("periode")).to_pylist())
+    # (A query with thousands of bound periods costs more than listing the few published ones.)
+    published = set(conn.execute(sa.select(t.c.periode).where(t.c.berlaku_sampai.is_(None)).distinct()).scalars())
+    if not periods & published:
+        # Nothing published yet for these periods: a plain bulk insert (keys are unique: validation checked).
+        # PostgreSQL gets the time as text: Arrow writes timestamps into CSV far slower than strings.
+        stamp = pa.repeat(pa.scalar(when, pa.timestamp("us", tz="UTC")) if conn.dialect.name == "duckdb"
+                          else pa.scalar(when.isoformat()), data.num_rows)
+        bulk_insert(conn, t, data.append_column("berlaku_mulai", stamp))
+        return data.num_rows
     stage = f"_walidata_{uuid.uuid4().hex}"
     keys = ["variabel", "kode_wilayah", "periode", *ds.breakdowns]
     same_key = " AND ".join(f"s.{k} = r.{k}" for k in keys)
