@@ -257,3 +257,20 @@ def test_analyst_role_reads_but_cannot_write_create_or_see_personal_data(sandbox
             for role in (analyst, pipe):
                 c.exec_driver_sql(f"DROP ROLE IF EXISTS {role}")
         admin.dispose()
+
+
+def test_data_dictionary_from_catalog_and_live_schema(sandbox):
+    from walidata import cli
+
+    pipeline.run_dataset(DATASET, "r1", sandbox)
+    out = sandbox.lake.parent / "kamus.md"
+    assert cli.main(["kamus", "--keluar", str(out)]) == 0
+    text = out.read_text()
+    assert "# Kamus data Walidata — Kabupaten Katingan (62.06)" in text
+    assert "### Jumlah Penduduk Menurut Kecamatan dan Jenis Kelamin (`disdukcapil.penduduk_kecamatan`)" in text
+    assert "| nilai | double | Penduduk (jumlah, jiwa) |" in text
+    assert "| berlaku_sampai | timestamp with time zone | Kapan angka ini digantikan" in text
+    # Datasets not loaded yet are listed from the catalog, with their tables marked as absent.
+    assert "`fact.dinkes__kelahiran__riwayat`: belum ada di gudang data" in text
+    rows = _q(sandbox.warehouse_url, "SELECT pemeriksaan, sukses FROM audit.hasil_validasi WHERE run_id = 'r1'")
+    assert len(rows) >= 10 and all(ok for _, ok in rows)

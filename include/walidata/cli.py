@@ -75,6 +75,10 @@ def cmd_nightly(args) -> int:
     if airflow is None:
         print("airflow is not on PATH (run through `make run`, which puts .venv/bin first)", file=sys.stderr)
         return 2
+    from walidata import kamus, load
+
+    with load.transaction(settings.warehouse_url) as conn:  # schema migrations are applied at start
+        load.ensure_schema(conn)
     logdir = Path(os.environ.get("AIRFLOW_HOME", settings.home / ".airflow")) / "logs" / "nightly"
     logdir.mkdir(parents=True, exist_ok=True)
     started = dt.datetime.now(dt.UTC)
@@ -108,6 +112,7 @@ def cmd_nightly(args) -> int:
     others = {d: ("gagal" if d in failed else "dilewati") for d in ran if d not in landed}
     print()
     print(summary_text(rows, others))
+    print(f"kamus data  : {kamus.write(settings)}")
     return 1 if failed or errors else 0
 
 
@@ -213,6 +218,14 @@ def cmd_peran(args) -> int:
     return 0
 
 
+def cmd_kamus(args) -> int:
+    """Write the data dictionary page."""
+    from walidata import kamus
+
+    print(kamus.write(get_settings(), args.keluar))
+    return 0
+
+
 def cmd_summary(args) -> int:
     print(summary_text(latest_loads()))
     return 0
@@ -247,6 +260,9 @@ def main(argv=None) -> int:
     pr.add_argument("--analis", default="analyst")
     pr.add_argument("--pipeline", default="walidata_pipeline")
     pr.set_defaults(func=cmd_peran)
+    ka = sub.add_parser("kamus", help="write the data dictionary (Markdown) from the catalog and the warehouse")
+    ka.add_argument("--keluar", type=Path, help="output file (default: data/kamus_data.md)")
+    ka.set_defaults(func=cmd_kamus)
     sub.add_parser("summary", help="the latest load of each dataset").set_defaults(func=cmd_summary)
     c = sub.add_parser("catalog", help="list the catalog; non-zero exit if a file is invalid")
     c.set_defaults(func=cmd_catalog)

@@ -333,6 +333,35 @@ def log_load(conn: sa.Connection, row: dict) -> None:
     conn.execute(load_log.insert(), [row])
 
 
+hasil_validasi = sa.Table(
+    "hasil_validasi", metadata,
+    sa.Column("run_id", sa.String, nullable=False),
+    sa.Column("dataset", sa.String, nullable=False),
+    sa.Column("pemeriksaan", sa.String, nullable=False),
+    sa.Column("kolom", sa.String),
+    sa.Column("tingkat", sa.String, nullable=False),
+    sa.Column("sukses", sa.Boolean, nullable=False),
+    sa.Column("jumlah_gagal", sa.Integer),
+    sa.Column("contoh", sa.Text),
+    sa.Column("diperiksa_pada", sa.DateTime(timezone=True), nullable=False),
+    schema="audit",
+)
+
+
+def record_validation(url: str, run_id: str, dataset: str, results: list[dict]) -> None:
+    """Every check's result for a run (a rerun of the same run replaces its rows)."""
+    when = now()
+    rows = [{"run_id": run_id, "dataset": dataset, "pemeriksaan": r["expectation"], "kolom": r["column"],
+             "tingkat": r["severity"], "sukses": bool(r["success"]), "jumlah_gagal": r["unexpected_count"],
+             "contoh": "\n".join(r["sample"][:5]) or None, "diperiksa_pada": when} for r in results]
+    with transaction(url) as conn:
+        ensure_schema(conn)
+        conn.execute(hasil_validasi.delete().where(hasil_validasi.c.run_id == run_id,
+                                                   hasil_validasi.c.dataset == dataset))
+        if rows:
+            conn.execute(hasil_validasi.insert(), rows)
+
+
 def record_outcome(url: str, row: dict) -> None:
     """An audit row in its own transaction (used when a run stops before publishing)."""
     with transaction(url) as conn:

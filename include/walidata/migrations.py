@@ -98,9 +98,18 @@ def v002_history_and_marts(conn: sa.Connection) -> None:
                  f"WHERE berlaku_sampai IS NULL")
 
 
+def v003_validation_results(conn: sa.Connection) -> None:
+    """audit.hasil_validasi: every check of every run, the evidence of the Walidata's examination."""
+    _x(conn, f"""CREATE TABLE IF NOT EXISTS audit.hasil_validasi (
+        run_id VARCHAR NOT NULL, dataset VARCHAR NOT NULL, pemeriksaan VARCHAR NOT NULL, kolom VARCHAR,
+        tingkat VARCHAR NOT NULL, sukses BOOLEAN NOT NULL, jumlah_gagal INTEGER, contoh TEXT,
+        diperiksa_pada {TS} NOT NULL)""")
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[sa.Connection], None]]] = [
     (1, "skema awal: ref.wilayah, ref.dataset, audit.load_log", v001_initial),
     (2, "riwayat angka revisi, ref.opd, ref.periode, skema mart dan pribadi", v002_history_and_marts),
+    (3, "audit.hasil_validasi: hasil setiap pemeriksaan", v003_validation_results),
 ]
 LATEST = MIGRATIONS[-1][0]
 

@@ -108,6 +108,7 @@ def validate(ref: dict, settings: Settings | None = None) -> dict:
                                        lake.quarantine_dir(ds.id, ref["run_id"]) / "rejected.parquet"))
         outcome.quarantine = quarantine
     hasil = write_json(lake.staging_dir(ds.id, ref["run_id"]) / "validation.json", outcome.__dict__)
+    load.record_validation(settings.warehouse_url, ref["run_id"], ds.id, outcome.results)
     for p in outcome.problems[:50]:
         log.warning("%s: %s", ds.id, p)
     out = {**ref, "validation": str(hasil), "valid": outcome.success, "rows_rejected": outcome.rows_rejected,

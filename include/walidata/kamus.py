@@ -1,0 +1,85 @@
+"""The data dictionary (kamus data): a Markdown page from the catalog and the live warehouse schema."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from walidata.catalog import load_catalog
+from walidata.settings import Settings
+
+SCHEMA_NOTES = {
+    "ref": "kode referensi: wilayah (Kemendagri dan BPS), OPD, dataset (metadata Satu Data), kalender periode",
+    "fact": "angka: `<opd>__<dataset>` (yang berlaku), `<opd>__<dataset>__riwayat` (semua versi), `observasi`",
+    "mart": "tampilan untuk analis: angka yang berlaku dengan nama wilayah dan periode",
+    "audit": "jejak: setiap muatan (`load_log`), setiap pemeriksaan (`hasil_validasi`), versi skema",
+}
+
+
+def _columns(conn: sa.Connection, schema: str, table: str) -> list[tuple[str, str]]:
+    return [tuple(r) for r in conn.execute(sa.text(
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = :s AND "
+        "table_name = :t ORDER BY ordinal_position"), {"s": schema, "t": table}).all()]
+
+
+def _table_md(conn, schema: str, table: str, comments: dict[str, str]) -> list[str]:
+    cols = _columns(conn, schema, table)
+    if not cols:
+        return [f"`{schema}.{table}`: belum ada di gudang data (dataset belum pernah dimuat).", ""]
+    out = [f"`{schema}.{table}`", "", "| kolom | tipe | keterangan |", "| --- | --- | --- |"]
+    out += [f"| {c} | {t.lower()} | {comments.get(c, '')} |" for c, t in cols]
+    return out + [""]
+
+
+def build(settings: Settings) -> str:
+    from walidata import load
+    from walidata.migrations import current_version
+    from walidata.reference import RegionIndex
+
+    datasets, _ = load_catalog(settings.catalog)
+    region = RegionIndex(settings.reference, settings.region)
+    with load.engine_for(settings.warehouse_url) as engine, load.connect(engine) as conn:
+        version = current_version(conn)
+        out = [f"# Kamus data Walidata — {region.kabupaten.nama} ({region.region})", "",
+               f"Dibuat {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC dari katalog dan skema gudang data "
+               f"(versi skema {version}, {settings.redacted_url()}).", "", "## Skema", ""]
+        out += [f"- `{s}`: {note}" for s, note in SCHEMA_NOTES.items()] + ["", "## Dataset", ""]
+        for ds in datasets:
+            m = ds.metadata
+            t = load.fact_table(ds)
+            rincian = "; ".join(k + ": " + ", ".join(v) for k, v in ds.rincian.items()) or "-"
+            out += [f"### {ds.judul} (`{ds.id}`)", "", ds.deskripsi, "",
+                    "| metadata | |", "| --- | --- |",
+                    f"| produsen data | {m.produsen_data} |", f"| konsep | {m.konsep} |",
+                    f"| definisi | {m.definisi} |", f"| ukuran / satuan | {m.ukuran} / {m.satuan} |",
+                    f"| variabel | {', '.join(ds.variabel_list)} |",
+                    f"| rincian | {rincian} |",
+                    f"| tingkat wilayah | {ds.tingkat_wilayah} |",
+                    f"| jadwal pemutakhiran | {m.jadwal_pemutakhiran} |",
+                    f"| klasifikasi akses | {m.klasifikasi_akses} |",
+                    f"| tabel | `fact.{ds.fact_table}` (berlaku), `fact.{t.name}` (riwayat), "
+                    f"`mart.{ds.fact_table}` (dengan nama) |", ""]
+            out += _table_md(conn, "fact", t.name, {c.name: c.comment or "" for c in t.columns})
+        out += ["## Tabel referensi dan audit", ""]
+        for table in (load.wilayah, load.opd_table, load.dataset_table, load.load_log, load.hasil_validasi):
+            out += _table_md(conn, table.schema, table.name, {c.name: c.comment or "" for c in table.columns})
+        out += _table_md(conn, "ref", "periode", {"jenis": "tahun, semester, triwulan, bulan"})
+    out += ["## Contoh kueri", "", "```sql",
+            "-- angka yang berlaku, dengan nama wilayah",
+            "SELECT nama_wilayah, periode, jenis_kelamin, nilai FROM mart.disdukcapil__penduduk_kecamatan;",
+            "-- apa yang diterbitkan pada tanggal D",
+            "SELECT * FROM fact.disdukcapil__penduduk_kecamatan__riwayat",
+            " WHERE berlaku_mulai <= TIMESTAMP '2026-01-01' AND (berlaku_sampai IS NULL OR berlaku_sampai > "
+            "TIMESTAMP '2026-01-01');",
+            "-- semua dataset dalam satu tabel panjang",
+            "SELECT dataset, variabel, kode_wilayah, periode, rincian, nilai FROM fact.observasi;", "```", ""]
+    return "\n".join(out)
+
+
+def write(settings: Settings, path: Path | None = None) -> Path:
+    path = Path(path) if path else settings.lake.parent / "kamus_data.md"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(build(settings), encoding="utf-8")
+    return path
