@@ -144,12 +144,42 @@ class Kolom(_Model):
     sinonim: dict[str, str] = {}  # rincian: text as written → allowed value
 
 
+SEVERITY = Literal["critical", "warning", "info"]
+
+
+def _severity(v):
+    return "critical" if v == "error" else v  # the Walidata's word for GX's 'critical'
+
+
 class Pemeriksaan(_Model):
-    """A Great Expectations expectation by name and arguments, with its severity."""
+    """A Great Expectations expectation by name and arguments, with its severity (error = critical)."""
 
     expectation: str = Field(pattern=r"^expect_[a-z0-9_]+$")
     kwargs: dict = {}
-    severity: Literal["critical", "warning", "info"] = "critical"
+    severity: SEVERITY = "critical"
+
+    _sev = field_validator("severity", mode="before")(classmethod(lambda cls, v: _severity(v)))
+
+
+class BagianKeseluruhan(_Model):
+    """A part never exceeds its whole, for the same region, period and breakdown (e.g. stunted ≤ measured)."""
+
+    bagian: str = Field(pattern=SNAKE)
+    keseluruhan: str = Field(pattern=SNAKE)
+    severity: SEVERITY = "critical"
+
+    _sev = field_validator("severity", mode="before")(classmethod(lambda cls, v: _severity(v)))
+
+
+class Kewajaran(_Model):
+    """Plausibility against history: a figure that moves more than `persen` % from the previous period."""
+
+    persen: float = Field(gt=0)
+    minimum: float = 10  # small counts jump by large percentages; compare only from this size up
+    variabel: list[str] = []  # only these variables (default: all)
+    severity: SEVERITY = "warning"
+
+    _sev = field_validator("severity", mode="before")(classmethod(lambda cls, v: _severity(v)))
 
 
 class Dataset(_Model):
@@ -165,6 +195,9 @@ class Dataset(_Model):
     rincian: dict[str, list[str]] = {}  # breakdown name → allowed values
     pemeriksaan: list[Pemeriksaan] = []
     kebijakan: Kebijakan = Kebijakan()
+    bagian_keseluruhan: list[BagianKeseluruhan] = []
+    kewajaran: Kewajaran | None = None
+    kesegaran: SEVERITY | None = "warning"  # latest period within the update schedule; None: not checked
     jadwal: str = "0 1 * * *"  # cron, Asia/Jakarta
     pemilik: str = "walidata"
     retries: int = Field(default=2, ge=0, le=10)
@@ -213,6 +246,10 @@ class Dataset(_Model):
             bad = sorted(set(k.sinonim.values()) - set(self.rincian[k.dimensi]))
             if bad:
                 raise ValueError(f"kolom {k.name!r}: sinonim values {bad} are not in {self.rincian[k.dimensi]}")
+        for b in self.bagian_keseluruhan:
+            for v in (b.bagian, b.keseluruhan):
+                if v not in self.variabel_list:
+                    raise ValueError(f"bagian_keseluruhan: {v!r} is not one of the variables {self.variabel_list}")
         if len(self.cron_fields()) != 5:
             raise ValueError(f"jadwal {self.jadwal!r} is not a 5-field cron expression")
         return self

@@ -211,7 +211,92 @@ def _sum_check(records, totals) -> dict:
             "unexpected_count": len(failures), "sample": failures[:MAX_LISTED], "row_level": False}
 
 
-def validate(ds: Dataset, records, totals, region: RegionIndex, gx_root: Path, run_id: str) -> Outcome:
+LAG_DAYS = {"harian": 7, "mingguan": 21, "bulanan": 92, "triwulanan": 183, "semesteran": 365, "tahunan": 730}
+
+
+def periode_end(p: str):
+    """Last day of a canonical period (YYYY, YYYY-Sn, YYYY-Qn, YYYY-MM)."""
+    import datetime as dt
+
+    y = int(p[:4])
+    if len(p) == 4:
+        m = 12
+    elif p[5] == "S":
+        m = 6 * int(p[6])
+    elif p[5] == "Q":
+        m = 3 * int(p[6])
+    else:
+        m = int(p[5:7])
+    return dt.date(y + (m == 12), m % 12 + 1, 1) - dt.timedelta(days=1)
+
+
+def _where_row(row) -> str:
+    return (f"file {row['sumber_file']}, sheet '{row['sumber_sheet']}', row {row['sumber_baris']}, "
+            f"column {row['sumber_kolom_nilai']}")
+
+
+def walidata_checks(ds: Dataset, df, region: RegionIndex, today=None) -> list[dict]:
+    """Checks GX has no expectation for: completeness per period, parts ≤ wholes, plausibility against the
+    previous period, freshness against the update schedule. Row-level ones carry `rows`: {row id: why}."""
+    import datetime as dt
+
+    today = today or dt.date.today()
+    out = []
+    ok = df[df["masalah"].isna() & df["kode_wilayah"].notna() & df["periode"].notna()]
+    keys = ["kode_wilayah", "periode", *ds.breakdowns]
+    if ds.sumber.agregasi is None:
+        codes = set(region_codes(ds, region))
+        names = {**{k: w.nama for k, w in region.kecamatan.items()}, **{k: w.nama for k, w in region.desa.items()},
+                 region.region: region.kabupaten.nama}
+        missing = []
+        for (var, per), g in ok.groupby(["variabel", "periode"], sort=True):
+            gone = sorted(codes - set(g["kode_wilayah"]))
+            if gone:
+                shown = ", ".join(f"{c} ({names.get(c, '?')})" for c in gone[:5])
+                missing.append(f"periode {per}, variabel {var}: tidak ada angka untuk {len(gone)} wilayah: {shown}"
+                               + (" …" if len(gone) > 5 else ""))
+        out.append({"expectation": "walidata_lengkap_per_periode", "column": "kode_wilayah",
+                    "severity": "critical", "success": not missing, "unexpected_count": len(missing),
+                    "sample": missing[:MAX_LISTED], "row_level": False})
+    for b in ds.bagian_keseluruhan:
+        part = ok[ok["variabel"] == b.bagian].set_index(keys)
+        whole = ok[ok["variabel"] == b.keseluruhan].set_index(keys)["nilai"]
+        joined = part.join(whole.rename("_whole"), how="inner")
+        bad = joined[joined["nilai"] > joined["_whole"]]
+        rows = {int(r[ROW_ID]): f"{_where_row(r)}: {b.bagian} = {_fmt(r['nilai'])} melebihi {b.keseluruhan} = "
+                                f"{_fmt(r['_whole'])}" for _, r in bad.iterrows()}
+        out.append({"expectation": f"walidata_{b.bagian}_tidak_melebihi_{b.keseluruhan}", "column": "nilai",
+                    "severity": b.severity, "success": not rows, "unexpected_count": len(rows),
+                    "sample": list(rows.values())[:MAX_LISTED], "row_level": bool(rows), "rows": rows})
+    if ds.kewajaran is not None:
+        k = ds.kewajaran
+        scope = ok[ok["variabel"].isin(k.variabel)] if k.variabel else ok
+        series = scope.assign(_jenis=scope["periode"].str.len()).sort_values([*keys[:1], "periode"])
+        group = ["variabel", "kode_wilayah", *ds.breakdowns, "_jenis"]
+        series = series.assign(_prev=series.groupby(group)["nilai"].shift(),
+                               _prev_per=series.groupby(group)["periode"].shift())
+        change = (series["nilai"] - series["_prev"]).abs() / series["_prev"]
+        bad = series[(series["_prev"] >= k.minimum) & (change * 100 > k.persen)]
+        rows = {int(r[ROW_ID]): f"{_where_row(r)}: {r['variabel']} = {_fmt(r['nilai'])} berubah "
+                                f"{100 * (r['nilai'] - r['_prev']) / r['_prev']:+.0f}% dari {_fmt(r['_prev'])} "
+                                f"({r['_prev_per']}), batas {k.persen:g}%" for _, r in bad.iterrows()}
+        out.append({"expectation": "walidata_perubahan_wajar", "column": "nilai", "severity": k.severity,
+                    "success": not rows, "unexpected_count": len(rows), "sample": list(rows.values())[:MAX_LISTED],
+                    "row_level": bool(rows), "rows": rows})
+    if ds.kesegaran is not None and len(ok):
+        latest = max(ok["periode"], key=periode_end)
+        lag = LAG_DAYS[ds.metadata.jadwal_pemutakhiran]
+        stale = periode_end(latest) + dt.timedelta(days=lag) < today
+        msg = (f"periode terakhir {latest} (berakhir {periode_end(latest)}) lebih tua dari jadwal "
+               f"{ds.metadata.jadwal_pemutakhiran} (paling lama {lag} hari setelah akhir periode; hari ini {today})")
+        out.append({"expectation": "walidata_data_mutakhir", "column": "periode", "severity": ds.kesegaran,
+                    "success": not stale, "unexpected_count": int(stale), "sample": [msg] if stale else [],
+                    "row_level": False})
+    return out
+
+
+def validate(ds: Dataset, records, totals, region: RegionIndex, gx_root: Path, run_id: str,
+             today=None) -> Outcome:
     """Run the dataset's suite on its standardised records; Data Docs are rebuilt by the checkpoint."""
     from great_expectations.core.run_identifier import RunIdentifier
 
@@ -252,11 +337,20 @@ def validate(ds: Dataset, records, totals, region: RegionIndex, gx_root: Path, r
             else:
                 warnings.append(text)
     results.append(_sum_check(records, totals))
+    for check in walidata_checks(ds, df, region, today):
+        for i, why in check.pop("rows", {}).items():
+            if check["severity"] == "critical":
+                row_reasons.setdefault(i, []).append((check["expectation"], why))
+            else:
+                warnings.append(why)
+        results.append(check)
 
     problems = list(dict.fromkeys(text for _, reasons in sorted(row_reasons.items()) for _, text in reasons))
     for e in results:
         if not e["success"] and not e["row_level"] and e["severity"] == "critical":
             problems += e["sample"] or [f"{e['expectation']} ({e['column']}) gagal"]
+        elif not e["success"] and not e["row_level"] and e["severity"] == "warning":
+            warnings += e["sample"] or [f"{e['expectation']} ({e['column']}) gagal"]
     # Row-level failures block the dataset unless its policy lets the other rows publish.
     partial = ds.kebijakan.muat_sebagian
     success = not any(not e["success"] and e["severity"] == "critical" and not (partial and e["row_level"])

@@ -1,0 +1,108 @@
+"""The Walidata's checks beyond single cells: completeness per period, parts ≤ wholes, plausibility,
+freshness, severities. Each fails on a crafted bad file and passes on the bundled one."""
+
+import datetime as dt
+import shutil
+
+import pytest
+from openpyxl import load_workbook
+
+from conftest import ROOT, SAMPLE_FILE, edit_workbook
+from walidata.catalog import Dataset, get_dataset
+from walidata.reference import RegionIndex
+from walidata.standardise import standardise_files
+from walidata.validate import validate
+
+CATALOG = ROOT / "include" / "catalog"
+INBOX = ROOT / "include" / "sample_data" / "inbox"
+REGION = RegionIndex(ROOT / "include" / "reference", "62.06")
+FRESH = dt.date(2026, 1, 20)  # the sample runs to December 2025
+
+
+def _run(tmp_path, ds_id: str, path, today=FRESH, ds: Dataset | None = None):
+    ds = ds or get_dataset(CATALOG, ds_id)
+    out = standardise_files(ds, [(path, path.name)], REGION)
+    gx = tmp_path / "gx"
+    if not gx.exists():
+        shutil.copytree(ROOT / "great_expectations", gx, ignore=shutil.ignore_patterns("uncommitted"))
+    return validate(ds, out.frame(), out.totals.to_pandas(), REGION, gx, "t", today=today)
+
+
+def _failed(outcome) -> dict[str, dict]:
+    return {r["expectation"]: r for r in outcome.results if not r["success"]}
+
+
+def test_every_kecamatan_in_every_period(tmp_path):
+    f = edit_workbook(SAMPLE_FILE, tmp_path / "kurang.xlsx", {})
+    wb = load_workbook(f)
+    wb["2024"].delete_rows(9)  # Tewang Sangalang Garing is gone from 2024 only
+    wb.save(f)
+    outcome = _run(tmp_path, "disdukcapil.penduduk_kecamatan", f)
+    assert not outcome.success
+    failed = _failed(outcome)["walidata_lengkap_per_periode"]
+    assert failed["severity"] == "critical"
+    assert failed["sample"] == ["periode 2024, variabel jumlah_penduduk: tidak ada angka untuk 1 wilayah: "
+                                "62.06.03 (Tewang Sangalang Garing)"]
+
+
+def test_parts_never_exceed_wholes(tmp_path):
+    src = next((INBOX / "dinkes" / "stunting_desa").glob("*.xlsx"))
+    f = edit_workbook(src, tmp_path / "stunting.xlsx", {("2025", "D4"): 9999})
+    outcome = _run(tmp_path, "dinkes.stunting_desa", f)
+    assert not outcome.success
+    failed = _failed(outcome)["walidata_balita_stunting_tidak_melebihi_balita_diukur"]
+    assert failed["row_level"] and failed["unexpected_count"] == 1
+    assert "file stunting.xlsx, sheet '2025', row 4, column D: balita_stunting = 9999 melebihi balita_diukur" in \
+           "\n".join(outcome.problems)
+    assert list(outcome.rejected) and all(any("tidak_melebihi" in e for e, _ in v) for v in outcome.rejected.values())
+
+
+def test_implausible_change_is_a_warning_and_still_publishes(tmp_path):
+    ws = load_workbook(SAMPLE_FILE)["2025"]
+    jump = ws["C7"].value  # Kamipang's men double from 2024 to 2025
+    f = edit_workbook(SAMPLE_FILE, tmp_path / "lonjakan.xlsx", {
+        ("2025", "C7"): ws["C7"].value + jump, ("2025", "E7"): ws["E7"].value + jump,
+        ("2025", "C20"): ws["C20"].value + jump})
+    outcome = _run(tmp_path, "disdukcapil.penduduk_kecamatan", f)
+    assert outcome.success and outcome.label == "lulus dengan peringatan" and not outcome.rejected
+    (warning,) = [p for p in outcome.problems if "berubah" in p]
+    assert warning.startswith("peringatan: file lonjakan.xlsx, sheet '2025', row 7, column C: jumlah_penduduk = ")
+    assert "berubah +" in warning and "batas 10%" in warning
+
+
+def test_freshness_against_the_update_schedule(tmp_path):
+    src = next((INBOX / "dlh" / "titik_panas").glob("*.xlsx"))  # monthly, up to 2025-12
+    assert _run(tmp_path, "dlh.titik_panas", src, today=dt.date(2026, 3, 1)).problems == []
+    late = _run(tmp_path, "dlh.titik_panas", src, today=dt.date(2026, 11, 28))
+    assert late.success and late.label == "lulus dengan peringatan"
+    assert late.problems == ["peringatan: periode terakhir 2025-12 (berakhir 2025-12-31) lebih tua dari jadwal "
+                             "bulanan (paling lama 92 hari setelah akhir periode; hari ini 2026-11-28)"]
+
+
+def test_percentages_stay_within_0_100(tmp_path):
+    src = INBOX / "disdukcapil" / "akta_kelahiran" / "akta_kelahiran_2025.csv"
+    text = src.read_bytes().decode("cp1252").splitlines()
+    parts = text[3].split(";")
+    parts[4] = "120,5"
+    text[3] = ";".join(parts)
+    f = tmp_path / "akta_kelahiran_2025.csv"
+    f.write_bytes("\r\n".join(text).encode("cp1252"))
+    outcome = _run(tmp_path, "disdukcapil.akta_kelahiran", f)
+    assert not outcome.success
+    assert any("nilai=120.5 melanggar expect_column_values_to_be_between" in p for p in outcome.problems)
+
+
+@pytest.mark.parametrize("severity, publishes", [("error", False), ("critical", False), ("warning", True)])
+def test_severity_decides_whether_the_dataset_publishes(tmp_path, severity, publishes):
+    ds = get_dataset(CATALOG, "dinkes.stunting_desa")
+    ds = Dataset.model_validate({**ds.model_dump(), "bagian_keseluruhan": [
+        {"bagian": "balita_stunting", "keseluruhan": "balita_diukur", "severity": severity}]})
+    src = next((INBOX / "dinkes" / "stunting_desa").glob("*.xlsx"))
+    ws = load_workbook(src)["2025"]
+    total = next(r for r in range(1, ws.max_row + 1) if ws[f"A{r}"].value == "Kabupaten Katingan")
+    # Only the part-whole relation is broken: the kabupaten total is kept consistent.
+    f = edit_workbook(src, tmp_path / "s.xlsx", {("2025", "D4"): 9999,
+                                                 ("2025", f"D{total}"): ws[f"D{total}"].value + 9999 - ws["D4"].value})
+    outcome = _run(tmp_path, ds.id, f, ds=ds)
+    assert outcome.success is publishes
+    assert bool(outcome.rejected) is not publishes
