@@ -106,3 +106,29 @@ def test_severity_decides_whether_the_dataset_publishes(tmp_path, severity, publ
     outcome = _run(tmp_path, ds.id, f, ds=ds)
     assert outcome.success is publishes
     assert bool(outcome.rejected) is not publishes
+
+
+def test_feedback_report_for_the_opd(sandbox, tmp_path):
+    import pandas as pd
+
+    from conftest import replace_inbox_file
+    from walidata import pipeline
+    from walidata.validate import ValidationFailed
+
+    f = edit_workbook(SAMPLE_FILE, tmp_path / "kiriman.xlsx", {("2024", "B9"): "Antah Berantah",
+                                                                ("2025", "C12"): -5})
+    replace_inbox_file(sandbox, f)
+    with pytest.raises(ValidationFailed, match="feedback for the OPD: .*umpan_balik/opd=disdukcapil/"):
+        pipeline.run_dataset("disdukcapil.penduduk_kecamatan", "kirim-1", sandbox)
+    path = sandbox.lake / "umpan_balik" / "opd=disdukcapil" / "penduduk_kecamatan__kirim-1.xlsx"
+    summary = dict(pd.read_excel(path, sheet_name="Ringkasan", header=None).values)
+    assert summary["Hasil"] == "Ditolak: perbaiki lalu kirim ulang"
+    problems = pd.read_excel(path, sheet_name="Masalah", dtype={"Sheet": str})
+    assert list(problems.columns) == ["No", "Tingkat", "File", "Sheet", "Baris", "Kolom", "Wilayah", "Nilai",
+                                      "Pemeriksaan", "Keterangan"]
+    row9 = problems[(problems.Sheet == "2024") & (problems.Baris == 9)]
+    assert len(row9) == 1 and row9.Kolom.tolist() == ["B"] and "Antah Berantah" in row9.Keterangan.tolist()[0]
+    assert "expect_column_values_to_not_be_null" in row9.Pemeriksaan.tolist()[0]
+    neg = problems[(problems.Sheet == "2025") & (problems.Baris == 12) & (problems.Kolom == "C")]
+    assert neg.Nilai.tolist()[0] == -5 and "expect_column_values_to_be_between" in neg.Pemeriksaan.tolist()
+    assert (problems.Tingkat == "error").all()

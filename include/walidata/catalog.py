@@ -311,7 +311,9 @@ class Dataset(_Model):
             ("Tabel gudang data", f"fact.{self.fact_table}"),
         ]
         table = "\n".join(f"| {k} | {v} |" for k, v in rows)
-        return f"# {self.judul}\n\n{self.deskripsi}\n\n| Metadata | |\n| --- | --- |\n{table}\n"
+        return (f"# {self.judul}\n\n{self.deskripsi}\n\n"
+                f"**Hasil pemeriksaan terakhir (Data Docs):** [/walidata/data-docs-terbaru/{self.id}]"
+                f"(/walidata/data-docs-terbaru/{self.id})\n\n| Metadata | |\n| --- | --- |\n{table}\n")
 
 
 @dataclass(frozen=True)

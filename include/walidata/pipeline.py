@@ -107,12 +107,17 @@ def validate(ref: dict, settings: Settings | None = None) -> dict:
         quarantine = str(write_parquet(pa.Table.from_pandas(q, preserve_index=False),
                                        lake.quarantine_dir(ds.id, ref["run_id"]) / "rejected.parquet"))
         outcome.quarantine = quarantine
+    from walidata.umpan_balik import write_report
+
+    report = write_report(ds, outcome, records, lake.root, ref["run_id"])
+    if report:
+        log.warning("%s: feedback for the OPD written to %s", ds.id, report)
     hasil = write_json(lake.staging_dir(ds.id, ref["run_id"]) / "validation.json", outcome.__dict__)
     load.record_validation(settings.warehouse_url, ref["run_id"], ds.id, outcome.results)
     for p in outcome.problems[:50]:
         log.warning("%s: %s", ds.id, p)
     out = {**ref, "validation": str(hasil), "valid": outcome.success, "rows_rejected": outcome.rows_rejected,
-           "quarantine": quarantine, "data_docs": outcome.data_docs}
+           "quarantine": quarantine, "data_docs": outcome.data_docs, "umpan_balik": str(report) if report else None}
     if not outcome.success:
         row = _audit_row(ref, ds, outcome, "gagal_validasi", baris_dimuat=0, karantina=quarantine,
                          pesan="\n".join(outcome.problems))
@@ -121,7 +126,8 @@ def validate(ref: dict, settings: Settings | None = None) -> dict:
         more = len(outcome.problems) - len(shown)
         raise ValidationFailed(
             f"{ds.id}: validation failed, nothing published ({outcome.rows_rejected} row(s) quarantined"
-            f"{' in ' + quarantine if quarantine else ''}; Data Docs: {outcome.data_docs}):\n  "
+            f"{' in ' + quarantine if quarantine else ''}; Data Docs: {outcome.data_docs}; feedback for the OPD: "
+            f"{report}):\n  "
             + "\n  ".join(shown) + (f"\n  … and {more} more" if more > 0 else "")
         )
     return out

@@ -1,0 +1,50 @@
+"""The Airflow plugin that serves Data Docs, and the DAG's link to it."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from conftest import DATASET, ROOT, SAMPLE_FILE
+from walidata.catalog import get_dataset
+from walidata.reference import RegionIndex
+from walidata.standardise import standardise_files
+from walidata.validate import validate
+
+sys.path.insert(0, str(ROOT / "plugins"))
+import walidata_data_docs  # noqa: E402
+
+
+def test_latest_data_docs_page_of_a_dataset_is_served(sandbox):
+    client = TestClient(walidata_data_docs.app)
+    assert client.get(f"/data-docs-terbaru/{DATASET}").status_code == 404  # nothing validated yet
+    ds = get_dataset(sandbox.catalog, DATASET)
+    region = RegionIndex(sandbox.reference, sandbox.region)
+    out = standardise_files(ds, [(SAMPLE_FILE, SAMPLE_FILE.name)], region)
+    outcome = validate(ds, out.frame(), out.totals.to_pandas(), region, sandbox.gx_root, "run-1")
+    r = client.get(f"/data-docs-terbaru/{DATASET}", follow_redirects=False)
+    assert r.status_code == 307
+    page = r.headers["location"]
+    assert page.startswith("/walidata/data-docs/validations/disdukcapil/penduduk_kecamatan/run-1/")
+    assert outcome.data_docs.endswith(page.removeprefix("/walidata/data-docs/"))
+    html = client.get(page.removeprefix("/walidata")).text
+    assert "disdukcapil.penduduk_kecamatan" in html
+    assert client.get("/data-docs/../../great_expectations.yml").status_code == 404
+
+
+def test_dag_description_links_to_the_plugin():
+    ds = get_dataset(ROOT / "include" / "catalog", DATASET)
+    assert f"(/walidata/data-docs-terbaru/{DATASET})" in ds.doc_md()
+
+
+def test_airflow_loads_the_plugin(tmp_path):
+    env = {**os.environ, "AIRFLOW_HOME": str(tmp_path), "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
+           "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"), "AIRFLOW__CORE__LOAD_EXAMPLES": "False"}
+    airflow = shutil.which("airflow", path=str(Path(sys.executable).parent))
+    out = subprocess.run([airflow, "plugins", "--output", "plain"], env=env, capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "walidata" in out.stdout
