@@ -60,7 +60,7 @@ airflow: setup airflow-db
 	$(BIN)/airflow standalone
 
 lint: setup
-	$(BIN)/ruff check include dags tests bench
+	$(BIN)/ruff check include dags tests bench plugins
 
 sample: setup
 	$(BIN)/python -m walidata.sample

@@ -257,7 +257,8 @@ def walidata_checks(ds: Dataset, df, region: RegionIndex, today=None) -> list[di
                                + (" …" if len(gone) > 5 else ""))
         # With partial loads a quarantined row leaves a gap by design: reported, not blocking.
         out.append({"expectation": "walidata_lengkap_per_periode", "column": "kode_wilayah",
-                    "severity": "warning" if ds.kebijakan.muat_sebagian else "critical", "success": not missing, "unexpected_count": len(missing),
+                    "severity": "warning" if ds.kebijakan.muat_sebagian else "critical", "success": not missing,
+                    "unexpected_count": len(missing),
                     "sample": missing[:MAX_LISTED], "row_level": False})
     for b in ds.bagian_keseluruhan:
         part = ok[ok["variabel"] == b.bagian].set_index(keys)
