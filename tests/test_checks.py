@@ -132,3 +132,54 @@ def test_feedback_report_for_the_opd(sandbox, tmp_path):
     neg = problems[(problems.Sheet == "2025") & (problems.Baris == 12) & (problems.Kolom == "C")]
     assert neg.Nilai.tolist()[0] == -5 and "expect_column_values_to_be_between" in neg.Pemeriksaan.tolist()
     assert (problems.Tingkat == "error").all()
+
+
+def test_same_quantity_from_two_datasets_agrees(warehouse, tmp_path):
+    """Population by age group (one file per year) against population by kecamatan × sex, in the warehouse."""
+    from conftest import edit_workbook as edit
+    from walidata import pipeline
+
+    ds = get_dataset(CATALOG, "disdukcapil.penduduk_umur")
+    src = INBOX / "disdukcapil" / "penduduk_umur" / "penduduk_kelompok_umur_2025.xlsx"
+    wb = load_workbook(src)
+    sheet = wb.sheetnames[0]  # Kamipang: 500 more children aged 0-4 than the kecamatan table says
+    ws = wb[sheet]
+    bad = edit(src, tmp_path / "umur_2025.xlsx", {(sheet, "B5"): ws["B5"].value + 500, (sheet, "D5"): ws["D5"].value
+                                                  + 500, (sheet, "B22"): ws["B22"].value + 500,
+                                                  (sheet, "D22"): ws["D22"].value + 500})
+    out = standardise_files(ds, [(bad, bad.name)], REGION)
+    gx = warehouse.gx_root
+    alone = validate(ds, out.frame(), out.totals.to_pandas(), REGION, gx, "a", today=FRESH,
+                     warehouse_url=warehouse.warehouse_url)
+    check = next(r for r in alone.results if r["expectation"].startswith("walidata_konsisten"))
+    assert check["success"] and check["compared"] == 0  # nothing to compare with yet
+    pipeline.run_dataset("disdukcapil.penduduk_kecamatan", "k1", warehouse)
+    outcome = validate(ds, out.frame(), out.totals.to_pandas(), REGION, gx, "b", today=FRESH,
+                       warehouse_url=warehouse.warehouse_url)
+    check = next(r for r in outcome.results if r["expectation"].startswith("walidata_konsisten"))
+    assert check["compared"] == 13 and not check["success"] and check["severity"] == "warning"
+    assert check["sample"][0].startswith("62.06.01 2025: jumlah_penduduk = ") and "batas 0.5%" in check["sample"][0]
+    assert outcome.success and outcome.label == "lulus dengan peringatan"
+
+
+def test_plausibility_against_the_published_previous_period(sandbox, tmp_path):
+    """A file with only 2025 is compared with the 2024 figures already in the warehouse."""
+    from conftest import replace_inbox_file
+    from walidata import pipeline
+
+    pipeline.run_dataset("disdukcapil.penduduk_kecamatan", "v1", sandbox)
+    f = edit_workbook(SAMPLE_FILE, tmp_path / "hanya_2025.xlsx", {})
+    wb = load_workbook(f)
+    del wb["2023"], wb["2024"]
+    ws = wb["2025"]
+    jump = ws["D8"].value  # Katingan Hilir's women double
+    ws["D8"], ws["E8"], ws["D20"] = ws["D8"].value + jump, ws["E8"].value + jump, ws["D20"].value + jump
+    wb.save(f)
+    replace_inbox_file(sandbox, f)
+    out = pipeline.run_dataset("disdukcapil.penduduk_kecamatan", "v2", sandbox)
+    import json
+
+    outcome = json.loads(open(out["validation"]).read())
+    assert outcome["success"]
+    (warning,) = [p for p in outcome["problems"] if "berubah" in p]
+    assert "sheet '2025', row 8, column D" in warning and "(2024)" in warning

@@ -171,6 +171,20 @@ class BagianKeseluruhan(_Model):
     _sev = field_validator("severity", mode="before")(classmethod(lambda cls, v: _severity(v)))
 
 
+class Konsistensi(_Model):
+    """The same quantity from another dataset (another OPD) agrees within a tolerance, per region and period.
+
+    Both sides are summed over their breakdowns; the other side is read from the warehouse (current figures)."""
+
+    variabel: str = Field(pattern=SNAKE)
+    dataset: str = Field(pattern=r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
+    variabel_lain: str = Field(pattern=SNAKE)
+    toleransi_persen: float = Field(default=1.0, ge=0)
+    severity: SEVERITY = "warning"
+
+    _sev = field_validator("severity", mode="before")(classmethod(lambda cls, v: _severity(v)))
+
+
 class Kewajaran(_Model):
     """Plausibility against history: a figure that moves more than `persen` % from the previous period."""
 
@@ -196,6 +210,7 @@ class Dataset(_Model):
     pemeriksaan: list[Pemeriksaan] = []
     kebijakan: Kebijakan = Kebijakan()
     bagian_keseluruhan: list[BagianKeseluruhan] = []
+    konsistensi: list[Konsistensi] = []
     kewajaran: Kewajaran | None = None
     kesegaran: SEVERITY | None = "warning"  # latest period within the update schedule; None: not checked
     jadwal: str = "0 1 * * *"  # cron, Asia/Jakarta

@@ -187,7 +187,8 @@ def cmd_check(args) -> int:
     with tempfile.TemporaryDirectory(prefix="walidata-check-") as tmp:
         gx_root = Path(tmp) / "gx"
         shutil.copytree(settings.gx_root, gx_root, ignore=shutil.ignore_patterns("uncommitted"))
-        outcome = validate(ds, frame, totals.to_pandas(), region, gx_root, "check")
+        outcome = validate(ds, frame, totals.to_pandas(), region, gx_root, "check",
+                           warehouse_url=settings.warehouse_url)
     failed = [r for r in outcome.results if not r["success"]]
     print(f"Checks   : {len(outcome.results) - len(failed)} of {len(outcome.results)} passed")
     for r in failed:

@@ -100,7 +100,8 @@ def validate(ref: dict, settings: Settings | None = None) -> dict:
     region = RegionIndex(settings.reference, settings.region)
     records = pd.read_parquet(ref["records"])
     totals = pd.read_parquet(ref["totals"])
-    outcome = run_suite(ds, records, totals, region, settings.gx_root, ref["run_id"])
+    outcome = run_suite(ds, records, totals, region, settings.gx_root, ref["run_id"],
+                        warehouse_url=settings.warehouse_url)
     quarantine = None
     if outcome.rejected:
         q = quarantine_frame(records, outcome)

@@ -72,6 +72,8 @@ def suite_spec(ds: Dataset, region: RegionIndex, columns: list[str]) -> list[dic
         {"expectation": "expect_column_values_to_be_null", "kwargs": {"column": "masalah"},
          "meta": {"arti": "sel terbaca sebagai angka dan nama wilayah dikenal"}},
         {"expectation": "expect_column_values_to_not_be_null", "kwargs": {"column": "kode_wilayah"}},
+        {"expectation": "expect_column_values_to_be_in_type_list",
+         "kwargs": {"column": "nilai", "type_list": ["float64", "Float64", "float"]}},
         {"expectation": "expect_column_values_to_be_in_set", "kwargs": {"column": "kode_wilayah", "value_set": codes}},
         {"expectation": "expect_column_values_to_be_in_set",
          "kwargs": {"column": "variabel", "value_set": ds.variabel_list}},
@@ -231,11 +233,29 @@ def periode_end(p: str):
 
 
 def _where_row(row) -> str:
-    return (f"file {row['sumber_file']}, sheet '{row['sumber_sheet']}', row {row['sumber_baris']}, "
+    return (f"file {row['sumber_file']}, sheet '{row['sumber_sheet']}', row {int(row['sumber_baris'])}, "
             f"column {row['sumber_kolom_nilai']}")
 
 
-def walidata_checks(ds: Dataset, df, region: RegionIndex, today=None) -> list[dict]:
+def published_history(ds: Dataset, warehouse_url: str | None):
+    """The dataset's current figures in the warehouse (for plausibility against the previous period)."""
+    import pandas as pd
+    import sqlalchemy as sa
+
+    cols = ["variabel", "kode_wilayah", "periode", *ds.breakdowns, "nilai"]
+    if not warehouse_url:
+        return pd.DataFrame(columns=cols)
+    from walidata import load
+
+    with load.engine_for(warehouse_url) as engine, load.connect(engine) as conn:
+        try:
+            rows = conn.execute(sa.text(f'SELECT {", ".join(cols)} FROM fact."{ds.fact_table}"')).all()
+        except sa.exc.DBAPIError:  # not published yet
+            rows = []
+    return pd.DataFrame([tuple(r) for r in rows], columns=cols)
+
+
+def walidata_checks(ds: Dataset, df, region: RegionIndex, today=None, history=None) -> list[dict]:
     """Checks GX has no expectation for: completeness per period, parts ≤ wholes, plausibility against the
     previous period, freshness against the update schedule. Row-level ones carry `rows`: {row id: why}."""
     import datetime as dt
@@ -272,13 +292,20 @@ def walidata_checks(ds: Dataset, df, region: RegionIndex, today=None) -> list[di
                     "sample": list(rows.values())[:MAX_LISTED], "row_level": bool(rows), "rows": rows})
     if ds.kewajaran is not None:
         k = ds.kewajaran
-        scope = ok[ok["variabel"].isin(k.variabel)] if k.variabel else ok
+        import pandas as pd
+
+        scope = ok
+        if history is not None and len(history):
+            # Published periods that this load does not cover are the 'previous period' of its first one.
+            past = history[~history["periode"].isin(set(ok["periode"]))].assign(**{ROW_ID: -1})
+            scope = pd.concat([ok, past], ignore_index=True)
+        scope = scope[scope["variabel"].isin(k.variabel)] if k.variabel else scope
         series = scope.assign(_jenis=scope["periode"].str.len()).sort_values([*keys[:1], "periode"])
         group = ["variabel", "kode_wilayah", *ds.breakdowns, "_jenis"]
         series = series.assign(_prev=series.groupby(group)["nilai"].shift(),
                                _prev_per=series.groupby(group)["periode"].shift())
         change = (series["nilai"] - series["_prev"]).abs() / series["_prev"]
-        bad = series[(series["_prev"] >= k.minimum) & (change * 100 > k.persen)]
+        bad = series[(series["_prev"] >= k.minimum) & (change * 100 > k.persen) & (series[ROW_ID] >= 0)]
         rows = {int(r[ROW_ID]): f"{_where_row(r)}: {r['variabel']} = {_fmt(r['nilai'])} berubah "
                                 f"{100 * (r['nilai'] - r['_prev']) / r['_prev']:+.0f}% dari {_fmt(r['_prev'])} "
                                 f"({r['_prev_per']}), batas {k.persen:g}%" for _, r in bad.iterrows()}
@@ -297,8 +324,43 @@ def walidata_checks(ds: Dataset, df, region: RegionIndex, today=None) -> list[di
     return out
 
 
+def consistency_checks(ds: Dataset, df, warehouse_url: str | None) -> list[dict]:
+    """`konsistensi`: this load against another dataset's current figures in the warehouse."""
+    import sqlalchemy as sa
+
+    out = []
+    if not ds.konsistensi:
+        return out
+    ok = df[df["masalah"].isna()]
+    for k in ds.konsistensi:
+        name = f"walidata_konsisten_dengan_{k.dataset.replace('.', '__')}"
+        other = {}
+        if warehouse_url:
+            from walidata import load
+
+            with load.engine_for(warehouse_url) as engine, load.connect(engine) as conn:
+                try:
+                    rows = conn.execute(sa.text(
+                        "SELECT kode_wilayah, periode, SUM(nilai) FROM fact.observasi WHERE dataset = :d AND "
+                        "variabel = :v GROUP BY kode_wilayah, periode"), {"d": k.dataset, "v": k.variabel_lain})
+                    other = {(a, b): c for a, b, c in rows}
+                except sa.exc.DBAPIError:  # a new warehouse has no fact.observasi yet
+                    other = {}
+        mine = ok[ok["variabel"] == k.variabel].groupby(["kode_wilayah", "periode"])["nilai"].sum()
+        common = [key for key in mine.index if key in other and other[key] is not None]
+        bad = [f"{key[0]} {key[1]}: {k.variabel} = {_fmt(mine[key])} di sini, {k.variabel_lain} = "
+               f"{_fmt(other[key])} di {k.dataset} (selisih {100 * abs(mine[key] - other[key]) / other[key]:.1f}%, "
+               f"batas {k.toleransi_persen:g}%)"
+               for key in common if other[key] and 100 * abs(mine[key] - other[key]) / other[key] > k.toleransi_persen]
+        sample = bad[:MAX_LISTED] or ([] if common else [f"tidak ada angka {k.dataset} untuk dibandingkan"])
+        out.append({"expectation": name, "column": "nilai", "severity": k.severity, "success": not bad,
+                    "unexpected_count": len(bad), "sample": sample, "row_level": False,
+                    "compared": len(common)})
+    return out
+
+
 def validate(ds: Dataset, records, totals, region: RegionIndex, gx_root: Path, run_id: str,
-             today=None) -> Outcome:
+             today=None, warehouse_url: str | None = None) -> Outcome:
     """Run the dataset's suite on its standardised records; Data Docs are rebuilt by the checkpoint."""
     from great_expectations.core.run_identifier import RunIdentifier
 
@@ -339,7 +401,8 @@ def validate(ds: Dataset, records, totals, region: RegionIndex, gx_root: Path, r
             else:
                 warnings.append(text)
     results.append(_sum_check(records, totals))
-    for check in walidata_checks(ds, df, region, today):
+    history = published_history(ds, warehouse_url) if ds.kewajaran else None
+    for check in [*walidata_checks(ds, df, region, today, history), *consistency_checks(ds, df, warehouse_url)]:
         for i, why in check.pop("rows", {}).items():
             if check["severity"] == "critical":
                 row_reasons.setdefault(i, []).append((check["expectation"], why))
