@@ -23,14 +23,6 @@ class NoSourceFiles(LookupError):
     """Nothing to do: no file in the dataset's inbox folder, or none that is new."""
 
 
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(CHUNK):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _fs(inbox: str | Path):
     import fsspec
 

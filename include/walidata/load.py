@@ -7,7 +7,6 @@ Rows go in bulk (Arrow into DuckDB, COPY into PostgreSQL), never row by row thro
 from __future__ import annotations
 
 import datetime as dt
-import json
 import uuid
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -382,6 +381,3 @@ def published_sha256(url: str, dataset: str) -> set[str]:
 def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
-
-def jsonable(obj) -> str:
-    return json.dumps(obj, ensure_ascii=False, default=str)
