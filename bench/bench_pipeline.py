@@ -11,7 +11,6 @@ The machine is small and noisy: read the ratios (medians of several repeats), no
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import statistics
@@ -22,6 +21,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _results import save  # noqa: E402
+
 DATASET = "disdukcapil.penduduk_kecamatan"
 DAG_ID = "opd__disdukcapil__penduduk_kecamatan"
 
@@ -138,9 +140,7 @@ def main() -> int:
         label = "airflow dags test (whole DAG, 1 run)"
         print(f"{label:40} {dag_seconds:9.2f}   (includes Airflow start-up and task overhead)")
     result = {"stages": med, "baseline": bmed, "ratio_total": total / btotal, "airflow_dags_test_s": dag_seconds}
-    out = ROOT / "bench" / "results"
-    out.mkdir(exist_ok=True)
-    (out / "bench_pipeline.json").write_text(json.dumps(result, indent=2))
+    save("bench_pipeline", result)
     return 0
 
 

@@ -10,14 +10,16 @@ Throughput is cells of the sheets' used ranges per second; medians of several re
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _results import save  # noqa: E402
 
 
 def main() -> int:
@@ -102,11 +104,9 @@ def main() -> int:
         print(f"{name:44} {t:9.3f} {cells / t:12,.0f} {c / t:11.2f}x {o / t:11.2f}x")
     print(f"targets: walidata ≥ 0.8× calamine → {c / w:.2f}× ({'met' if c / w >= 0.8 else 'NOT met'}); "
           f"≥ 5× openpyxl → {o / w:.1f}× ({'met' if o / w >= 5 else 'NOT met'})")
-    out = ROOT / "bench" / "results"
-    out.mkdir(exist_ok=True)
-    (out / "bench_reader.json").write_text(json.dumps({
+    save("bench_reader", {
         "cells": cells, "records": records, "seconds": {"walidata": w, "calamine": c, "openpyxl": o},
-        "ratio_vs_calamine": c / w, "ratio_vs_openpyxl": o / w}, indent=2))
+        "ratio_vs_calamine": c / w, "ratio_vs_openpyxl": o / w})
     return 0
 
 

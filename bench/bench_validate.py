@@ -11,10 +11,10 @@ rules by hand in pandas. Median of repeats, same run.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import shutil
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -23,6 +23,8 @@ import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _results import save  # noqa: E402
 
 
 def make_records(n: int) -> pd.DataFrame:
@@ -101,10 +103,8 @@ def main() -> int:
     print(f"GX checkpoint (COMPLETE results, Data Docs) {g:7.2f} s  {n / g:12,.0f} rows/s")
     print(f"hand-written pandas rules                   {p:7.2f} s  {n / p:12,.0f} rows/s")
     print(f"GX / pandas time: {g / p:.1f}×")
-    out = ROOT / "bench" / "results"
-    out.mkdir(exist_ok=True)
-    (out / "bench_validate.json").write_text(json.dumps({"rows": n, "gx_s": g, "pandas_s": p,
-                                                         "gx_rows_s": n / g, "ratio": g / p}, indent=2))
+    save("bench_validate", {"rows": n, "gx_s": g, "pandas_s": p,
+                                                         "gx_rows_s": n / g, "ratio": g / p})
     return 0
 
 

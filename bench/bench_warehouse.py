@@ -15,9 +15,9 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import io
-import json
 import os
 import statistics
+import sys
 import tempfile
 import time
 import uuid
@@ -27,6 +27,9 @@ import pyarrow as pa
 import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _results import save  # noqa: E402
+
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
@@ -157,9 +160,7 @@ def main() -> int:
         with admin.connect() as c:
             c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
         admin.dispose()
-    out = ROOT / "bench" / "results"
-    out.mkdir(exist_ok=True)
-    (out / "bench_warehouse.json").write_text(json.dumps(results, indent=2))
+    save("bench_warehouse", results)
     return 0
 
 

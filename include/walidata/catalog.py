@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 SNAKE = r"^[a-z][a-z0-9_]*$"
 DIMENSI = Literal["governance", "branding", "economy", "living", "society", "environment"]
@@ -144,11 +144,11 @@ class Kolom(_Model):
     sinonim: dict[str, str] = {}  # rincian: text as written → allowed value
 
 
-SEVERITY = Literal["critical", "warning", "info"]
-
-
 def _severity(v):
     return "critical" if v == "error" else v  # the Walidata's word for GX's 'critical'
+
+
+SEVERITY = Annotated[Literal["critical", "warning", "info"], BeforeValidator(_severity)]
 
 
 class Pemeriksaan(_Model):
@@ -158,7 +158,6 @@ class Pemeriksaan(_Model):
     kwargs: dict = {}
     severity: SEVERITY = "critical"
 
-    _sev = field_validator("severity", mode="before")(classmethod(lambda cls, v: _severity(v)))
 
 
 class BagianKeseluruhan(_Model):
@@ -168,7 +167,6 @@ class BagianKeseluruhan(_Model):
     keseluruhan: str = Field(pattern=SNAKE)
     severity: SEVERITY = "critical"
 
-    _sev = field_validator("severity", mode="before")(classmethod(lambda cls, v: _severity(v)))
 
 
 class Konsistensi(_Model):
@@ -182,7 +180,6 @@ class Konsistensi(_Model):
     toleransi_persen: float = Field(default=1.0, ge=0)
     severity: SEVERITY = "warning"
 
-    _sev = field_validator("severity", mode="before")(classmethod(lambda cls, v: _severity(v)))
 
 
 class Kewajaran(_Model):
@@ -193,7 +190,6 @@ class Kewajaran(_Model):
     variabel: list[str] = []  # only these variables (default: all)
     severity: SEVERITY = "warning"
 
-    _sev = field_validator("severity", mode="before")(classmethod(lambda cls, v: _severity(v)))
 
 
 class Dataset(_Model):
