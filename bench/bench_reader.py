@@ -60,7 +60,7 @@ def main() -> int:
                 b = Builder(ds)
                 for t in read_tables(p, ds, p.name):
                     b.add_table(t, region)
-                records, _ = b.arrow()
+                records, _, _ = b.arrow()
                 n += records.num_rows
             return n
 
@@ -104,10 +104,97 @@ def main() -> int:
         print(f"{name:44} {t:9.3f} {cells / t:12,.0f} {c / t:11.2f}x {o / t:11.2f}x")
     print(f"targets: walidata ≥ 0.8× calamine → {c / w:.2f}× ({'met' if c / w >= 0.8 else 'NOT met'}); "
           f"≥ 5× openpyxl → {o / w:.1f}× ({'met' if o / w >= 5 else 'NOT met'})")
+    real = real_corpus(a.repeat)
     save("bench_reader", {
         "cells": cells, "records": records, "seconds": {"walidata": w, "calamine": c, "openpyxl": o},
-        "ratio_vs_calamine": c / w, "ratio_vs_openpyxl": o / w})
+        "ratio_vs_calamine": c / w, "ratio_vs_openpyxl": o / w, "real_corpus": real})
     return 0
+
+
+def _raw(path: Path) -> int:
+    """The least work that turns a file into cells: calamine for workbooks, the csv module for CSV, Lexbor
+    (selectolax) for HTML tables. Returns the number of cells."""
+    from walidata.spreadsheet import sniff_format
+
+    kind = sniff_format(path, path.name, 1e9, 1e9)
+    if kind == "csv":
+        import csv
+        import io
+
+        raw = path.read_bytes()
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = raw.decode("cp1252")
+        delim = ";" if text.count(";") > text.count(",") else ","
+        return sum(len(r) for r in csv.reader(io.StringIO(text), delimiter=delim))
+    if kind == "html":
+        from selectolax.lexbor import LexborHTMLParser
+
+        return sum(1 for _ in (c.text() for c in LexborHTMLParser(path.read_text(errors="replace")).css("td, th")))
+    from python_calamine import CalamineWorkbook
+
+    wb = CalamineWorkbook.from_path(str(path))
+    n = sum(sum(len(r) for r in wb.get_sheet_by_name(s).to_python()) for s in wb.sheet_names)
+    wb.close()
+    return n
+
+
+def real_corpus(repeat: int) -> dict:
+    """The reader on the real-file corpus (tests/real): every file that reads (published or refused at
+    validation), beside the raw parse of the same files, in the same run."""
+    import yaml
+
+    from walidata.catalog import get_dataset
+    from walidata.reference import RegionIndex
+    from walidata.spreadsheet import SourceError, read_tables
+    from walidata.standardise import Builder
+
+    real = ROOT / "tests" / "real"
+    jobs = []
+    for spec_path in sorted((real / "expected").glob("*.yaml")):
+        spec = yaml.safe_load(spec_path.read_text(encoding="utf-8"))
+        case = next((c for c in spec["kasus"] if c["hasil"] != "gagal_baca"), None)
+        if case is None:
+            continue
+        ds = get_dataset(real / "catalog", case.get("dataset", spec["dataset"]))
+        jobs.append((real / "files" / spec["file"], ds, RegionIndex(ROOT / "include" / "reference", case["wilayah"])))
+
+    def walidata_reader():
+        n = 0
+        for p, ds, region in jobs:
+            b = Builder(ds)
+            try:
+                for t in read_tables(p, ds, p.name):
+                    b.add_table(t, region)
+            except SourceError:
+                continue
+            n += b.arrow()[0].num_rows
+        return n
+
+    def raw():
+        return sum(_raw(p) for p, _, _ in jobs)
+
+    cells = raw()
+    t_w, t_r = [], []
+    walidata_reader(), raw()  # warm-up
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        records = walidata_reader()
+        t_w.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        raw()
+        t_r.append(time.perf_counter() - t0)
+    w, r = statistics.median(t_w), statistics.median(t_r)
+    kinds = sorted({p.suffix for p, _, _ in jobs})
+    size_mb = sum(p.stat().st_size for p, _, _ in jobs) / 1e6
+    print(f"\nReal corpus (tests/real): {len(jobs)} files ({', '.join(kinds)}; {size_mb:.2f} MB), {cells:,} cells, "
+          f"{records:,} tidy records; median of {repeat}")
+    print(f"{'reader':44} {'seconds':>9} {'cells/s':>12} {'vs raw parse':>12}")
+    for name, t in (("walidata reader (read+locate+standardise)", w), ("raw parse (csv / Lexbor / calamine)", r)):
+        print(f"{name:44} {t:9.3f} {cells / t:12,.0f} {r / t:11.2f}x")
+    return {"files": len(jobs), "cells": cells, "records": records, "seconds": {"walidata": w, "raw": r},
+            "ratio_vs_raw": r / w}
 
 
 if __name__ == "__main__":

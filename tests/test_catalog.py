@@ -53,7 +53,7 @@ def test_invalid_file_is_reported_with_file_and_field_and_others_still_load(tmp_
         (("rincian: {jenis_kelamin: P}", "rincian: {jenis_kelamin: X}"), "'perempuan'"),
         (("pola: '^(\\d{4})$'", "pola: '^\\d{4}$'"), "sumber.spreadsheet.periode.pola"),
         (("expectation: expect_column_values_to_be_between", "expectation: be_between"), "pemeriksaan.0.expectation"),
-        (("peran: wilayah", "peran: nilai"), "exactly one column"),
+        (("peran: kecamatan", "peran: nilai"), "peran: kecamatan is needed"),
     ],
 )
 def test_wrong_values_name_the_field(tmp_path, change, field):

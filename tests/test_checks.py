@@ -125,7 +125,9 @@ def test_feedback_report_for_the_opd(sandbox, tmp_path):
     assert summary["Hasil"] == "Ditolak: perbaiki lalu kirim ulang"
     problems = pd.read_excel(path, sheet_name="Masalah", dtype={"Sheet": str})
     assert list(problems.columns) == ["No", "Tingkat", "File", "Sheet", "Baris", "Kolom", "Wilayah", "Nilai",
-                                      "Pemeriksaan", "Keterangan"]
+                                      "Pemeriksaan", "Keterangan", "Jumlah"]
+    detail = pd.read_excel(path, sheet_name="Rincian", dtype={"Sheet": str})
+    assert len(detail) == problems.Jumlah.sum()
     row9 = problems[(problems.Sheet == "2024") & (problems.Baris == 9)]
     assert len(row9) == 1 and row9.Kolom.tolist() == ["B"] and "Antah Berantah" in row9.Keterangan.tolist()[0]
     assert "expect_column_values_to_not_be_null" in row9.Pemeriksaan.tolist()[0]
@@ -172,7 +174,7 @@ def test_plausibility_against_the_published_previous_period(sandbox, tmp_path):
     wb = load_workbook(f)
     del wb["2023"], wb["2024"]
     ws = wb["2025"]
-    jump = ws["D8"].value  # Katingan Hilir's women double
+    jump = ws["D8"].value // 2  # Katingan Hilir's women: +50% (the kabupaten stays under its population)
     ws["D8"], ws["E8"], ws["D20"] = ws["D8"].value + jump, ws["E8"].value + jump, ws["D20"].value + jump
     wb.save(f)
     replace_inbox_file(sandbox, f)

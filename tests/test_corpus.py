@@ -93,7 +93,21 @@ def test_figures_agree_across_datasets():
     assert pend.loc["2025"].sum() == 181963
 
 
-def test_other_regions_get_what_their_reference_data_allows(tmp_path):
-    files = write_inbox(tmp_path, REF, "62.71", (2024, 2025))
-    names = {p.parent.name for p in files}
-    assert names == {"layanan_daring", "sampah", "kunjungan_wisata"}  # no kecamatan reference for 62.71
+def test_another_kota_runs_every_dataset_down_to_its_kelurahan(tmp_path):
+    """With the whole country's reference, Kota Palangka Raya (62.71: 5 kecamatan, 30 kelurahan) gets every
+    dataset, kecamatan- and village-level ones included, and each reads and validates clean for that region."""
+    import shutil
+
+    files = write_inbox(tmp_path / "inbox", REF, "62.71", (2024, 2025))
+    assert {p.parent.name for p in files} == {d.name for d in DATASETS.values()}
+    region = RegionIndex(REF, "62.71")
+    assert (len(region.kecamatan), len(region.desa)) == (5, 30)
+    gx = tmp_path / "gx"
+    shutil.copytree(ROOT / "great_expectations", gx, ignore=shutil.ignore_patterns("uncommitted"))
+    for ds in DATASETS.values():
+        paths = sorted((tmp_path / "inbox" / ds.opd / ds.name).iterdir())
+        out = standardise_files(ds, [(p, p.name) for p in paths], region)
+        frame = out.frame()
+        assert frame.masalah.isna().all() and frame.kode_wilayah.str.startswith("62.71").all(), ds.id
+        outcome = validate(ds, frame, out.totals.to_pandas(), region, gx, "t", today=dt.date(2026, 1, 20))
+        assert outcome.success and not outcome.problems, (ds.id, outcome.problems[:3])

@@ -207,8 +207,10 @@ def test_duplicated_kecamatan_rows(tmp_path, capsys):
     f = edit_workbook(SAMPLE_FILE, tmp_path / "ganda.xlsx", {("2025", "B8"): "Kamipang"})
     rc, out = _check(capsys, f)
     assert rc == 1
-    assert "file ganda.xlsx, sheet '2025', row 8, column C: baris ganda" in out
-    assert "file ganda.xlsx, sheet '2025', row 7, column C: baris ganda" in out
+    # Identical problems are one line with their rows: rows 7 and 8 both say Kamipang.
+    assert "file ganda.xlsx, sheet '2025', baris 7–8 (2 baris), column C: baris ganda" in out
+    assert "file ganda.xlsx, sheet '2025', baris 7–8 (2 baris), column D: baris ganda" in out
+    assert (tmp_path / "ganda__masalah.xlsx").is_file()
 
 
 def test_english_only_header(tmp_path, capsys):
@@ -219,13 +221,20 @@ def test_english_only_header(tmp_path, capsys):
     assert rc == 0, out
 
 
-def test_rows_of_another_kabupaten_are_flagged_not_loaded(tmp_path):
+def test_rows_of_another_kabupaten_are_set_aside_not_loaded(tmp_path, capsys):
+    """A row naming another kabupaten is that kabupaten's: set aside and counted, never published as ours; the
+    kecamatan it replaced is then missing, which fails the dataset."""
     f = edit_workbook(SAMPLE_FILE, tmp_path / "tetangga.xlsx", {("2025", "B19"): "Kab. Kotawaringin Timur"})
-    r = _read(f).frame()
-    bad = r[(r.sumber_baris == 19) & (r.periode == "2025")]
-    assert len(bad) == 2 and bad.kode_wilayah.isna().all()
-    assert "column B: 'Kab. Kotawaringin Timur' adalah Kabupaten Kotawaringin Timur (62.02), di luar " \
-           "Kabupaten Katingan (62.06)" in bad.masalah.iloc[0]
+    out = _read(f)
+    r = out.frame()
+    assert r[(r.sumber_baris == 19) & (r.periode == "2025")].empty
+    lain = out.lain.to_pandas()
+    assert lain[["kode_wilayah", "sumber_baris"]].values.tolist() == [["62.02", 19]]
+    assert "Kabupaten Kotawaringin Timur (62.02)" in lain.alasan[0]
+    rc, text = _check(capsys, f)
+    assert rc == 1
+    assert "Disisihkan: 1 baris milik wilayah lain, tidak dimuat (Kab. Kotawaringin Timur (62.02): 1)" in text
+    assert "periode 2025, variabel jumlah_penduduk: tidak ada angka untuk 1 wilayah: 62.06.13 (Bukit Raya)" in text
 
 
 def test_village_in_the_wrong_kecamatan_is_reported_not_guessed(tmp_path):

@@ -13,8 +13,11 @@ def test_reference_counts():
     everything = all_wilayah(REF)
     assert everything["62.06"].kode_bps == "6209"  # Katingan: BPS 6209, not 6206 (Sukamara)
     assert everything["62.06"].penduduk_total == 181963
-    villages = [w for w in everything.values() if w.tingkat in ("desa", "kelurahan")]
-    assert len(villages) == 161
+    levels = {t: sum(w.tingkat == t for w in everything.values()) for t in ("kecamatan", "desa", "kelurahan")}
+    assert levels["kecamatan"] == 7285 and levels["desa"] + levels["kelurahan"] == 83762  # Kepmendagri 2025
+    katingan = RegionIndex(REF, "62.06")
+    assert len(katingan.kecamatan) == 13 and len(katingan.desa) == 161
+    assert sum(w.tingkat == "kelurahan" for w in katingan.desa.values()) == 7
 
 
 @pytest.mark.parametrize(

@@ -30,6 +30,27 @@ def test_bad_values_get_a_clear_message(monkeypatch, var, value, needle):
     assert needle in str(exc.value)
 
 
+@pytest.mark.parametrize("var", ["WALIDATA_REFERENCE", "WALIDATA_CATALOG", "WALIDATA_GX_ROOT", "WALIDATA_INBOX"])
+def test_a_missing_folder_names_its_variable(monkeypatch, tmp_path, var):
+    monkeypatch.setenv(var, str(tmp_path / "tidak-ada"))
+    with pytest.raises(SettingsError) as exc:
+        get_settings()
+    assert f"{var}: folder {tmp_path / 'tidak-ada'} does not exist" in str(exc.value)
+
+
+def test_a_reference_folder_without_its_files_is_named(monkeypatch, tmp_path):
+    monkeypatch.setenv("WALIDATA_REFERENCE", str(tmp_path))
+    with pytest.raises(SettingsError) as exc:
+        get_settings()
+    assert f"WALIDATA_REFERENCE: reference file {tmp_path / 'kode_bps_kabkota.csv'} does not exist" in str(exc.value)
+
+
+def test_a_province_code_is_not_a_region(monkeypatch):
+    monkeypatch.setenv("WALIDATA_REGION", "62.00")
+    with pytest.raises(SettingsError, match="is not a kabupaten/kota code"):
+        get_settings()
+
+
 def test_other_region_by_code(monkeypatch):
     monkeypatch.setenv("WALIDATA_REGION", "62.71")
     assert get_settings().region == "62.71"

@@ -42,15 +42,18 @@ class Metadata(_Model):
 class Periode(_Model):
     """Where each value's period comes from.
 
-    sheet/judul: a regex on the sheet name / the title rows above the header (group 1 is the period);
-    tetap: a fixed value; kolom: a column with peran 'periode'; tanggal: a date column (peran 'tanggal');
-    header: wide layouts, one value column per period (years, or months with the year from `tahun_dari`).
+    sheet/judul/file: a regex on the sheet name / the title rows above the header / the file name (group 1 is
+    the period); tetap: a fixed value (`nilai`); kolom: a column with peran 'periode'; tanggal: a date column
+    (peran 'tanggal'); header: wide layouts, one value column per period (years, or months with a year).
+    Month, quarter and semester labels that carry no year take it from `tahun_dari`: the sheet name, the title
+    rows, the file name, a column with peran 'tahun', or `tahun` fixed in the catalog.
     """
 
-    dari: Literal["sheet", "judul", "tetap", "kolom", "tanggal", "header"] = "sheet"
+    dari: Literal["sheet", "judul", "file", "tetap", "kolom", "tanggal", "header"] = "sheet"
     pola: str = r"((?:19|20)\d{2})"
     nilai: str | None = None
-    tahun_dari: Literal["sheet", "judul"] | None = None  # for month/quarter labels that carry no year
+    tahun_dari: Literal["sheet", "judul", "file", "kolom", "tetap"] | None = None
+    tahun: str | None = Field(default=None, pattern=r"^(19|20)\d{2}$")  # for tahun_dari: tetap
     granularitas: Literal["tahun", "semester", "triwulan", "bulan"] = "bulan"  # for dari=tanggal
 
     @field_validator("pola")
@@ -67,6 +70,8 @@ class Periode(_Model):
     def _fixed(self) -> Periode:
         if self.dari == "tetap" and not self.nilai:
             raise ValueError("dari: tetap needs a nilai")
+        if (self.tahun_dari == "tetap") != (self.tahun is not None):
+            raise ValueError("tahun_dari: tetap needs a tahun (and tahun is only for tahun_dari: tetap)")
         return self
 
 
@@ -80,6 +85,7 @@ class Agregasi(_Model):
     """Sum event rows (e.g. a disaster log) into counts per region, period and breakdown."""
 
     hitung: str = Field(pattern=SNAKE)  # name of the variable that counts the rows
+    satuan: str  # its unit: kejadian, kasus, izin, …
 
 
 class SpreadsheetSource(_Model):
@@ -120,7 +126,10 @@ class SpreadsheetSource(_Model):
 # Further source kinds (bps_webapi, ckan, rest) join this union with their own `kind`.
 Source = Annotated[SpreadsheetSource, Field(discriminator="kind")]
 
-PERAN = Literal["wilayah", "desa", "nilai", "total", "rincian", "periode", "tanggal", "abaikan"]
+PERAN = Literal["provinsi", "kabupaten_kota", "kecamatan", "desa", "nilai", "total", "rincian", "periode", "tahun",
+                "tanggal", "abaikan"]
+REGION_ROLES = ("provinsi", "kabupaten_kota", "kecamatan", "desa")  # coarse to fine
+TINGKAT = Literal["provinsi", "kabupaten", "kecamatan", "desa"]
 
 
 class Kolom(_Model):
@@ -133,6 +142,7 @@ class Kolom(_Model):
     alias: list[str] = Field(min_length=1)
     peran: PERAN
     tipe: Literal["integer", "decimal"] = "integer"
+    desimal: Literal["koma", "titik"] = "koma"  # nilai: 12,5 and 1.234 (Indonesian) or 12.5 and 1,234 (exports)
     wajib: bool = True
     variabel: str | None = Field(default=None, pattern=SNAKE)  # nilai: default the dataset's variabel
     satuan: str | None = None  # nilai: default the dataset's satuan
@@ -142,6 +152,14 @@ class Kolom(_Model):
     aditif: bool = True  # nilai: sums make sense (counts); False for rates and percentages (no total check)
     dimensi: str | None = None  # rincian: which breakdown this column's text gives
     sinonim: dict[str, str] = {}  # rincian: text as written → allowed value
+    # Region columns: how undotted codes are read (dotted '62.06' is always Kemendagri), and for kabupaten_kota
+    # whether a name without 'Kabupaten'/'Kota' means the kabupaten (BPS tables) or is ambiguous ('ragu').
+    sistem_kode: Literal["bps", "kemendagri"] = "bps"
+    tanpa_awalan: Literal["kabupaten", "ragu"] = "ragu"
+    # nilai: plausibility against the region's population (ref.wilayah): a figure (and the sum of its breakdowns)
+    # may not exceed `batas_penduduk` × the population. Default: 1.1 for people-like units (jiwa, orang, KK, murid…);
+    # 'tidak' turns it off.
+    batas_penduduk: float | Literal["tidak"] | None = Field(default=None)
 
 
 def _severity(v):
@@ -198,7 +216,7 @@ class Dataset(_Model):
     judul: str
     deskripsi: str
     variabel: str = Field(pattern=SNAKE)
-    tingkat_wilayah: Literal["kabupaten", "kecamatan", "desa"] = "kecamatan"
+    tingkat_wilayah: TINGKAT = "kecamatan"
     metadata: Metadata
     sumber: Source
     kolom: list[Kolom] = Field(min_length=1)
@@ -221,20 +239,16 @@ class Dataset(_Model):
             raise ValueError("kolom: names must be unique")
         by_role = {r: [k for k in self.kolom if k.peran == r] for r in PERAN.__args__}
         src = self.sumber
-        need_wilayah = self.tingkat_wilayah != "kabupaten" and src.wilayah_dari == "kolom"
-        if len(by_role["wilayah"]) != (1 if need_wilayah else 0):
-            raise ValueError("kolom: exactly one column needs peran: wilayah (the kecamatan)" if need_wilayah else
-                             "kolom: no column may have peran: wilayah when the region is not read from a column")
-        if src.wilayah_dari == "sheet" and self.tingkat_wilayah != "kecamatan":
-            raise ValueError("sumber.wilayah_dari: sheet works for tingkat_wilayah: kecamatan only")
-        if (self.tingkat_wilayah == "desa") != bool(by_role["desa"]):
-            raise ValueError("kolom: tingkat_wilayah desa needs one column with peran: desa (and only then)")
+        self._check_regions(by_role)
         if not by_role["nilai"]:
             raise ValueError("kolom: at least one column needs peran: nilai")
         for role, dari in (("periode", "kolom"), ("tanggal", "tanggal")):
             if (src.periode.dari == dari) != (len(by_role[role]) == 1):
                 raise ValueError(f"sumber.periode.dari: {dari} needs exactly one column with peran: {role} "
                                  f"(and only then)")
+        if (src.periode.tahun_dari == "kolom") != (len(by_role["tahun"]) == 1):
+            raise ValueError("sumber.periode.tahun_dari: kolom needs exactly one column with peran: tahun "
+                             "(and only then)")
         from_columns = set()
         for k in by_role["rincian"]:
             if k.dimensi not in self.rincian:
@@ -265,6 +279,20 @@ class Dataset(_Model):
             raise ValueError(f"jadwal {self.jadwal!r} is not a 5-field cron expression")
         return self
 
+    def _check_regions(self, by_role: dict) -> None:
+        """Which region columns a dataset needs at its level (rows are attributed by what they name)."""
+        src, level = self.sumber, self.tingkat_wilayah
+        if src.wilayah_dari == "sheet":
+            if level != "kecamatan" or any(by_role[r] for r in REGION_ROLES):
+                raise ValueError("sumber.wilayah_dari: sheet works for tingkat_wilayah: kecamatan only, without "
+                                 "region columns")
+            return
+        if level in ("kecamatan", "desa") and not by_role["kecamatan"]:
+            raise ValueError("kolom: a column with peran: kecamatan is needed for tingkat_wilayah "
+                             f"{level} (or sumber.wilayah_dari: sheet)")
+        if (level == "desa") != bool(by_role["desa"]):
+            raise ValueError("kolom: tingkat_wilayah desa needs a column with peran: desa (and only then)")
+
     def cron_fields(self) -> list[str]:
         return self.jadwal.split()
 
@@ -284,8 +312,9 @@ class Dataset(_Model):
         return [k for k in self.kolom if k.peran == peran]
 
     @property
-    def wilayah_kolom(self) -> Kolom | None:
-        return next(iter(self.kolom_peran("wilayah")), None)
+    def region_kolom(self) -> list[Kolom]:
+        """Columns that name the row's region (province, kabupaten/kota, kecamatan, desa), coarse to fine."""
+        return [k for r in REGION_ROLES for k in self.kolom_peran(r)]
 
     @property
     def nilai_kolom(self) -> list[Kolom]:

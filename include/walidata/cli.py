@@ -49,14 +49,16 @@ def latest_loads(since: dt.datetime | None = None) -> list[dict]:
 
 def summary_text(rows: list[dict], skipped: dict[str, str] | None = None) -> str:
     settings = get_settings()
-    body = [[r["dataset"], r["status"], r["baris_dibaca"], r["baris_dimuat"], r["baris_ditolak"], r["hasil_validasi"]]
-            for r in rows]
+    body = [[r["dataset"], r["status"], r["baris_dibaca"], r["baris_dimuat"], r["baris_ditolak"],
+             r.get("baris_disisihkan") or 0, r["hasil_validasi"]] for r in rows]
     for ds, why in (skipped or {}).items():
-        body.append([ds, why, "", "", "", ""])
-    out = [_table(["dataset", "status", "dibaca", "dimuat", "ditolak", "validasi"], body), ""]
+        body.append([ds, why, "", "", "", "", ""])
+    out = [_table(["dataset", "status", "dibaca", "dimuat", "ditolak", "disisihkan", "validasi"], body), ""]
     if any(v == "dilewati" for v in (skipped or {}).values()):
         out += ["dilewati = tidak ada file baru di inbox (yang sama sudah dimuat); `walidata nightly --force` "
                 "memuat ulang", ""]
+    if any(r.get("baris_disisihkan") for r in rows):
+        out += ["disisihkan = baris milik wilayah lain (file nasional/provinsi): dihitung, tidak dimuat", ""]
     out += [f"gudang data : {settings.redacted_url()}", f"lake        : {settings.lake}"]
     for r in rows:
         out.append(f"Data Docs   : {r['dataset']}: {r['data_docs']}")
@@ -140,16 +142,15 @@ def cmd_run(args) -> int:
     return rc
 
 
+CHECK_LINES = 30  # problems shown on the console; the full list goes into the workbook
+
+
 def cmd_check(args) -> int:
     """Read one file exactly as the pipeline would, run the dataset's checks, publish nothing."""
-    import shutil
-    import tempfile
-
     from walidata.catalog import get_dataset
     from walidata.reference import RegionIndex
     from walidata.spreadsheet import SourceError, col_letter, read_tables
-    from walidata.standardise import Builder
-    from walidata.validate import validate
+    from walidata.standardise import Builder, set_aside_summary
 
     settings = get_settings()
     try:
@@ -166,24 +167,41 @@ def cmd_check(args) -> int:
     print(f"Dataset  : {ds.id} — {ds.judul} ({region.kabupaten.nama}, {region.region})")
     builder = Builder(ds)
     try:
-        tables = read_tables(path, ds, path.name)
-        for t in tables:
+        for t in read_tables(path, ds, path.name):
             cols = ", ".join(f"{n}={col_letter(c)}" for n, c in t.columns.items())
             vals = ", ".join(dict.fromkeys(f"{v.kolom.name}={col_letter(v.index)}" for v in t.values))
             print(f"Sheet '{t.sheet}': header row {t.header_row}; {len(t.rows)} data/total rows; {cols}; "
                   f"values {vals}")
             for extra in t.extra_columns:
                 print(f"  kolom lain (diabaikan): {extra}")
+            for line in t.skipped[:5] + ([f"… dan {len(t.skipped) - 5} lagi"] if len(t.skipped) > 5 else []):
+                print(f"  dilewati: {line}")
             for line in t.footer:
                 print(f"  catatan: {line}")
             builder.add_table(t, region)
-        records, totals = builder.arrow()
+        records, totals, lain = builder.arrow()
+        if records.num_rows == 0 and lain.num_rows:
+            raise SourceError(path.name, f"tidak ada baris untuk {region.kabupaten.label()}: {lain.num_rows} baris "
+                                         f"milik wilayah lain ({set_aside_summary(lain)})")
     except SourceError as exc:
         print(f"\nTIDAK TERBACA: {exc}")
         return 2
+    return _check_outcome(args, settings, ds, region, path, records, totals, lain)
+
+
+def _check_outcome(args, settings, ds, region, path, records, totals, lain) -> int:
+    import shutil
+    import tempfile
+
+    from walidata.standardise import set_aside_summary
+    from walidata.umpan_balik import group_texts, write_workbook
+    from walidata.validate import validate
+
     frame = records.to_pandas()
     periods = sorted(set(frame["periode"].dropna()))
     print(f"Records  : {len(frame)} ({frame['masalah'].notna().sum()} with a problem); periods: {', '.join(periods)}")
+    if lain.num_rows:
+        print(f"Disisihkan: {lain.num_rows} baris milik wilayah lain, tidak dimuat ({set_aside_summary(lain)})")
     with tempfile.TemporaryDirectory(prefix="walidata-check-") as tmp:
         gx_root = Path(tmp) / "gx"
         shutil.copytree(settings.gx_root, gx_root, ignore=shutil.ignore_patterns("uncommitted"))
@@ -194,9 +212,16 @@ def cmd_check(args) -> int:
     for r in failed:
         print(f"  ✗ {r['expectation']} ({r['column'] or 'tabel'}, {r['severity']}): {r['unexpected_count']} gagal")
     if outcome.problems:
-        print(f"\nMasalah ({len(outcome.problems)}):")
-        for p in outcome.problems:
+        lines = group_texts(outcome.problems)
+        print(f"\nMasalah ({len(outcome.problems)}, {len(lines)} jenis):")
+        for p in group_texts(outcome.problems, CHECK_LINES):
             print(f"  {p}")
+        report = Path(args.laporan) if args.laporan else path.with_name(f"{path.stem}__masalah.xlsx")
+        try:
+            if write_workbook(report, ds, outcome, frame, "check"):
+                print(f"Daftar lengkap: {report.resolve()}")
+        except OSError as exc:
+            print(f"Daftar lengkap tidak dapat ditulis ke {report}: {exc} (pakai --laporan PATH)")
     if outcome.success and not outcome.rejected:
         print("\nHasil    : BERSIH — file siap dikirim" + (" (dengan peringatan)" if failed else ""))
         return 0
@@ -256,6 +281,8 @@ def main(argv=None) -> int:
     ch = sub.add_parser("check", help="check an OPD file as the pipeline would read it, without publishing")
     ch.add_argument("file", help="the xlsx/xls/ods/csv file")
     ch.add_argument("--dataset", required=True, help="catalog dataset id, e.g. disdukcapil.penduduk_kecamatan")
+    ch.add_argument("--laporan", help="where to write the workbook with every problem (default: beside the file, "
+                                      "<file>__masalah.xlsx; written only when there are problems)")
     ch.set_defaults(func=cmd_check)
     pr = sub.add_parser("peran", help="create/refresh the PostgreSQL roles: analyst (read-only) and pipeline")
     pr.add_argument("--analis", default="analyst")

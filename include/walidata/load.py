@@ -14,7 +14,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from walidata.catalog import Dataset
-from walidata.reference import all_wilayah
+from walidata.reference import EDISI, all_wilayah, reference_fingerprint
 
 metadata = sa.MetaData()
 
@@ -30,7 +30,8 @@ wilayah = sa.Table(
     sa.Column("penduduk_laki", sa.BigInteger, comment="Penduduk laki-laki (Dukcapil)"),
     sa.Column("penduduk_perempuan", sa.BigInteger, comment="Penduduk perempuan (Dukcapil)"),
     sa.Column("penduduk_total", sa.BigInteger, comment="Penduduk (Dukcapil)"),
-    schema="ref", comment="Wilayah administrasi: provinsi, kabupaten/kota, dan kecamatan/desa wilayah terinci",
+    sa.Column("edisi", sa.String, comment="Edisi kode wilayah (Kepmendagri) dan sidik berkas referensi"),
+    schema="ref", comment="Wilayah administrasi seluruh Indonesia: provinsi, kabupaten/kota, kecamatan, desa/kelurahan",
 )
 
 dataset_table = sa.Table(
@@ -63,6 +64,7 @@ load_log = sa.Table(
     sa.Column("baris_dimuat", sa.Integer),
     sa.Column("baris_ditolak", sa.Integer),
     sa.Column("baris_berubah", sa.Integer, comment="Baris yang baru atau menggantikan angka sebelumnya"),
+    sa.Column("baris_disisihkan", sa.Integer, comment="Baris milik wilayah lain: tidak dimuat, hanya dihitung"),
     sa.Column("periode", sa.String),
     sa.Column("mulai", sa.DateTime(timezone=True)),
     sa.Column("selesai", sa.DateTime(timezone=True)),
@@ -204,12 +206,16 @@ def refresh_observasi(conn: sa.Connection) -> None:
 
 
 def refresh_reference(conn: sa.Connection, reference_dir: Path, ds: Dataset) -> None:
-    """ref.wilayah from the reference files and this dataset's row of ref.dataset."""
+    """ref.wilayah from the reference files (rewritten only when they changed) and this dataset's ref.dataset row."""
     import pyarrow as pa
 
-    rows = [w.__dict__ for w in sorted(all_wilayah(Path(reference_dir)).values(), key=lambda w: w.kode_kemendagri)]
-    conn.execute(wilayah.delete())
-    bulk_insert(conn, wilayah, pa.Table.from_pylist(rows))
+    everything = all_wilayah(Path(reference_dir))
+    edisi = f"{EDISI} (referensi {reference_fingerprint(Path(reference_dir))})"
+    have = conn.execute(sa.text("SELECT COUNT(*), MIN(edisi), MAX(edisi) FROM ref.wilayah")).one()
+    if tuple(have) != (len(everything), edisi, edisi):
+        rows = [{**w._asdict(), "edisi": edisi} for w in sorted(everything.values(), key=lambda w: w.kode_kemendagri)]
+        conn.execute(wilayah.delete())
+        bulk_insert(conn, wilayah, pa.Table.from_pylist(rows))
     m = ds.metadata
     conn.execute(opd_table.delete().where(opd_table.c.kode == ds.opd))
     conn.execute(opd_table.insert(), [{"kode": ds.opd, "nama": m.produsen_data}])

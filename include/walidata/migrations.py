@@ -106,10 +106,17 @@ def v003_validation_results(conn: sa.Connection) -> None:
         diperiksa_pada {TS} NOT NULL)""")
 
 
+def v004_whole_country(conn: sa.Connection) -> None:
+    """ref.wilayah for all Indonesia carries its edition; audit.load_log counts rows set aside as other regions'."""
+    _x(conn, "ALTER TABLE ref.wilayah ADD COLUMN edisi VARCHAR")
+    _x(conn, "ALTER TABLE audit.load_log ADD COLUMN baris_disisihkan INTEGER")
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[sa.Connection], None]]] = [
     (1, "skema awal: ref.wilayah, ref.dataset, audit.load_log", v001_initial),
     (2, "riwayat angka revisi, ref.opd, ref.periode, skema mart dan pribadi", v002_history_and_marts),
     (3, "audit.hasil_validasi: hasil setiap pemeriksaan", v003_validation_results),
+    (4, "ref.wilayah seluruh Indonesia dengan edisinya; baris wilayah lain yang disisihkan", v004_whole_country),
 ]
 LATEST = MIGRATIONS[-1][0]
 

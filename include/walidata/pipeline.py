@@ -37,7 +37,7 @@ def extract(dataset_id: str, run_id: str, settings: Settings | None = None, forc
 
 def standardise(ref: dict, settings: Settings | None = None) -> dict:
     from walidata.spreadsheet import SourceError
-    from walidata.standardise import standardise_files
+    from walidata.standardise import set_aside_summary, standardise_files
 
     settings, ds, lake = _ctx(settings, ref["dataset"])
     region = RegionIndex(settings.reference, settings.region)
@@ -52,21 +52,30 @@ def standardise(ref: dict, settings: Settings | None = None) -> dict:
             "run_id": ref["run_id"], "dataset": ds.id, "status": "gagal_baca", "hasil_validasi": None,
             "sumber_file": ", ".join(m["file"] for m in ref["files"]),
             "sumber_sha256": ", ".join(m["sha256"] for m in ref["files"]), "baris_dibaca": 0, "baris_dimuat": 0,
-            "baris_ditolak": 0, "mulai": _ts(ref.get("mulai")), "selesai": load.now(), "pesan": str(exc)})
+            "baris_ditolak": 0, "baris_disisihkan": 0, "mulai": _ts(ref.get("mulai")), "selesai": load.now(),
+            "pesan": str(exc)})
         raise
     stage = lake.staging_dir(ds.id, ref["run_id"])
     records = write_parquet(out.records, stage / "records.parquet")
     totals = write_parquet(out.totals, stage / "totals.parquet")
+    lain = write_parquet(out.lain, stage / "lain.parquet")
     lineage = write_json(stage / "lineage.json", out.lineage)
     n_problem = out.records.num_rows - out.records.column("masalah").null_count
     log.info("%s: %d records from %d sheet(s), %d with problems", ds.id, out.records.num_rows, len(out.lineage),
              n_problem)
+    set_aside = set_aside_summary(out.lain) if out.lain.num_rows else None
+    if set_aside:
+        log.warning("%s: %d row(s) of other regions set aside, not published: %s", ds.id, out.lain.num_rows,
+                    set_aside)
     for item in out.lineage:
         if item["kolom_lain"]:
             log.warning("%s: file %s, sheet '%s': columns not in the catalog, ignored: %s", ds.id,
                         item["sumber_file"], item["sumber_sheet"], ", ".join(item["kolom_lain"]))
-    return {**ref, "records": str(records), "totals": str(totals), "lineage": str(lineage),
-            "rows": out.records.num_rows}
+        if item["baris_dilewati"]:
+            log.info("%s: file %s, sheet '%s': rows skipped (not data): %s", ds.id, item["sumber_file"],
+                     item["sumber_sheet"], "; ".join(item["baris_dilewati"][:10]))
+    return {**ref, "records": str(records), "totals": str(totals), "lain": str(lain), "lineage": str(lineage),
+            "rows": out.records.num_rows, "rows_set_aside": out.lain.num_rows, "set_aside": set_aside}
 
 
 def _ts(iso: str | None):
@@ -83,8 +92,15 @@ def _audit_row(ref: dict, ds: Dataset, outcome, status: str, **extra) -> dict:
         "sumber_file": ", ".join(m["file"] for m in ref["files"]),
         "sumber_sha256": ", ".join(m["sha256"] for m in ref["files"]),
         "baris_dibaca": outcome.rows_in, "baris_ditolak": outcome.rows_rejected,
+        "baris_disisihkan": ref.get("rows_set_aside", 0),
         "mulai": _ts(ref.get("mulai")), "selesai": now(), "data_docs": outcome.data_docs, **extra,
     }
+
+
+def set_aside_note(ref: dict) -> list[str]:
+    """The lineage line for rows set aside as other regions' (for load_log.pesan and the summary)."""
+    n = ref.get("rows_set_aside") or 0
+    return [f"{n} baris milik wilayah lain disisihkan (tidak dimuat): {ref['set_aside']}"] if n else []
 
 
 def validate(ref: dict, settings: Settings | None = None) -> dict:
@@ -115,21 +131,20 @@ def validate(ref: dict, settings: Settings | None = None) -> dict:
         log.warning("%s: feedback for the OPD written to %s", ds.id, report)
     hasil = write_json(lake.staging_dir(ds.id, ref["run_id"]) / "validation.json", outcome.__dict__)
     load.record_validation(settings.warehouse_url, ref["run_id"], ds.id, outcome.results)
-    for p in outcome.problems[:50]:
+    from walidata.umpan_balik import group_texts
+
+    for p in group_texts(outcome.problems, 50):
         log.warning("%s: %s", ds.id, p)
     out = {**ref, "validation": str(hasil), "valid": outcome.success, "rows_rejected": outcome.rows_rejected,
            "quarantine": quarantine, "data_docs": outcome.data_docs, "umpan_balik": str(report) if report else None}
     if not outcome.success:
         row = _audit_row(ref, ds, outcome, "gagal_validasi", baris_dimuat=0, karantina=quarantine,
-                         pesan="\n".join(outcome.problems))
+                         pesan="\n".join([*set_aside_note(ref), *outcome.problems]))
         load.record_outcome(settings.warehouse_url, row)
-        shown = outcome.problems[:20]
-        more = len(outcome.problems) - len(shown)
         raise ValidationFailed(
             f"{ds.id}: validation failed, nothing published ({outcome.rows_rejected} row(s) quarantined"
             f"{' in ' + quarantine if quarantine else ''}; Data Docs: {outcome.data_docs}; feedback for the OPD: "
-            f"{report}):\n  "
-            + "\n  ".join(shown) + (f"\n  … and {more} more" if more > 0 else "")
+            f"{report}):\n  " + "\n  ".join(group_texts(outcome.problems, 20))
         )
     return out
 
@@ -179,7 +194,8 @@ def publish(ref: dict, settings: Settings | None = None) -> dict:
             row = _audit_row(ref, ds, outcome, "dimuat", load_id=load_id, baris_dimuat=table.num_rows,
                              baris_berubah=changed,
                              periode=", ".join(periods), lake=str(lake.clean_dataset_dir(ds.id)),
-                             karantina=ref.get("quarantine"), pesan="\n".join(outcome.problems) or None)
+                             karantina=ref.get("quarantine"),
+                             pesan="\n".join([*set_aside_note(ref), *outcome.problems]) or None)
             load.log_load(conn, row)
     except BaseException:
         lk.discard_partitions(staged)

@@ -63,14 +63,29 @@ class Settings(BaseSettings):
             db = Path(url.database)
             if not db.is_absolute():
                 object.__setattr__(self, "warehouse_url", url.set(database=str(home / db)).render_as_string(False))
-        from walidata.reference import kabkota  # reads a small CSV; no heavy imports
+        self._check_paths()
+        from walidata.reference import ReferenceMissing, kabkota  # reads a small CSV; no heavy imports
 
-        if self.region not in kabkota(self.reference):
+        try:
+            regions = kabkota(self.reference)
+        except ReferenceMissing as exc:
+            raise ValueError(str(exc)) from None
+        if regions.get(self.region) is None or regions[self.region].tingkat not in ("kabupaten", "kota"):
             raise ValueError(
                 f"WALIDATA_REGION={self.region!r} is not a kabupaten/kota code in "
                 f"{self.reference / 'wilayah_kabkota_indonesia.csv'}"
             )
         return self
+
+    def _check_paths(self) -> None:
+        """Folders the pipeline reads must exist; the message names the variable that points at them."""
+        for var, path, what in (("WALIDATA_REFERENCE", self.reference, "the region reference files"),
+                                ("WALIDATA_CATALOG", self.catalog, "the dataset catalog"),
+                                ("WALIDATA_GX_ROOT", self.gx_root, "the Great Expectations context")):
+            if not Path(path).is_dir():
+                raise ValueError(f"{var}: folder {path} does not exist (it should hold {what})")
+        if "://" not in self.inbox and not Path(self.inbox).is_dir():
+            raise ValueError(f"WALIDATA_INBOX: folder {self.inbox} does not exist (where the OPD files arrive)")
 
     @property
     def inbox_location(self) -> str:
@@ -93,6 +108,6 @@ def get_settings(**overrides) -> Settings:
         lines = []
         for err in exc.errors():
             loc = ".".join(str(p) for p in err["loc"])
-            var = f"WALIDATA_{loc.upper()}" if loc else "WALIDATA_*"
-            lines.append(f"{var}: {err['msg'].removeprefix('Value error, ')}")
+            msg = err["msg"].removeprefix("Value error, ")
+            lines.append(f"WALIDATA_{loc.upper()}: {msg}" if loc else msg)  # model-level messages name their own
         raise SettingsError("invalid Walidata settings:\n  " + "\n  ".join(lines)) from None

@@ -20,11 +20,13 @@ from walidata.catalog import Dataset, Kolom
 from walidata.periode import parse_periode
 
 INDEX_CELL = re.compile(r"^\(\d+\)$")  # the "(1) (2) (3)" column-index row under BPS headers
+# Column-number cells: '(1)', '(3)=(4)+(5)', '3 = Σ (4-14)', '4+5' — column numbers and arithmetic, no words.
+NUMBER_MARK = re.compile(r"^\(\d+\)$|^[\s()\d]*[=Σ∑+][\s()\d=+\-–−Σ∑x×*/:.,]*$")
 ROW_NUMBER_LABELS = {"no", "no.", "nomor", "no urut", "no.urut", "#"}
 HEADER_SCAN_ROWS = 40
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ENCRYPTED_MARK = "EncryptionInfo".encode("utf-16-le")
-LABEL_ROLES = ("wilayah", "desa", "rincian", "periode", "tanggal")
+LABEL_ROLES = ("provinsi", "kabupaten_kota", "kecamatan", "desa", "rincian", "periode", "tahun", "tanggal")
 
 
 class SourceError(ValueError):
@@ -96,17 +98,21 @@ class Sheet:
     name: str
     grid: list[list]
     merged: list = field(default_factory=list)
+    html: bool = False  # a table of an HTML page: pages hold layout tables too, which are skipped
+    titles: list[str] = field(default_factory=list)  # HTML: the headings just before the table
 
 
 def sniff_format(path: Path, label: str, max_mb: float, max_unzipped_mb: float) -> str:
-    """'calamine' or 'csv' after checking size, zip contents and encryption; SourceError otherwise."""
+    """'calamine', 'html' or 'csv' after checking size, zip contents and encryption; SourceError otherwise.
+    What a file is comes from its bytes, not its name: a BPS download named .xls is often HTML."""
     size = path.stat().st_size
     if size > max_mb * 1e6:
         raise SourceError(label, f"file is {size / 1e6:.2f} MB, over the limit of {max_mb:g} MB for this dataset")
     if size == 0:
         raise SourceError(label, "file is empty (0 bytes)")
     with open(path, "rb") as f:
-        head = f.read(8)
+        start = f.read(65536)
+    head = start[:8]
     if head == OLE_MAGIC:
         data = path.read_bytes()
         if ENCRYPTED_MARK in data:
@@ -127,9 +133,18 @@ def sniff_format(path: Path, label: str, max_mb: float, max_unzipped_mb: float) 
         if not ({"xl/workbook.xml", "xl/workbook.bin"} & names or "content.xml" in names):
             raise SourceError(label, "a zip archive but not a workbook (no xl/workbook.xml or content.xml inside)")
         return "calamine"
+    from walidata.html_tables import looks_like_html
+
+    if b"urn:schemas-microsoft-com:office:spreadsheet" in start:
+        raise SourceError(label, "an XML Spreadsheet 2003 file, not a workbook this pipeline reads; open it in a "
+                                 "spreadsheet program and save it as .xlsx")
+    if looks_like_html(start):
+        return "html"
     if path.suffix.lower() in (".csv", ".txt"):
         return "csv"
-    raise SourceError(label, "not a readable workbook (neither xlsx, xls, ods nor csv)")
+    if path.suffix.lower() in (".html", ".htm"):
+        raise SourceError(label, "an HTML file without a table (no <table> in it)")
+    raise SourceError(label, "not a readable workbook (neither xlsx, xls, ods, csv nor an HTML table)")
 
 
 def _decode(raw: bytes, encoding: str | None) -> str:
@@ -160,6 +175,15 @@ def read_sheets(path: Path, label: str, ds: Dataset) -> list[Sheet]:
     kind = sniff_format(Path(path), label, src.batas_ukuran_mb, src.batas_dekompresi_mb)
     if kind == "csv":
         return [read_csv(Path(path), label, src.csv_pemisah, src.csv_encoding)]
+    if kind == "html":
+        from walidata.html_tables import read_html
+
+        pattern = re.compile(src.sheet)
+        tables = [Sheet(name=n, grid=g, merged=m, html=True, titles=t) for n, g, m, t in read_html(Path(path))
+                  if pattern.search(n)]
+        if not tables:
+            raise SourceError(label, f"an HTML file (not a workbook) with no table matching {src.sheet!r}")
+        return tables
     from python_calamine import CalamineWorkbook
 
     try:
@@ -227,6 +251,9 @@ class Table:
     titles: list[str] = field(default_factory=list)
     footer: list[str] = field(default_factory=list)
     extra_columns: list[str] = field(default_factory=list)
+    extra_index: list[int] = field(default_factory=list)  # sheet columns the catalog does not declare
+    total_columns: list[tuple[Kolom, int, str | None]] = field(default_factory=list)  # (kolom, column, periode)
+    skipped: list[str] = field(default_factory=list)  # rows inside the table that are not data, and why
     cell_problems: dict[tuple[int, int], str] = field(default_factory=dict)  # (row, col) → why
     path: Path | None = None
 
@@ -285,7 +312,8 @@ def locate_table(sheet: Sheet, ds: Dataset, file: str, tahun: str | None = None)
     if start + depth > len(grid):
         raise SourceError(file, "the sheet ends inside the header", sheet=name, row=start + 1)
     labels, cells = _header_labels(grid, start, depth, sheet.merged)
-    titles = [" ".join(str(v).strip() for v in row if norm(v)) for row in grid[:start] if any(norm(v) for v in row)]
+    titles = [*sheet.titles, *(" ".join(str(v).strip() for v in row if norm(v)) for row in grid[:start]
+                                if any(norm(v) for v in row))]
     if src.periode.tahun_dari == "judul" and tahun is None:
         from walidata.periode import find_year
 
@@ -295,12 +323,13 @@ def locate_table(sheet: Sheet, ds: Dataset, file: str, tahun: str | None = None)
 
     columns: dict[str, int] = {}
     values: list[ValueColumn] = []
+    total_columns: list[tuple[Kolom, int, str | None]] = []
     used: set[int] = set()
     for k in ds.kolom:
         hits = [c for c, lab in enumerate(labels) if lab and any(alias_matches(a, lab) for a in k.alias)]
         if k.peran == "nilai" and wide:
             hits = [c for c in hits if header_periods.get(c)]
-        if k.peran == "nilai" and (k.ganda or wide):
+        if k.peran in ("nilai", "total") and (k.ganda or (wide and k.peran == "nilai")):
             chosen = hits
         else:
             # An alias may also hit a merged group label above; the most specific column wins.
@@ -310,6 +339,10 @@ def locate_table(sheet: Sheet, ds: Dataset, file: str, tahun: str | None = None)
             if k.wajib and k.peran != "abaikan":
                 raise SourceError(file, f"required column '{k.name}' not found in the header (expected one of "
                                         f"{k.alias})", sheet=name, row=start + 1)
+            continue
+        if k.peran == "total":
+            total_columns += [(k, c, (header_periods.get(c) or (None,))[0]) for c in chosen]
+            used.update(chosen)
             continue
         if k.peran != "nilai":
             columns[k.name] = chosen[0]
@@ -330,22 +363,41 @@ def locate_table(sheet: Sheet, ds: Dataset, file: str, tahun: str | None = None)
     if dup:
         raise SourceError(file, f"columns {dup} map to the same sheet column", sheet=name, row=start + 1,
                           column=col_letter(columns[dup[0]]))
-    extra = []
+    extra, extra_index = [], []
     for c, lab in enumerate(labels):
         if c in used or not lab or lab <= ROW_NUMBER_LABELS:
             continue
         text = " / ".join(str(x).strip() for x in dict.fromkeys(r[c] for r in cells) if norm(x))
         extra.append(f"{col_letter(c)} ('{text}')")
+        extra_index.append(c)
     if extra and src.kolom_lain == "tolak":
         raise SourceError(file, f"unexpected columns {', '.join(extra)}; this dataset accepts only its catalog "
                                 f"columns", sheet=name, row=start + 1)
 
     table = Table(file=file, sheet=name, header_row=start + 1, columns=columns, values=values, titles=titles,
-                  extra_columns=extra)
+                  extra_columns=extra, extra_index=extra_index, total_columns=total_columns)
     first_data = start + depth
     _merged_data_cells(sheet, table, first_data)
-    footers = tuple(norm(x) for x in src.label_catatan_kaki)
+    _data_rows(grid, table, first_data, [norm_row(grid[r]) for r in range(start, start + depth)],
+               {norm(t) for t in titles}, tuple(norm(x) for x in src.label_catatan_kaki))
+    return table
+
+
+def norm_row(row: list) -> list[str]:
+    return [norm(v) if v is not None else "" for v in row]
+
+
+def _cell_of(row: list, c: int):
+    return row[c] if c < len(row) else ""
+
+
+def _data_rows(grid: list[list], table: Table, first_data: int, header: list[list[str]], titles: set[str],
+               footers: tuple[str, ...]) -> None:
+    """The rows under the header that hold data. Column-number rows ('(1) (2)…', '3 = Σ (4-14)'), the header
+    printed again (every page of a long table) and repeated titles are skipped and listed in the lineage;
+    a footer ('Sumber: …') ends the table and is kept as lineage."""
     rows = table.rows
+    labels = list(table.columns.values())
     for r in range(first_data, len(grid)):
         row = grid[r]
         for first in row:
@@ -354,17 +406,50 @@ def locate_table(sheet: Sheet, ds: Dataset, file: str, tahun: str | None = None)
         else:
             continue
         if first.__class__ is not str:
-            rows.append((r + 1, row))
+            if labels and all(_cell_of(row, c) in ("", None) for c in labels) and _counting(row):
+                table.skipped.append(f"baris {r + 1}: baris nomor kolom")
+            else:
+                rows.append((r + 1, row))
             continue
         if norm(first).startswith(footers):
             table.footer += [" ".join(str(v).strip() for v in rr if norm(v))
                              for rr in grid[r:] if any(norm(v) for v in rr)]
             break
-        if isinstance(first, str) and INDEX_CELL.match(first.strip()) and all(
-                INDEX_CELL.match(str(v).strip()) for v in row if v not in ("", None)):
+        why = _not_data(row, header, titles)
+        if why:
+            table.skipped.append(f"baris {r + 1}: {why}")
             continue
         rows.append((r + 1, row))
-    return table
+
+
+def _not_data(row: list, header: list[list[str]], titles: set[str]) -> str | None:
+    cells = [(c, v) for c, v in enumerate(row) if v not in ("", None)]
+    texts = [v for _, v in cells if isinstance(v, str)]
+    if len(texts) == len(cells) and (all(NUMBER_MARK.match(v.strip()) for v in texts) or _counting(texts)):
+        return "baris nomor kolom"
+    if len(texts) == len(cells):
+        got = norm_row(row)
+        for h in header:
+            same = sum(1 for c, v in cells if c < len(h) and h[c] and got[c] == h[c])
+            if same and same >= max(2, (len(cells) + 1) // 2) or (same == len(cells) == 1 and len(h) > 1):
+                return "header tabel diulang"
+        if len(cells) == 1 and norm(texts[0]) in titles:
+            return "judul tabel diulang"
+    return None
+
+
+def _counting(row: list) -> bool:
+    """1 2 3 4 … (the plain column numbers some tables print under the header)."""
+    nums = []
+    for v in row:
+        if v in ("", None):
+            continue
+        if isinstance(v, str) and v.strip().isdigit():
+            v = int(v.strip())
+        if isinstance(v, bool) or not isinstance(v, int | float) or v != int(v):
+            return False
+        nums.append(int(v))
+    return len(nums) >= 3 and nums == list(range(nums[0], nums[0] + len(nums))) and nums[0] <= 2
 
 
 def _merged_data_cells(sheet: Sheet, table: Table, first_data: int) -> None:
@@ -393,10 +478,20 @@ def read_tables(path: Path, ds: Dataset, label: str | None = None) -> list[Table
     from walidata.periode import find_year
 
     label = label or Path(path).name
-    tables = []
-    for sheet in read_sheets(Path(path), label, ds):
+    tables, skipped = [], []
+    sheets = read_sheets(Path(path), label, ds)
+    for sheet in sheets:
         tahun = find_year(sheet.name) if ds.sumber.periode.tahun_dari == "sheet" else None
-        t = locate_table(sheet, ds, label, tahun)
+        try:
+            t = locate_table(sheet, ds, label, tahun)
+        except SourceError as exc:
+            if not sheet.html or "no header row" not in exc.reason:
+                raise
+            skipped.append(exc)  # a layout or navigation table of the page
+            continue
         t.path = Path(path)
         tables.append(t)
+    if skipped and not tables:
+        raise SourceError(label, f"an HTML file (not a workbook): none of its {len(sheets)} tables has the header "
+                                 f"this dataset expects ({skipped[0].reason})")
     return tables

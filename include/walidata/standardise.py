@@ -14,15 +14,18 @@ from pathlib import Path
 
 from walidata.catalog import Dataset
 from walidata.periode import FLAGS, find_year, parse_periode, parse_tanggal, periode_of_date
-from walidata.reference import RegionIndex
+from walidata.reference import RegionIndex, fold
 from walidata.spreadsheet import SourceError, Table, col_letter, formula_errors, norm, read_tables
 
 STATUS_TETAP = "tetap"
 NOT_AVAILABLE = {"...", "…", "..", "n.a", "na", "n/a"}
 STATUSES = [STATUS_TETAP, "nihil", "tidak_tersedia", "rahasia", *FLAGS.values()]
 _FLAG_RE = re.compile(r"^(.*?)\s*(\*\*|\*|r|e)$")
-_INT_RE = re.compile(r"^-?\d{1,3}(\.\d{3})+$|^-?\d+$")
-_DEC_RE = re.compile(r"^-?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?$")
+# Indonesian format (desimal: koma): 1.234.567 and 12,5; machine exports (desimal: titik): 1,234,567 and 12.5.
+_NUMBER_RE = {
+    "koma": (re.compile(r"^-?\d{1,3}(\.\d{3})+$|^-?\d+$"), re.compile(r"^-?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?$")),
+    "titik": (re.compile(r"^-?\d{1,3}(,\d{3})+$|^-?\d+$"), re.compile(r"^-?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")),
+}
 _CURRENCY = re.compile(r"^rp\.?\s*|\s*%$", re.I)
 
 
@@ -33,8 +36,8 @@ class Parsed:
     masalah: str | None = None
 
 
-def parse_number(raw, tipe: str, tanda_strip: str = "nihil") -> Parsed:
-    """One cell → value and status flag. Indonesian format; '1.234' is read from the declared type."""
+def parse_number(raw, tipe: str, tanda_strip: str = "nihil", desimal: str = "koma") -> Parsed:
+    """One cell → value and status flag. '1.234' is read from the declared type and decimal mark."""
     if raw is None or raw == "":
         return Parsed(None, "tidak_tersedia", "sel kosong")
     if isinstance(raw, bool):
@@ -65,13 +68,16 @@ def parse_number(raw, tipe: str, tanda_strip: str = "nihil") -> Parsed:
     if m and m.group(1):
         s, status = m.group(1).strip(), FLAGS[m.group(2)]
     s = _CURRENCY.sub("", s).replace(" ", "")
-    if tipe == "integer":
-        if not _INT_RE.match(s):
-            return Parsed(None, status, f"nilai {raw!r} bukan bilangan bulat")
-        return Parsed(float(s.replace(".", "")), status)
-    if not _DEC_RE.match(s):
-        return Parsed(None, status, f"nilai {raw!r} bukan angka")
-    return Parsed(float(s.replace(".", "").replace(",", ".")), status)
+    int_re, dec_re = _NUMBER_RE[desimal]
+    group, point = (".", ",") if desimal == "koma" else (",", ".")
+    if tipe == "integer" and int_re.match(s):
+        return Parsed(float(s.replace(group, "")), status)
+    if not dec_re.match(s):
+        return Parsed(None, status, f"nilai {raw!r} bukan {'bilangan bulat' if tipe == 'integer' else 'angka'}")
+    v = float(s.replace(group, "").replace(point, "."))
+    if tipe == "integer" and not v.is_integer():  # '1.016,00' is a whole number; '12,5' is not
+        return Parsed(None, status, f"nilai {raw!r} bukan bilangan bulat")
+    return Parsed(v, status)
 
 
 def record_columns(ds: Dataset) -> list[str]:
@@ -81,7 +87,8 @@ def record_columns(ds: Dataset) -> list[str]:
             "sumber_kolom_nilai"]
 
 
-TOTAL_COLUMNS = ["nilai_total", "sumber_file", "sumber_sheet", "sumber_baris", "sumber_kolom"]
+TOTAL_COLUMNS = ["jenis", "nilai_total", "sumber_file", "sumber_sheet", "sumber_baris", "sumber_kolom", "masalah"]
+LAIN_COLUMNS = ["kode_wilayah", "nama_wilayah", "alasan", "sumber_file", "sumber_sheet", "sumber_baris"]
 
 
 def _cell(row: list, c: int):
@@ -100,98 +107,82 @@ _PERIODE_CACHE: dict = {}
 
 
 class _Rows:
-    """Per data row: region, period, breakdowns and problems, and whether it is a total row."""
+    """Per data row: whose row it is (attribution), period, breakdowns and problems."""
 
     def __init__(self, ds: Dataset, table: Table, region: RegionIndex, tahun: str | None):
-        src = ds.sumber
-        cols = table.columns
+        from walidata.attribution import Attributor
+
         n = len(table.rows)
+        self.kind = ["milik"] * n  # milik, lain, total
         self.kode: list[str | None] = [None] * n
         self.nama: list[str] = [""] * n
+        self.lain_why: list[str | None] = [None] * n
         self.periode: list[tuple[str, str] | None] = [None] * n
         self.rincian: dict[str, list[str | None]] = {k.dimensi: [None] * n for k in ds.kolom_peran("rincian")}
         self.problems: list[list[str]] = [[] for _ in range(n)]
-        self.is_total = [False] * n
-        wil_col = cols.get(ds.wilayah_kolom.name) if ds.wilayah_kolom else None
-        desa_k = next(iter(ds.kolom_peran("desa")), None)
-        desa_col = cols.get(desa_k.name) if desa_k else None
-        self.wil_letter = col_letter(desa_col if desa_col is not None else wil_col) if (
-            desa_col is not None or wil_col is not None) else ""
-        label_col = next((cols[k.name] for k in ds.kolom if k.peran in ("wilayah", "desa", "rincian", "periode")
-                          and k.name in cols), None)
-        totals = {norm(t) for t in src.label_total}
-        sheet_kec = region.resolve_kecamatan(table.sheet) if src.wilayah_dari == "sheet" else None
-        per_col = next((cols[k.name] for k in ds.kolom_peran("periode") if k.name in cols), None)
-        tgl_col = next((cols[k.name] for k in ds.kolom_peran("tanggal") if k.name in cols), None)
-        rin = [(k, cols[k.name]) for k in ds.kolom_peran("rincian") if k.name in cols]
-        allowed = {k.dimensi: {norm(a): a for a in ds.rincian[k.dimensi]} | {norm(s): v for s, v in k.sinonim.items()}
-                   for k, _ in rin}
+        cols = table.columns
+        region_cols = [cols[k.name] for k in ds.region_kolom if k.name in cols]
+        self.wil_letter = col_letter(region_cols[-1]) if region_cols else ""
+        totals = {norm(t) for t in ds.sumber.label_total}
+        label_col = next((cols[k.name] for k in ds.kolom if k.peran in LABEL_ROLES and k.name in cols), None)
+        attribute = Attributor(ds, table, region, totals | {fold(t) for t in ds.sumber.label_total})
         if len(_TEXT_CACHE) > 200_000:  # bounded: a long-lived worker reads many files
             _TEXT_CACHE.clear(), _TOTAL_CACHE.clear(), _PERIODE_CACHE.clear()
-        # Labels repeat (kecamatan names, periods, categories): decide each distinct one once per run.
-        total_cache = _TOTAL_CACHE.setdefault((region.region, frozenset(totals), label_col in (wil_col, desa_col)), {})
-        text_cache = _TEXT_CACHE
-        periode_cache = _PERIODE_CACHE.setdefault(tahun, {})
-
-        def text_of(v) -> str:
-            t = text_cache.get(v)
-            if t is None:
-                t = text_cache[v] = _text(v)
-            return t
+        # Labels repeat (names, periods, categories): decide each distinct one once per run.
+        total_cache = _TOTAL_CACHE.setdefault(frozenset(totals), {})
 
         def is_total(v) -> bool:
             hit = total_cache.get(v)
             if hit is None:
-                label = text_of(v)
+                label = _text(v)
                 parts = {norm(label), *(norm(p) for p in label.split("/"))}
-                first_word = norm(label).split(" ", 1)[0] if label else ""
-                # 'Jumlah', 'Jumlah/Total', 'Jumlah 2024', 'Kabupaten Katingan' mark total rows.
-                hit = total_cache[v] = bool(parts & totals or first_word in totals or (
-                    label_col in (wil_col, desa_col) and label and region.is_kabupaten_total(label)))
+                # 'Jumlah', 'Jumlah/Total', 'Jumlah 2024' mark total rows.
+                hit = total_cache[v] = bool(parts & totals or (label and norm(label).split(" ", 1)[0] in totals))
             return hit
 
-        _text_local = text_of
         for i, (_, row) in enumerate(table.rows):
-            probs = self.problems[i]
-            if label_col is not None and is_total(row[label_col] if label_col < len(row) else ""):
-                self.is_total[i] = True
+            if label_col is not None and is_total(_cell(row, label_col)):
+                self.kind[i] = "total"
                 continue
-            # Region
-            if ds.tingkat_wilayah == "kabupaten":
-                self.kode[i], self.nama[i] = region.region, region.kabupaten.nama
-            elif sheet_kec is not None:
-                self.kode[i], self.nama[i] = sheet_kec[0], table.sheet
-                if sheet_kec[1]:
-                    probs.append(f"sheet: {sheet_kec[1]}")
-            else:
-                name = _text_local(_cell(row, wil_col))
-                self.nama[i] = name
-                if not name:
-                    probs.append(f"column {col_letter(wil_col)}: nama kecamatan kosong")
-                else:
-                    code, why = region.resolve_kecamatan(name)
-                    self.kode[i] = code
-                    if why:
-                        probs.append(f"column {col_letter(wil_col)}: {why}")
-                if desa_col is not None:
-                    desa = _text_local(_cell(row, desa_col))
-                    self.nama[i] = desa
-                    if self.kode[i] is not None:
-                        if not desa:
-                            self.kode[i] = None
-                            probs.append(f"column {col_letter(desa_col)}: nama desa kosong")
-                        else:
-                            self.kode[i], why = region.resolve_desa(self.kode[i], desa)
-                            if why:
-                                probs.append(f"column {col_letter(desa_col)}: {why}")
-            # Period from a column or a date
+            a = attribute(row)
+            if a.kind in ("total", "lain"):
+                self.kind[i], self.kode[i], self.nama[i], self.lain_why[i] = a.kind, a.kode, a.nama, a.why
+                continue
+            self.kode[i], self.nama[i] = a.kode, a.nama
+            if a.why:
+                self.problems[i].append(a.why)
+        self._periods(ds, table, tahun)
+        self._breakdowns(ds, table)
+
+    def _periods(self, ds: Dataset, table: Table, tahun: str | None) -> None:
+        """Period from a column (with the year from another column when it has none) or from a date."""
+        cols = table.columns
+        src = ds.sumber.periode
+        per_col = next((cols[k.name] for k in ds.kolom_peran("periode") if k.name in cols), None)
+        thn_col = next((cols[k.name] for k in ds.kolom_peran("tahun") if k.name in cols), None)
+        tgl_col = next((cols[k.name] for k in ds.kolom_peran("tanggal") if k.name in cols), None)
+        cache = _PERIODE_CACHE
+        no_year: list[tuple[int, str]] = []
+        for i, (rownum, row) in enumerate(table.rows):
+            if self.kind[i] != "milik":
+                continue
+            probs = self.problems[i]
+            year = tahun
+            if thn_col is not None:
+                raw = _cell(row, thn_col)
+                year = find_year(_text(raw), r"^((?:19|20)\d{2})$")
+                if year is None:
+                    probs.append(f"column {col_letter(thn_col)}: tahun '{_text(raw)}' tidak terbaca")
+                    continue
             if per_col is not None:
                 raw = _cell(row, per_col)
-                p = periode_cache.get(raw, False)
+                p = cache.get((raw, year), False)
                 if p is False:
-                    p = periode_cache[raw] = parse_periode(raw, tahun)
+                    p = cache[(raw, year)] = parse_periode(raw, year)
                 self.periode[i] = p
-                if p is None:
+                if p is None and year is None and parse_periode(raw, "2000") is not None:
+                    no_year.append((rownum, _text(raw)))
+                elif p is None:
                     probs.append(f"column {col_letter(per_col)}: periode '{_text(raw)}' tidak terbaca")
             elif tgl_col is not None:
                 raw = _cell(row, tgl_col)
@@ -199,40 +190,66 @@ class _Rows:
                 if d is None:
                     probs.append(f"column {col_letter(tgl_col)}: tanggal '{_text(raw)}' tidak terbaca")
                 else:
-                    self.periode[i] = (periode_of_date(d, src.periode.granularitas), STATUS_TETAP)
-            # Breakdowns from columns
-            for k, c in rin:
-                text = _text_local(_cell(row, c))
-                v = allowed[k.dimensi].get(norm(text))
-                self.rincian[k.dimensi][i] = v
+                    self.periode[i] = (periode_of_date(d, src.granularitas), STATUS_TETAP)
+        if no_year:
+            rows = [r for r, _ in no_year]
+            from walidata.umpan_balik import ribuan, row_ranges
+
+            raise SourceError(table.file, f"{ribuan(len(no_year))} baris (baris {row_ranges(rows)}) berisi bulan atau "
+                                          f"triwulan tanpa tahun, misalnya '{no_year[0][1]}'"
+                              + "; katalog harus menyatakan dari mana tahunnya (sumber.periode.tahun_dari: kolom, "
+                                "judul, sheet, file atau tetap)", sheet=table.sheet, row=rows[0],
+                              column=col_letter(per_col))
+
+    def _breakdowns(self, ds: Dataset, table: Table) -> None:
+        cols = table.columns
+        rin = [(k, cols[k.name]) for k in ds.kolom_peran("rincian") if k.name in cols]
+        for k, c in rin:
+            allowed = {norm(a): a for a in ds.rincian[k.dimensi]} | {norm(s): v for s, v in k.sinonim.items()}
+            values = self.rincian[k.dimensi]
+            for i, (_, row) in enumerate(table.rows):
+                if self.kind[i] != "milik":
+                    continue
+                text = _text(_cell(row, c))
+                v = values[i] = allowed.get(norm(text))
                 if v is None:
-                    probs.append(f"column {col_letter(c)}: {k.dimensi} '{text}' tidak dikenal "
-                                 f"(yang diakui: {', '.join(ds.rincian[k.dimensi])})")
+                    self.problems[i].append(f"column {col_letter(c)}: {k.dimensi} '{text}' tidak dikenal "
+                                            f"(yang diakui: {', '.join(ds.rincian[k.dimensi])})")
+
+
+LABEL_ROLES = ("provinsi", "kabupaten_kota", "kecamatan", "desa", "rincian", "periode")
 
 
 def _table_periode(ds: Dataset, table: Table) -> tuple[str, str] | None:
     p = ds.sumber.periode
     if p.dari == "tetap":
         return str(p.nilai), STATUS_TETAP
-    if p.dari in ("sheet", "judul"):
-        texts = [table.sheet] if p.dari == "sheet" else table.titles
+    if p.dari in ("sheet", "judul", "file"):
+        texts = {"sheet": [table.sheet], "judul": table.titles, "file": [table.file]}[p.dari]
         for t in texts:
             m = re.search(p.pola, t)
             if m:
                 parsed = parse_periode(m.group(1))
                 return parsed or (m.group(1), STATUS_TETAP)
-        where = "sheet name" if p.dari == "sheet" else "title rows"
+        where = {"sheet": "sheet name", "judul": "title rows", "file": "file name"}[p.dari]
         raise SourceError(table.file, f"the {where} give no period (pattern {p.pola!r})", sheet=table.sheet)
     return None
 
 
-def _tahun(ds: Dataset, table: Table) -> str | None:
+def table_year(ds: Dataset, table: Table) -> str | None:
+    """The year for month/quarter labels, from where the catalog says; a missing one stops the file once."""
     src = ds.sumber.periode
-    if src.tahun_dari == "sheet":
-        return find_year(table.sheet)
-    if src.tahun_dari == "judul":
-        return next((y for t in table.titles if (y := find_year(t))), None)
-    return None
+    if src.tahun_dari in (None, "kolom"):
+        return None
+    if src.tahun_dari == "tetap":
+        return src.tahun
+    texts = {"sheet": [table.sheet], "judul": table.titles, "file": [table.file]}[src.tahun_dari]
+    year = next((y for t in texts if (y := find_year(t))), None)
+    if year is None:
+        where = {"sheet": "the sheet name", "judul": "the title rows", "file": "the file name"}[src.tahun_dari]
+        raise SourceError(table.file, f"no year (19xx/20xx) in {where}; the months and quarters of this table need "
+                                      f"one (sumber.periode.tahun_dari: {src.tahun_dari})", sheet=table.sheet)
+    return year
 
 
 class Builder:
@@ -248,127 +265,133 @@ class Builder:
         self.cols: dict[str, list] = {c: [] for c in record_columns(ds) if c not in self.RUNS}
         self.runs: dict[str, list[tuple[str, int]]] = {c: [] for c in self.RUNS}
         self.totals: dict[str, list] = {c: [] for c in TOTAL_COLUMNS}
+        self.lain: dict[str, list] = {c: [] for c in LAIN_COLUMNS}
         self.lineage: list[dict] = []
+        self.rows_by_file: dict[str, dict[str, int]] = {}  # file → {milik, lain, total}: rows of each kind
 
     def add_table(self, table: Table, region: RegionIndex) -> None:
-        ds, out = self.ds, self.cols
-        tahun = _tahun(ds, table)
-        rows = _Rows(ds, table, region, tahun)
-        t_periode = _table_periode(ds, table)
-        data_idx = [i for i, t in enumerate(rows.is_total) if not t]
-        total_idx = [i for i, t in enumerate(rows.is_total) if t]
-        rownums = [table.rows[i][0] for i in data_idx]
-        raw_rows = [table.rows[i][1] for i in data_idx]
-        n = len(data_idx)
-        errors = None
-        tanda = ds.sumber.tanda_strip
-        row_sums = [0.0] * n
-        row_has_none = [False] * n
-        row_problem = [bool(rows.problems[i]) for i in data_idx]
-        row_kode = [rows.kode[i] for i in data_idx]
-        row_nama = [rows.nama[i] for i in data_idx]
-        row_rincian = {dim: [vals[i] for i in data_idx] for dim, vals in rows.rincian.items()}
-        runs = self.runs
-        for vc in table.values:
-            k, c = vc.kolom, vc.index
-            letter = col_letter(c)
-            cells = [row[c] if c < len(row) else "" for row in raw_rows]
-            nilai = [v if v.__class__ is float else None for v in cells]
-            status = [STATUS_TETAP] * n
-            masalah = [None] * n
-            integer = k.tipe == "integer"
-            for j, v in enumerate(cells):
-                if v.__class__ is float and not (integer and not v.is_integer()):
-                    continue
-                if v == "" and errors is None and table.path is not None:
-                    errors = formula_errors(table.path, table.sheet)
-                p = parse_number(v, k.tipe, tanda)
-                if v == "" and errors and (rownums[j], c) in errors:
-                    p = Parsed(None, STATUS_TETAP, f"sel berisi galat rumus {errors[(rownums[j], c)]}")
-                nilai[j], status[j], masalah[j] = p.nilai, p.status, p.masalah
-            for j in range(n if k.aditif else 0):
-                if nilai[j] is None:
-                    row_has_none[j] = True
-                else:
-                    row_sums[j] += nilai[j]
-            if vc.periode is not None:
-                periode = [vc.periode[0]] * n
-                flag = vc.periode[1]
-            elif t_periode is not None:
-                periode = [t_periode[0]] * n
-                flag = t_periode[1]
-            else:
-                periode = [rows.periode[i][0] if rows.periode[i] else None for i in data_idx]
-                flag = None
-            # '2025*' in the header (or the period cell) marks every value of that period.
-            if flag is None:
-                for j, i in enumerate(data_idx):
-                    p = rows.periode[i]
-                    if p and p[1] != STATUS_TETAP and status[j] == STATUS_TETAP:
-                        status[j] = p[1]
-            elif flag != STATUS_TETAP:
-                status = [flag if s == STATUS_TETAP else s for s in status]
-            cell_problems = {r: why for (r, cc), why in table.cell_problems.items() if cc == c}
-            for j in [j for j in range(n) if masalah[j] or row_problem[j] or rownums[j] in cell_problems]:
-                i = data_idx[j]
-                probs = rows.problems[i]
-                cellp = cell_problems.get(rownums[j])
-                if probs or masalah[j] or cellp:
-                    parts = list(probs)
-                    if cellp:
-                        parts.append(f"column {letter}: {cellp}")
-                    if masalah[j]:
-                        parts.append(f"column {letter}: {masalah[j]}")
-                    masalah[j] = "; ".join(parts)
-            for col, value in (("dataset", ds.id), ("variabel", k.variabel or ds.variabel),
-                               ("satuan", k.satuan or ds.metadata.satuan), ("sumber_file", table.file),
-                               ("sumber_sheet", table.sheet), ("sumber_kolom_wilayah", rows.wil_letter),
-                               ("sumber_kolom_nilai", letter)):
-                runs[col].append((value, n))
-            out["kode_wilayah"] += row_kode
-            out["nama_wilayah"] += row_nama
-            out["periode"] += periode
-            for dim in ds.breakdowns:
-                out[dim] += [vc.rincian[dim]] * n if dim in vc.rincian else row_rincian[dim]
-            out["nilai"] += nilai
-            out["status"] += status
-            out["masalah"] += masalah
-            out["sumber_baris"] += rownums
-            # The table's own total rows ("Jumlah"), checked later against this column's sum.
-            for i in total_idx if k.aditif else ():
-                rownum, row = table.rows[i]
-                p = parse_number(_cell(row, c), k.tipe, tanda)
-                tot = self.totals
-                tot["nilai_total"].append(p.nilai)
-                tot["sumber_file"].append(table.file)
-                tot["sumber_sheet"].append(table.sheet)
-                tot["sumber_baris"].append(rownum)
-                tot["sumber_kolom"].append(letter)
-        self._row_totals(table, raw_rows, rownums, row_sums, row_has_none)
-        self.lineage.append({"sumber_file": table.file, "sumber_sheet": table.sheet, "baris_header": table.header_row,
-                             "judul": table.titles, "catatan": table.footer, "kolom_lain": table.extra_columns})
+        from walidata.attribution import check_region_columns, check_titles
 
-    def _row_totals(self, table, raw_rows, rownums, row_sums, row_has_none) -> None:
-        """A row total column (e.g. Jumlah = L + P) must equal the sum of the row's values."""
         ds = self.ds
-        for k in ds.total_kolom:
-            c = table.columns.get(k.name)
-            if c is None:
+        check_region_columns(ds, table, region)
+        check_titles(ds, table, region)
+        rows = _Rows(ds, table, region, table_year(ds, table))
+        t_periode = _table_periode(ds, table)
+        idx = {kind: [i for i, k in enumerate(rows.kind) if k == kind] for kind in ("milik", "lain", "total")}
+        counts = self.rows_by_file.setdefault(table.file, {"milik": 0, "lain": 0, "total": 0})
+        for kind, rows_of_kind in idx.items():
+            counts[kind] += len(rows_of_kind)
+        values = {}
+        for vc in table.values:
+            values[vc.index] = self._column(table, rows, vc, idx["milik"], t_periode)
+            self._parts_and_totals(table, vc, idx)
+        self._row_totals(table, [table.rows[i] for i in idx["milik"]], values)
+        for i in idx["lain"]:
+            for col, v in zip(LAIN_COLUMNS, (rows.kode[i], rows.nama[i], rows.lain_why[i], table.file, table.sheet,
+                                             table.rows[i][0]), strict=True):
+                self.lain[col].append(v)
+        self.lineage.append({"sumber_file": table.file, "sumber_sheet": table.sheet, "baris_header": table.header_row,
+                             "judul": table.titles, "catatan": table.footer, "kolom_lain": table.extra_columns,
+                             "baris_dilewati": table.skipped, "baris_wilayah_lain": len(idx["lain"])})
+
+    def _column(self, table: Table, rows: _Rows, vc, data_idx: list[int], t_periode) -> list:
+        """The records of one value column for our rows; returns the values (for row totals)."""
+        ds, out = self.ds, self.cols
+        k, c = vc.kolom, vc.index
+        letter = col_letter(c)
+        n = len(data_idx)
+        rownums = [table.rows[i][0] for i in data_idx]
+        cells = [_cell(table.rows[i][1], c) for i in data_idx]
+        nilai = [v if v.__class__ is float else None for v in cells]
+        status = [STATUS_TETAP] * n
+        masalah = [None] * n
+        integer = k.tipe == "integer"
+        errors = None
+        for j, v in enumerate(cells):
+            if v.__class__ is float and not (integer and not v.is_integer()):
                 continue
-            bad_rows = {}
-            for j, row in enumerate(raw_rows):
-                p = parse_number(_cell(row, c), k.tipe, ds.sumber.tanda_strip)
-                if p.nilai is not None and not row_has_none[j] and not math.isclose(row_sums[j], p.nilai, abs_tol=1e-6):
-                    bad_rows[rownums[j]] = (f"column {col_letter(c)}: {k.name} = {p.nilai:g} tidak sama dengan "
-                                            f"jumlah nilai di baris ini = {row_sums[j]:g}")
-            if not bad_rows:
+            if v == "" and errors is None and table.path is not None:
+                errors = formula_errors(table.path, table.sheet)
+            p = parse_number(v, k.tipe, ds.sumber.tanda_strip, k.desimal)
+            if v == "" and errors and (rownums[j], c) in errors:
+                p = Parsed(None, STATUS_TETAP, f"sel berisi galat rumus {errors[(rownums[j], c)]}")
+            nilai[j], status[j], masalah[j] = p.nilai, p.status, p.masalah
+        if vc.periode is not None:
+            periode, flag = [vc.periode[0]] * n, vc.periode[1]
+        elif t_periode is not None:
+            periode, flag = [t_periode[0]] * n, t_periode[1]
+        else:
+            periode = [rows.periode[i][0] if rows.periode[i] else None for i in data_idx]
+            flag = None
+        # '2025*' in the header (or the period cell) marks every value of that period.
+        if flag is None:
+            for j, i in enumerate(data_idx):
+                p = rows.periode[i]
+                if p and p[1] != STATUS_TETAP and status[j] == STATUS_TETAP:
+                    status[j] = p[1]
+        elif flag != STATUS_TETAP:
+            status = [flag if s == STATUS_TETAP else s for s in status]
+        cell_problems = {r: why for (r, cc), why in table.cell_problems.items() if cc == c}
+        for j, i in enumerate(data_idx):
+            probs, cellp = rows.problems[i], cell_problems.get(rownums[j])
+            if probs or masalah[j] or cellp:
+                parts = [*probs, *([f"column {letter}: {cellp}"] if cellp else []),
+                         *([f"column {letter}: {masalah[j]}"] if masalah[j] else [])]
+                masalah[j] = "; ".join(parts)
+        for col, value in (("dataset", ds.id), ("variabel", k.variabel or ds.variabel),
+                           ("satuan", k.satuan or ds.metadata.satuan), ("sumber_file", table.file),
+                           ("sumber_sheet", table.sheet), ("sumber_kolom_wilayah", rows.wil_letter),
+                           ("sumber_kolom_nilai", letter)):
+            self.runs[col].append((value, n))
+        out["kode_wilayah"] += [rows.kode[i] for i in data_idx]
+        out["nama_wilayah"] += [rows.nama[i] for i in data_idx]
+        out["periode"] += periode
+        for dim in ds.breakdowns:
+            out[dim] += [vc.rincian[dim]] * n if dim in vc.rincian else [rows.rincian[dim][i] for i in data_idx]
+        out["nilai"] += nilai
+        out["status"] += status
+        out["masalah"] += masalah
+        out["sumber_baris"] += rownums
+        return nilai
+
+    def _parts_and_totals(self, table: Table, vc, idx: dict[str, list[int]]) -> None:
+        """The table's own total rows ('Jumlah', a province row in a kabupaten list), and the rows of other
+        regions above them, kept to check each total against the rows it sums."""
+        k, c = vc.kolom, vc.index
+        if not k.aditif or not idx["total"]:
+            return
+        tot, ds = self.totals, self.ds
+        for jenis in ("total", "lain"):
+            for i in idx[jenis]:
+                rownum, row = table.rows[i]
+                p = parse_number(_cell(row, c), k.tipe, ds.sumber.tanda_strip, k.desimal)
+                why = p.masalah if p.masalah and p.masalah != "sel kosong" else None
+                for col, v in zip(TOTAL_COLUMNS, (jenis, p.nilai, table.file, table.sheet, rownum, col_letter(c), why),
+                                  strict=True):
+                    tot[col].append(v)
+
+    def _row_totals(self, table: Table, data_rows: list, values: dict[int, list]) -> None:
+        """A row total column (Jumlah = L + P; in wide layouts one per period) equals the sum of the values it
+        covers in that row: the value columns of its period, or all of them when its header gives none."""
+        ds, out = self.ds, self.cols
+        n = len(data_rows)
+        first = len(out["masalah"]) - len(table.values) * n  # records of this table: column after column
+        position = {vc.index: p for p, vc in enumerate(table.values)}
+        for k, c, per in table.total_columns:
+            covered = [vc for vc in table.values if vc.kolom.aditif and (
+                per is None or (vc.periode is not None and vc.periode[0] == per))]
+            if not covered:
                 continue
-            out = self.cols
-            start = len(out["masalah"]) - len(table.values) * len(raw_rows)
-            for idx in range(start, len(out["masalah"])):
-                why = bad_rows.get(out["sumber_baris"][idx])  # same rows, value column after value column
-                if why:
-                    out["masalah"][idx] = f"{out['masalah'][idx]}; {why}" if out["masalah"][idx] else why
+            for j, (_, row) in enumerate(data_rows):
+                p = parse_number(_cell(row, c), k.tipe, ds.sumber.tanda_strip, k.desimal)
+                parts = [values[vc.index][j] for vc in covered]
+                if p.nilai is None or any(v is None for v in parts) or math.isclose(sum(parts), p.nilai, abs_tol=1e-6):
+                    continue
+                why = (f"column {col_letter(c)}: {k.name}{' ' + per if per else ''} = {p.nilai:g} tidak sama dengan "
+                       f"jumlah nilai yang dicakupnya di baris ini = {sum(parts):g}")
+                for vc in covered:
+                    at = first + position[vc.index] * n + j
+                    out["masalah"][at] = f"{out['masalah'][at]}; {why}" if out["masalah"][at] else why
 
     def arrow(self):
         import numpy as np
@@ -390,39 +413,47 @@ class Builder:
             records = aggregate(records, ds)
         totals = pa.table({c: pa.array(v, type=types.get(c, pa.float64() if c == "nilai_total" else pa.string()))
                            for c, v in self.totals.items()})
-        return records, totals
+        lain = pa.table({c: pa.array(v, type=types.get(c, pa.string())) for c, v in self.lain.items()})
+        return records, totals, lain
 
 
 def aggregate(records, ds: Dataset):
-    """Event rows → sums per (variabel, region, period, breakdowns), plus a count of events (in Arrow).
+    """Event rows → sums per (variabel, region code, period, breakdowns), plus a count of events (in Arrow).
 
+    Grouped by the code after mapping, never by the name as written: two spellings of one desa are one place.
     Rows with a problem stay as they are, so that validation quarantines them with their source row."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     ok = records.filter(pc.is_null(records["masalah"]))
     bad = records.filter(pc.is_valid(records["masalah"]))
-    keys = ["dataset", "variabel", "kode_wilayah", "nama_wilayah", "periode", *ds.breakdowns, "satuan",
-            "sumber_file", "sumber_sheet", "sumber_kolom_wilayah", "sumber_kolom_nilai"]
+    where = ["nama_wilayah", "sumber_file", "sumber_sheet", "sumber_kolom_wilayah"]
+    keys = ["dataset", "variabel", "kode_wilayah", "periode", *ds.breakdowns, "satuan"]
     # Status of a sum: a flag (sementara, revisi…) on any part marks the sum; tetap/nihil parts do not.
     order = [s for s in STATUSES if s not in (STATUS_TETAP, "nihil")] + [STATUS_TETAP]
     rank = pc.fill_null(pc.index_in(ok["status"], value_set=pa.array(order)), len(order) - 1)
     g = ok.append_column("_rank", rank).group_by(keys, use_threads=False).aggregate(
-        [("nilai", "sum"), ("_rank", "min"), ("sumber_baris", "min")])
-    sums = {k: g[k] for k in keys} | {
+        [("nilai", "sum"), ("_rank", "min"), ("sumber_baris", "first"), ("sumber_kolom_nilai", "first"),
+         *((c, "first") for c in where)])
+    sums = {k: g[k] for k in keys} | {c: g[f"{c}_first"] for c in [*where, "sumber_kolom_nilai", "sumber_baris"]} | {
         "nilai": g["nilai_sum"], "status": pc.take(pa.array(order), g["_rank_min"]),
-        "sumber_baris": g["sumber_baris_min"], "masalah": pa.nulls(g.num_rows, pa.string())}
-    ev_keys = ["dataset", "kode_wilayah", "nama_wilayah", "periode", *ds.breakdowns, "sumber_file", "sumber_sheet",
-               "sumber_kolom_wilayah"]
-    events = ok.group_by([*ev_keys, "sumber_baris"], use_threads=False).aggregate([]).group_by(
-        ev_keys, use_threads=False).aggregate([("sumber_baris", "count"), ("sumber_baris", "min")])
+        "masalah": pa.nulls(g.num_rows, pa.string())}
+    ev_keys = ["dataset", "kode_wilayah", "periode", *ds.breakdowns]
+    per_row = ok.group_by([*ev_keys, "sumber_file", "sumber_sheet", "sumber_baris"], use_threads=False).aggregate(
+        [(c, "first") for c in ("nama_wilayah", "sumber_kolom_wilayah")])
+    events = per_row.group_by(ev_keys, use_threads=False).aggregate(
+        [("sumber_baris", "count"), ("sumber_baris", "first"), ("sumber_file", "first"), ("sumber_sheet", "first"),
+         ("nama_wilayah_first", "first"), ("sumber_kolom_wilayah_first", "first")])
     n = events.num_rows
+    agg = ds.sumber.agregasi
     counts = {k: events[k] for k in ev_keys} | {
-        "variabel": pa.array([ds.sumber.agregasi.hitung] * n, pa.string()),
-        "satuan": pa.array(["kejadian"] * n, pa.string()),
+        "variabel": pa.array([agg.hitung] * n, pa.string()), "satuan": pa.array([agg.satuan] * n, pa.string()),
         "nilai": pc.cast(events["sumber_baris_count"], pa.float64()),
         "status": pa.array([STATUS_TETAP] * n, pa.string()), "masalah": pa.nulls(n, pa.string()),
-        "sumber_baris": events["sumber_baris_min"], "sumber_kolom_nilai": events["sumber_kolom_wilayah"]}
+        "sumber_baris": events["sumber_baris_first"], "sumber_file": events["sumber_file_first"],
+        "sumber_sheet": events["sumber_sheet_first"], "nama_wilayah": events["nama_wilayah_first_first"],
+        "sumber_kolom_wilayah": events["sumber_kolom_wilayah_first_first"],
+        "sumber_kolom_nilai": events["sumber_kolom_wilayah_first_first"]}
     cols = record_columns(ds)
     parts = [pa.table({c: sums[c] for c in cols}).cast(records.schema),
              pa.table({c: counts[c] for c in cols}).cast(records.schema), bad]
@@ -432,8 +463,9 @@ def aggregate(records, ds: Dataset):
 
 @dataclass
 class Standardised:
-    records: object  # pyarrow.Table
-    totals: object  # pyarrow.Table
+    records: object  # pyarrow.Table: our rows (and rows with a problem), one record per value
+    totals: object  # pyarrow.Table: the table's total rows, and the other regions' values they sum
+    lain: object  # pyarrow.Table: rows set aside as another region's (never published), one per row
     lineage: list[dict]
 
     def frame(self):
@@ -447,11 +479,44 @@ def _string_mapper(t):
     return pd.StringDtype() if t == pa.string() else None
 
 
+def set_aside_summary(lain, limit: int = 5) -> str:
+    """'Kota Bogor (32.71): 12, … ' — the regions whose rows were set aside, most rows first."""
+    counts: dict[str, int] = {}
+    for kode, nama in zip(lain.column("kode_wilayah").to_pylist(), lain.column("nama_wilayah").to_pylist(),
+                          strict=True):
+        key = f"{nama} ({kode})" if kode else f"'{nama}'"
+        counts[key] = counts.get(key, 0) + 1
+    top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    shown = ", ".join(f"{k}: {v}" for k, v in top[:limit])
+    return shown + (f" dan {len(top) - limit} wilayah lain" if len(top) > limit else "")
+
+
+def _refuse_when_not_ours(b: Builder, ds: Dataset, region: RegionIndex, label: str, lain_before: int) -> None:
+    """A file with no row of the configured region (at the dataset's level) holds someone else's figures."""
+    import pyarrow as pa
+
+    counts = b.rows_by_file.get(label, {"milik": 0, "lain": 0, "total": 0})
+    if counts["milik"]:
+        return
+    found = []
+    if counts["lain"]:
+        lain = pa.table({c: pa.array(v[lain_before:], pa.int64() if c == "sumber_baris" else pa.string())
+                         for c, v in b.lain.items()})
+        found.append(f"{counts['lain']} baris milik wilayah lain ({set_aside_summary(lain)})")
+    if counts["total"]:
+        found.append(f"{counts['total']} baris jumlah atau wilayah yang lebih luas")
+    raise SourceError(label, f"tidak ada baris untuk {region.kabupaten.label()} pada tingkat {ds.tingkat_wilayah}"
+                             + (f": {'; '.join(found)}" if found else ": tidak ada baris data di bawah header"))
+
+
 def standardise_files(ds: Dataset, files: list[tuple[Path, str]], region: RegionIndex) -> Standardised:
-    """Tidy records from source files, given as (path to read, name to report)."""
+    """Tidy records from source files, given as (path to read, name to report). A file none of whose rows
+    belong to the configured region is refused: its figures are someone else's."""
     b = Builder(ds)
     for path, label in files:
+        lain_before = len(b.lain["sumber_baris"])
         for table in read_tables(path, ds, label):
             b.add_table(table, region)
-    records, totals = b.arrow()
-    return Standardised(records=records, totals=totals, lineage=b.lineage)
+        _refuse_when_not_ours(b, ds, region, label, lain_before)
+    records, totals, lain = b.arrow()
+    return Standardised(records=records, totals=totals, lain=lain, lineage=b.lineage)

@@ -1,5 +1,9 @@
 """Feedback to the OPD (umpan balik): an xlsx in Indonesian listing what failed, so the producer can fix and
-resend. Written to `<lake>/umpan_balik/opd=<opd>/<dataset>__<run>.xlsx` (share that folder with the OPDs)."""
+resend. Written to `<lake>/umpan_balik/opd=<opd>/<dataset>__<run>.xlsx` (share that folder with the OPDs).
+
+Identical problems are grouped into one line with their row ranges and a count (sheet *Masalah*); every single
+problem is kept in sheet *Rincian*. The console and the task log show the grouped lines, capped.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +14,54 @@ from walidata.catalog import Dataset
 
 _WHERE = re.compile(r"^(?:peringatan: )?file (?P<file>.+?), sheet '(?P<sheet>.*?)'(?:, row (?P<row>\d+))?"
                     r"(?:, column (?P<col>[A-Z]+))?: (?P<why>.*)$", re.S)
-HEADERS = ["No", "Tingkat", "File", "Sheet", "Baris", "Kolom", "Wilayah", "Nilai", "Pemeriksaan", "Keterangan"]
+DETAIL = ["No", "Tingkat", "File", "Sheet", "Baris", "Kolom", "Wilayah", "Nilai", "Pemeriksaan", "Keterangan"]
+HEADERS = [*DETAIL, "Jumlah"]
+MAX_DETAIL_ROWS = 1_000_000  # Excel's sheet holds 1,048,576 rows
+
+
+def ribuan(n: int) -> str:
+    return f"{n:,}".replace(",", ".")
+
+
+def row_ranges(rows: list[int]) -> str:
+    """'2–5, 9, 12–40' for row numbers (sorted, duplicates dropped), with Indonesian thousands dots."""
+    out, start, prev = [], None, None
+    for r in [*sorted(set(rows)), None]:
+        if r is not None and prev is not None and r == prev + 1:
+            prev = r
+            continue
+        if start is not None:
+            out.append(ribuan(start) if start == prev else f"{ribuan(start)}–{ribuan(prev)}")
+        start = prev = r
+    return ", ".join(out)
+
+
+def group_texts(texts: list[str], limit: int | None = None) -> list[str]:
+    """Problem texts ('file F, sheet S, row R, column C: why') with identical ones merged into one line:
+    'file F, sheet S, baris 2–53.785 (53.784 baris), column Q: why'. At most `limit` lines, then a count."""
+    groups: dict[tuple, list[int]] = {}
+    plain: dict[str, None] = {}
+    for text in texts:
+        m = _WHERE.match(text)
+        if not m or not m["row"]:
+            plain.setdefault(text, None)
+            continue
+        key = (text.startswith("peringatan: "), m["file"], m["sheet"], m["col"], m["why"])
+        groups.setdefault(key, []).append(int(m["row"]))
+    lines = []
+    for (warn, file, sheet, col, why), rows in groups.items():
+        n = len(set(rows))
+        where = f"row {rows[0]}" if n == 1 else f"baris {row_ranges(rows)} ({ribuan(n)} baris)"
+        lines.append(f"{'peringatan: ' if warn else ''}file {file}, sheet '{sheet}', {where}"
+                     f"{f', column {col}' if col else ''}: {why}")
+    lines += list(plain)
+    if limit is not None and len(lines) > limit:
+        return [*lines[:limit], f"… dan {ribuan(len(lines) - limit)} baris masalah lain"]
+    return lines
 
 
 def rows_of(outcome, records) -> list[list]:
-    """One line per problem: where, what was found, which check, why."""
+    """One line per problem and place: where, what was found, which check, why (sheet Rincian)."""
     out = []
     by_id = records.reset_index(drop=True)
     for i, reasons in sorted((int(k), v) for k, v in outcome.rejected.items()):
@@ -44,20 +91,42 @@ def rows_of(outcome, records) -> list[list]:
     return [[n, *r] for n, r in enumerate(merged.values(), 1)]
 
 
+def grouped(lines: list[list]) -> list[list]:
+    """Lines of `rows_of` with the same level, file, sheet, column, check and explanation merged: the rows as
+    ranges, the regions and values shown when they are the same (or the first few), and a count."""
+    groups: dict[tuple, list[list]] = {}
+    for line in lines:
+        _, level, file, sheet, _, col, _, _, check, why = line
+        groups.setdefault((level, file, sheet, col, check, why), []).append(line)
+    out = []
+    for n, ((level, file, sheet, col, check, why), members) in enumerate(groups.items(), 1):
+        rows = [m[4] for m in members if m[4] is not None]
+        baris = rows[0] if len(set(rows)) == 1 else (row_ranges(rows) if rows else None)
+        out.append([n, level, file, sheet, baris, col, _few(m[6] for m in members), _few(m[7] for m in members),
+                    check, why, len(members)])
+    return out
+
+
+def _few(values, limit: int = 3):
+    distinct = [v for v in dict.fromkeys(values) if v not in ("", None)]
+    if len(distinct) <= 1:
+        return distinct[0] if distinct else None
+    return ", ".join(str(v) for v in distinct[:limit]) + (" …" if len(distinct) > limit else "")
+
+
 def _parts(m) -> list:
     return [m["file"], m["sheet"], int(m["row"]) if m["row"] else None, m["col"] or ""]
 
 
-def write_report(ds: Dataset, outcome, records, lake_root: Path, run_id: str) -> Path | None:
-    """The OPD's feedback workbook, or None when there is nothing to report."""
+def write_workbook(path: Path, ds: Dataset, outcome, records, run_id: str) -> Path | None:
+    """The OPD's feedback workbook at `path`, or None when there is nothing to report."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
-
-    from walidata.lake import safe
 
     lines = rows_of(outcome, records)
     if not lines:
         return None
+    groups = grouped(lines)
     wb = Workbook()
     ws = wb.active
     ws.title = "Ringkasan"
@@ -66,21 +135,37 @@ def write_report(ds: Dataset, outcome, records, lake_root: Path, run_id: str) ->
     for k, v in [("Dataset", f"{ds.judul} ({ds.id})"), ("Produsen data", ds.metadata.produsen_data),
                  ("Run", run_id), ("Hasil", verdict), ("Baris dibaca", outcome.rows_in),
                  ("Baris ditolak", outcome.rows_rejected), ("Jumlah masalah", len(lines)),
+                 ("Jenis masalah (sheet Masalah)", len(groups)),
                  ("Cara memeriksa sebelum mengirim", f"walidata check FILE --dataset {ds.id}")]:
         ws.append([k, v])
     ws["A1"].font = Font(bold=True)
     ws.column_dimensions["A"].width = 32
     ws.column_dimensions["B"].width = 70
-    sheet = wb.create_sheet("Masalah")
-    sheet.append(HEADERS)
+    _sheet(wb, "Masalah", HEADERS, groups, (5, 11, 30, 10, 16, 7, 24, 12, 42, 90, 8))
+    _sheet(wb, "Rincian", DETAIL, lines[:MAX_DETAIL_ROWS], (7, 11, 30, 10, 7, 7, 24, 12, 42, 90))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+    return path
+
+
+def _sheet(wb, title: str, headers: list[str], lines: list[list], widths: tuple[int, ...]) -> None:
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    sheet = wb.create_sheet(title)
+    sheet.append(headers)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for line in lines:
         sheet.append(line)
-    for col, width in zip("ABCDEFGHIJ", (5, 11, 30, 10, 7, 7, 24, 12, 42, 90), strict=True):
-        sheet.column_dimensions[col].width = width
+    for i, width in enumerate(widths, 1):
+        sheet.column_dimensions[get_column_letter(i)].width = width
     sheet.freeze_panes = "A2"
+
+
+def write_report(ds: Dataset, outcome, records, lake_root: Path, run_id: str) -> Path | None:
+    """The feedback workbook in the lake's umpan_balik zone, or None when there is nothing to report."""
+    from walidata.lake import safe
+
     path = Path(lake_root) / "umpan_balik" / f"opd={ds.opd}" / f"{ds.name}__{safe(run_id)}.xlsx"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
-    return path
+    return write_workbook(path, ds, outcome, records, run_id)

@@ -57,8 +57,8 @@ def _camel(name: str) -> str:
 
 def region_codes(ds: Dataset, region: RegionIndex) -> list[str]:
     """The codes a dataset's rows may carry, at its tingkat_wilayah."""
-    if ds.tingkat_wilayah == "kabupaten":
-        return [region.region]
+    if ds.tingkat_wilayah in ("provinsi", "kabupaten"):
+        return [region.ours(ds.tingkat_wilayah)]
     return sorted(region.desa if ds.tingkat_wilayah == "desa" else region.kecamatan)
 
 
@@ -183,32 +183,44 @@ def _isna(v) -> bool:
 
 
 def _sum_check(records, totals) -> dict:
-    """A total row ('Jumlah', 'Jumlah 2024', 'Kabupaten …') equals the sum of the rows above it in its column,
-    back to the previous total row of that column (so yearly subtotals in one sheet work too)."""
+    """A total row ('Jumlah', 'Jumlah 2024', 'Kabupaten …', a province row in a kabupaten list) equals the sum of
+    the rows above it in its column, back to the previous total row of that column (so yearly subtotals in one
+    sheet work too), or of the rows below it when the table puts its totals first. Rows of other regions, set
+    aside from publishing, count here too: they are part of what the total sums."""
     import numpy as np
+    import pandas as pd
 
     failures = []
-    if len(totals):
-        keys = ["sumber_file", "sumber_sheet", "sumber_kolom_nilai"]
-        groups = {k: g for k, g in records[[*keys, "sumber_baris", "nilai"]].groupby(keys, dropna=False)}
-        for key, tg in totals.groupby(["sumber_file", "sumber_sheet", "sumber_kolom"], dropna=False):
-            g = groups.get(key)
-            if g is None:
+    keys = ["sumber_file", "sumber_sheet", "sumber_kolom_nilai"]
+    parts = totals[totals["jenis"] == "lain"].rename(columns={"nilai_total": "nilai", "sumber_kolom": keys[2]})
+    rows_of = pd.concat([records[[*keys, "sumber_baris", "nilai"]], parts[[*keys, "sumber_baris", "nilai"]]])
+    groups = {k: g for k, g in rows_of.groupby(keys, dropna=False)}
+    for key, tg in totals[totals["jenis"] == "total"].groupby(["sumber_file", "sumber_sheet", "sumber_kolom"],
+                                                              dropna=False):
+        g = groups.get(key)
+        if g is None:
+            continue
+        rows = g["sumber_baris"].to_numpy()
+        vals = g["nilai"].to_numpy(dtype="float64", na_value=np.nan)
+        bounds = [0, *sorted(tg["sumber_baris"]), np.inf]
+        for k, t in enumerate(tg.sort_values("sumber_baris").itertuples(index=False), start=1):
+            if not _isna(t.masalah):  # a total that cannot be read cannot vouch for the rows above it
+                failures.append(f"file {t.sumber_file}, sheet '{t.sumber_sheet}', row {t.sumber_baris}, column "
+                                f"{t.sumber_kolom}: baris jumlah: {t.masalah}")
                 continue
-            rows = g["sumber_baris"].to_numpy()
-            vals = g["nilai"].to_numpy(dtype="float64", na_value=np.nan)
-            prev = 0
-            for t in tg.sort_values("sumber_baris").itertuples(index=False):
-                seg = vals[(rows > prev) & (rows < t.sumber_baris)]
-                prev = t.sumber_baris
-                if not len(seg) or np.isnan(seg).any() or _isna(t.nilai_total):
-                    continue  # a missing value ('…', 'x') above makes the sum uncheckable, not wrong
-                got = float(seg.sum())
-                if abs(got - float(t.nilai_total)) > 1e-6 * max(1.0, abs(got)):
-                    failures.append(
-                        f"file {t.sumber_file}, sheet '{t.sumber_sheet}', row {t.sumber_baris}, column "
-                        f"{t.sumber_kolom}: total {t.nilai_total:g} tidak sama dengan jumlah baris di atasnya {got:g}"
-                    )
+            if _isna(t.nilai_total):
+                continue
+            segments = [vals[(rows > bounds[k - 1]) & (rows < t.sumber_baris)],
+                        vals[(rows > t.sumber_baris) & (rows < bounds[k + 1])]]
+            checkable = [seg for seg in segments if len(seg) and not np.isnan(seg).any()]
+            if not checkable:
+                continue  # a missing value ('…', 'x') makes the sum uncheckable, not wrong
+            sums = [float(seg.sum()) for seg in checkable]
+            if not any(abs(got - float(t.nilai_total)) <= 1e-6 * max(1.0, abs(got)) for got in sums):
+                failures.append(
+                    f"file {t.sumber_file}, sheet '{t.sumber_sheet}', row {t.sumber_baris}, column "
+                    f"{t.sumber_kolom}: total {t.nilai_total:g} tidak sama dengan jumlah baris di atasnya "
+                    f"{sums[0]:g}" + (f" (di bawahnya {sums[1]:g})" if len(sums) > 1 else ""))
     return {"expectation": SUM_CHECK, "column": "nilai", "severity": "critical", "success": not failures,
             "unexpected_count": len(failures), "sample": failures[:MAX_LISTED], "row_level": False}
 
@@ -267,7 +279,7 @@ def walidata_checks(ds: Dataset, df, region: RegionIndex, today=None, history=No
     if ds.sumber.agregasi is None:
         codes = set(region_codes(ds, region))
         names = {**{k: w.nama for k, w in region.kecamatan.items()}, **{k: w.nama for k, w in region.desa.items()},
-                 region.region: region.kabupaten.nama}
+                 region.region: region.kabupaten.nama, region.provinsi.kode_kemendagri: region.provinsi.nama}
         missing = []
         for (var, per), g in ok.groupby(["variabel", "periode"], sort=True):
             gone = sorted(codes - set(g["kode_wilayah"]))
@@ -312,6 +324,7 @@ def walidata_checks(ds: Dataset, df, region: RegionIndex, today=None, history=No
         out.append({"expectation": "walidata_perubahan_wajar", "column": "nilai", "severity": k.severity,
                     "success": not rows, "unexpected_count": len(rows), "sample": list(rows.values())[:MAX_LISTED],
                     "row_level": bool(rows), "rows": rows})
+    out.append(population_check(ds, ok, region))
     if ds.kesegaran is not None and len(ok):
         latest = max(ok["periode"], key=periode_end)
         lag = LAG_DAYS[ds.metadata.jadwal_pemutakhiran]
@@ -322,6 +335,64 @@ def walidata_checks(ds: Dataset, df, region: RegionIndex, today=None, history=No
                     "success": not stale, "unexpected_count": int(stale), "sample": [msg] if stale else [],
                     "row_level": False})
     return out
+
+
+POPULATION_UNITS = {"jiwa", "orang", "penduduk", "kk", "keluarga", "rumah tangga", "ruta", "murid", "siswa",
+                    "peserta didik", "bayi", "balita", "anak", "pasangan", "pus", "akseptor", "peserta", "kelahiran"}
+POPULATION_MARGIN = 1.1  # sources differ (Dukcapil vs BPS projection, later years): a margin, not a tolerance
+TOTAL_WORDS = {"jumlah", "total", "semua", "jumlah total"}
+
+
+def population_bounds(ds: Dataset) -> dict[str, float]:
+    """{variabel: ratio} for people-like quantities: a figure may not exceed ratio × its region's population."""
+    out: dict[str, float] = {}
+    for k in ds.nilai_kolom:
+        satuan = (k.satuan or ds.metadata.satuan).strip().lower()
+        ratio = k.batas_penduduk if k.batas_penduduk is not None else (
+            POPULATION_MARGIN if satuan in POPULATION_UNITS else None)
+        if isinstance(ratio, float | int) and not isinstance(ratio, bool):
+            var = k.variabel or ds.variabel
+            out[var] = min(out.get(var, ratio), float(ratio))
+    return out
+
+
+def population_check(ds: Dataset, ok, region: RegionIndex) -> dict:
+    """People can not outnumber the population: a figure above its region's population (ref.wilayah, Dukcapil),
+    a kecamatan or desa above its kabupaten, or the sum of a figure's breakdowns (or of all kecamatan) above it,
+    is an error. This is what catches a national or provincial sum taken as one kabupaten's."""
+    bounds = population_bounds(ds)
+    g, level = region.g, ds.tingkat_wilayah
+    scope_level = "provinsi" if level == "provinsi" else "kabupaten"
+    rows: dict[int, str] = {}
+    scoped = ok[ok["variabel"].isin(bounds)]
+    if len(scoped):
+        scope = scoped["kode_wilayah"].map(lambda c: g.ancestor(c, scope_level))
+        pop = scope.map(lambda c: g.w[c].penduduk_total if c in g.w else None).astype("float64")
+        limit = scoped["variabel"].map(bounds) * pop
+        for _, r in scoped[scoped["nilai"] > limit].iterrows():
+            w = g.w[g.ancestor(r["kode_wilayah"], scope_level)]
+            rows[int(r[ROW_ID])] = (f"{_where_row(r)}: {r['variabel']} = {_fmt(r['nilai'])} melebihi penduduk "
+                                    f"{w.nama} ({_fmt(w.penduduk_total)}, Dukcapil) × {bounds[r['variabel']]:g}")
+        additive = {k.variabel or ds.variabel for k in ds.nilai_kolom if k.aditif} - {
+            k.variabel or ds.variabel for k in ds.nilai_kolom if not k.aditif}
+        if not any(_norm_label(v) in TOTAL_WORDS for vals in ds.rincian.values() for v in vals):
+            summed = scoped.assign(_scope=scope, _limit=limit)
+            summed = summed[summed["variabel"].isin(additive)]
+            for (var, per, sc), grp in summed.groupby(["variabel", "periode", "_scope"]):
+                total = grp["nilai"].sum()
+                if total > grp["_limit"].iloc[0]:
+                    w = g.w[sc]
+                    why = (f"jumlah {var} periode {per} di {w.nama} = {_fmt(total)} melebihi penduduk "
+                           f"{w.nama} ({_fmt(w.penduduk_total)}, Dukcapil) × {bounds[var]:g}")
+                    for _, r in grp.iterrows():
+                        rows.setdefault(int(r[ROW_ID]), f"{_where_row(r)}: {why}")
+    return {"expectation": "walidata_tidak_melebihi_penduduk", "column": "nilai", "severity": "critical",
+            "success": not rows, "unexpected_count": len(rows), "sample": list(rows.values())[:MAX_LISTED],
+            "row_level": bool(rows), "rows": rows}
+
+
+def _norm_label(v: str) -> str:
+    return " ".join(str(v).lower().replace("_", " ").split())
 
 
 def consistency_checks(ds: Dataset, df, warehouse_url: str | None) -> list[dict]:

@@ -1,0 +1,222 @@
+"""Whose row is this? Each data row is attributed to the region it names, never assumed to be ours.
+
+A row names regions through its region columns (province, kabupaten/kota, kecamatan, desa: names or codes).
+The most specific region named decides:
+- at the dataset's level and inside the configured region → ours (`milik`);
+- at the dataset's level elsewhere, or finer than the dataset's level → someone else's (`lain`): set aside,
+  counted, never published, still used to check the table's total rows;
+- coarser than the dataset's level (a province row in a kabupaten list, 'Kabupaten Katingan' under its
+  kecamatan) → a total row of the table;
+- names that cannot be resolved, or columns that disagree → a problem (`masalah`), never a guess.
+A file without region columns is the OPD's own kabupaten-level table and belongs to the configured region.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+from walidata.catalog import Dataset, Kolom
+from walidata.reference import LEVELS, TOTAL_LABELS, Match, RegionIndex, fold, split_kind
+from walidata.spreadsheet import Table, col_letter
+
+LEVEL_OF_ROLE = {"provinsi": "provinsi", "kabupaten_kota": "kabupaten", "kecamatan": "kecamatan", "desa": "desa"}
+ROLE_WORD = {"provinsi": "provinsi", "kabupaten_kota": "kabupaten/kota", "kecamatan": "kecamatan", "desa": "desa"}
+_CODE = re.compile(r"^\d{2}(?:\.\d{2}){0,2}(?:\.\d{4})?$|^\d{2,10}$")
+
+
+class Attribution(NamedTuple):
+    kind: str  # milik, lain, total, masalah
+    kode: str | None  # ours: the row's code at the dataset's level; lain: the region it names (if known)
+    nama: str  # the most specific name as written
+    why: str | None = None  # lain: whose row it is; masalah: 'column X: reason'
+
+
+def _text(v) -> str:
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    return re.sub(r"\s+", " ", str(v).replace("\xa0", " ")).strip()
+
+
+class Attributor:
+    """Attributes the rows of one table; decisions are cached per distinct combination of region cells."""
+
+    def __init__(self, ds: Dataset, table: Table, region: RegionIndex, totals: set[str]):
+        self.ds, self.region, self.totals = ds, region, totals | TOTAL_LABELS
+        self.level = ds.tingkat_wilayah
+        self.columns: list[tuple[str, Kolom, int]] = [
+            (k.peran, k, table.columns[k.name]) for k in ds.region_kolom if k.name in table.columns]
+        self.sheet_kecamatan = None
+        if ds.sumber.wilayah_dari == "sheet":
+            self.sheet_kecamatan = region.kecamatan_match(table.sheet)
+        self._cache: dict[tuple, Attribution] = {}
+
+    def __call__(self, row: list) -> Attribution:
+        key = tuple(row[c] if c < len(row) else "" for _, _, c in self.columns)
+        hit = self._cache.get(key)
+        if hit is None:
+            hit = self._cache[key] = self._decide([_text(v) for v in key])
+        return hit
+
+    # -------------------------------------------------------------------------------------------- deciding
+
+    def _decide(self, texts: list[str]) -> Attribution:
+        r = self.region
+        if self.sheet_kecamatan is not None:
+            m = self.sheet_kecamatan
+            if m.kode:
+                return Attribution("milik", m.kode, r.g.w[m.kode].nama)
+            return Attribution("masalah", None, "", f"sheet: {m.why}")
+        if not self.columns:  # the OPD's own table: its kabupaten's (or, at province level, its province's)
+            return Attribution("milik", r.ours(self.level), r.g.w[r.ours(self.level)].nama)
+        for text in texts:  # 'Jumlah', 'Total', 'INDONESIA' in any region column: a total row
+            if text and fold(text) in self.totals:
+                return Attribution("total", None, text)
+        named: dict[str, tuple[str, str, str]] = {}  # level → (code, name as written, column letter)
+        for (role, kolom, c), text in zip(self.columns, texts, strict=True):
+            letter = col_letter(c)
+            if not text:
+                if named:  # 'Kamipang' with no desa: a subtotal row, checked against the rows it sums
+                    break
+                return Attribution("masalah", None, "", f"column {letter}: nama {ROLE_WORD[role]} kosong")
+            got = self._resolve(role, kolom, text, named)
+            if isinstance(got, Attribution):
+                return got._replace(why=f"column {letter}: {got.why}" if got.kind == "masalah" else got.why)
+            level, code = got
+            if level in named and named[level][0] != code:
+                other = named[level]
+                return Attribution("masalah", None, text, f"column {letter}: '{text}' ({code}) tidak sama dengan "
+                                                          f"'{other[1]}' ({other[0]}) di kolom {other[2]}")
+            named[level] = (code, text, letter)
+        return self._verdict(named)
+
+    def _resolve(self, role: str, kolom: Kolom, text: str, named: dict) -> tuple[str, str] | Attribution:
+        """(level, code) of one region cell, or the row's attribution when the cell alone decides it."""
+        r, g = self.region, self.region.g
+        if _CODE.match(text.replace(" ", "")):  # '32.04.05', and '32. 04. 05' as some portals export it
+            m = r.code_match(text.replace(" ", ""), kolom.sistem_kode)
+            return (g.level[m.kode], m.kode) if m.kode else Attribution("masalah", None, text, m.why)
+        prov = named.get("provinsi", (None,))[0]
+        kab = named.get("kabupaten", (None,))[0]
+        if role == "provinsi":
+            m = r.provinsi_match(text)
+        elif role == "kabupaten_kota":
+            m = r.kabkota_match(text, prov, kolom.tanpa_awalan)
+            if not m.kode and (p := r.provinsi_match(text)).kode:  # a province row in a kabupaten/kota list
+                m = p
+        elif role == "kecamatan":
+            if kab is None and prov is not None and prov != r.provinsi.kode_kemendagri:
+                return Attribution("lain", prov, text, f"baris provinsi {g.w[prov].nama}")
+            scope = kab or r.region
+            m = r.kecamatan_match(text, scope)
+            # 'Kabupaten Katingan' (or 'Katingan', where no kecamatan has that name) is the total of its kecamatan;
+            # 'Bantul' in Kabupaten Bantul is its kecamatan Bantul.
+            if scope == r.region and r.is_kabupaten_total(text) and (
+                    not m.kode or split_kind(text)[0] in ("kabupaten", "kota")):
+                m = Match(r.region)
+            elif not m.kode and m.elsewhere and kab is None:  # names a kecamatan of another kabupaten
+                return self._elsewhere(text, m)
+        else:
+            kec = named.get("kecamatan", (None,))[0]
+            if kec is None:
+                return Attribution("masalah", None, text, f"desa '{text}' tanpa kecamatan yang dikenal")
+            if split_kind(text)[0] == "kecamatan" and r.kecamatan_match(text, g.ancestor(kec, "kabupaten")).kode == kec:
+                return ("kecamatan", kec)  # 'Kecamatan Kamipang': a subtotal row in a village list
+            m = Match(*r.resolve_desa(kec, text))
+        return (g.level[m.kode], m.kode) if m.kode else Attribution("masalah", None, text, m.why)
+
+    def _elsewhere(self, text: str, m: Match) -> Attribution:
+        kode = m.elsewhere[0] if len(m.elsewhere) == 1 else None
+        return Attribution("lain", kode, text, m.why)
+
+    def _verdict(self, named: dict[str, tuple[str, str, str]]) -> Attribution:
+        """Decide from the most specific region the row names."""
+        r, g = self.region, self.region.g
+        finest = max(named, key=LEVELS.index)
+        code, text, letter = named[finest]
+        chain = {lv: g.ancestor(code, lv) for lv in LEVELS[:LEVELS.index(finest) + 1]}
+        for lv, (c, _, col) in named.items():  # a kabupaten column and a kecamatan column must agree
+            if chain.get(lv) != c:
+                return Attribution("masalah", None, text, f"column {letter}: {g.w[code].label()} tidak berada di "
+                                                          f"{g.w[c].label()} (kolom {col})")
+        want = LEVELS.index(self.level)
+        have = LEVELS.index(finest)
+        if have < want:
+            return Attribution("total", code, text)
+        if have > want:
+            return Attribution("lain", code, text, f"baris tingkat {finest} ({g.w[code].label()}); dataset ini "
+                                                   f"tingkat {self.level}")
+        if r.is_ours(code):
+            return Attribution("milik", code, text)
+        return Attribution("lain", code, text, f"{g.w[code].label()} di luar {r.kabupaten.label()}")
+
+
+# ------------------------------------------------------------------------ safety nets for forgetful catalogs
+
+_MENTION = re.compile(r"(?=\b(provinsi|propinsi|prov|kabupaten|kab|kota)\s+((?:[a-z0-9]+\s*){1,5}))")
+
+
+def _looks_like_region(region: RegionIndex, value) -> bool:
+    g = region.g
+    text = _text(value)
+    if not text or len(text) > 60:
+        return False
+    if _CODE.match(text):
+        return len(text.replace(".", "")) >= 4 and bool(g.code(text, "bps") or g.code(text, "kemendagri"))
+    return bool(g.candidates("provinsi", text) or g.candidates("kabupaten", text)
+                or region.kecamatan_match(text).kode)
+
+
+def check_region_columns(ds: Dataset, table: Table, region: RegionIndex, sample: int = 300) -> None:
+    """Refuse a table with an undeclared (or ignored) column whose values are mostly names or codes of regions:
+    its rows would otherwise all be taken as the configured region's."""
+    from walidata.spreadsheet import SourceError
+
+    ignored = [table.columns[k.name] for k in ds.kolom_peran("abaikan") if k.name in table.columns]
+    for c in [*table.extra_index, *ignored]:
+        values = list(dict.fromkeys(_text(row[c]) for _, row in table.rows[:sample] if c < len(row)
+                                    and _text(row[c])))
+        hits = [v for v in values if _looks_like_region(region, v)]
+        if hits and len(hits) * 2 >= len(values):
+            shown = ", ".join(f"'{v}'" for v in hits[:4])
+            raise SourceError(table.file, f"kolom ini berisi nama atau kode wilayah ({shown}, …) tetapi katalog "
+                                          f"tidak menyatakan perannya; tambahkan kolom ini di katalog dengan peran "
+                                          f"provinsi, kabupaten_kota, kecamatan atau desa agar setiap baris dikenali "
+                                          f"wilayahnya", sheet=table.sheet, row=table.header_row, column=col_letter(c))
+
+
+def title_regions(region: RegionIndex, texts: list[str]) -> list[str]:
+    """Codes of the provinces and kabupaten/kota that titles name with a prefix ('Provinsi Jawa Barat',
+    'Kab. Katingan', 'Kota Bandung')."""
+    found = []
+    for text in texts:
+        for m in _MENTION.finditer(fold(text)):
+            words = m.group(2).split()
+            for n in range(len(words), 0, -1):
+                name = f"{m.group(1)} {' '.join(words[:n])}"
+                hit = (region.provinsi_match(name) if m.group(1).startswith("pro")
+                       else region.kabkota_match(name))
+                if hit.kode:
+                    found.append(hit.kode)
+                    break
+    return list(dict.fromkeys(found))
+
+
+def check_titles(ds: Dataset, table: Table, region: RegionIndex) -> None:
+    """A table without region columns is taken as the configured region's own: refuse it when its title or
+    sheet name says it is about another region, or about a whole province."""
+    from walidata.spreadsheet import SourceError
+
+    if ds.region_kolom or ds.sumber.wilayah_dari == "sheet":
+        return
+    named = title_regions(region, [*table.titles, table.sheet, table.file])
+    ours = {region.region, region.provinsi.kode_kemendagri}
+    kab = [c for c in named if region.g.level[c] == "kabupaten"]
+    if not named or (kab == [region.region] and set(named) <= ours) or (
+            ds.tingkat_wilayah == "provinsi" and named == [region.provinsi.kode_kemendagri]):
+        return
+    shown = ", ".join(region.g.w[c].label() for c in named)
+    raise SourceError(table.file, f"judul tabel menyebut {shown}, bukan {region.kabupaten.label()} saja; tabel "
+                                  f"tanpa kolom wilayah dianggap milik {region.kabupaten.nama}, jadi file ini ditolak "
+                                  f"(nyatakan kolom wilayahnya di katalog bila barisnya per wilayah)",
+                      sheet=table.sheet)

@@ -1,0 +1,95 @@
+"""HTML tables as sheets: BPS table downloads saved as `.xls` are HTML, and so are tables on portal pages.
+
+Read with a real HTML parser (Lexbor, through selectolax), never with regular expressions. `rowspan` and
+`colspan` become merged ranges, so a header spread over several columns and a label merged down over
+several rows mean the same as in a workbook. Each `<table>` is one sheet, named 'tabel 1', 'tabel 2'…
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+_SPACES = re.compile(r"\s+")
+_CHARSET = re.compile(rb"<meta[^>]+charset=[\"']?([A-Za-z0-9_-]+)", re.I)
+MAX_SPAN = 1000  # a colspan/rowspan beyond this is a broken (or hostile) page, not a table
+
+
+def looks_like_html(head: bytes) -> bool:
+    """The first bytes of a file are HTML (whatever its extension says)."""
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return text.startswith((b"<!doctype html", b"<html", b"<table", b"<head", b"<body", b"<meta", b"<?xml")) and (
+        b"<table" in head.lower() or b"<html" in head.lower())
+
+
+def decode(raw: bytes) -> str:
+    m = _CHARSET.search(raw[:4096])
+    for enc in ([m.group(1).decode("ascii", "replace")] if m else []) + ["utf-8-sig", "cp1252"]:
+        try:
+            return raw.decode(enc)
+        except (UnicodeDecodeError, LookupError):
+            continue
+    return raw.decode("utf-8", "replace")
+
+
+def _span(cell, name: str) -> int:
+    try:
+        return max(1, min(int(cell.attributes.get(name) or 1), MAX_SPAN))
+    except (TypeError, ValueError):
+        return 1
+
+
+def _owner(node):
+    """The table a row belongs to (rows of nested tables belong to those)."""
+    p = node.parent
+    while p is not None and p.tag != "table":
+        p = p.parent
+    return p
+
+
+def table_grid(table) -> tuple[list[list], list]:
+    """A `<table>` → (grid of cell texts, merged ranges [((r0, c0), (r1, c1))]) like calamine gives."""
+    cells: dict[tuple[int, int], str] = {}
+    merged = []
+    rows = [tr for tr in table.css("tr") if _owner(tr) is not None and _owner(tr).mem_id == table.mem_id]
+    for r, tr in enumerate(rows):
+        c = 0
+        for cell in tr.iter():
+            if cell.tag not in ("td", "th"):
+                continue
+            while (r, c) in cells:
+                c += 1
+            rs, cs = _span(cell, "rowspan"), _span(cell, "colspan")
+            text = _SPACES.sub(" ", cell.text(deep=True, separator=" ")).strip()
+            for dr in range(rs):
+                for dc in range(cs):
+                    cells[(r + dr, c + dc)] = text if (dr, dc) == (0, 0) else ""
+            if rs > 1 or cs > 1:
+                merged.append(((r, c), (r + rs - 1, c + cs - 1)))
+            c += cs
+    height = max((r for r, _ in cells), default=-1) + 1
+    width = max((c for _, c in cells), default=-1) + 1
+    grid = [[cells.get((r, c), "") for c in range(width)] for r in range(height)]
+    return grid, merged
+
+
+TITLE_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6", "p", "caption"}
+
+
+def read_html(path: Path) -> list[tuple[str, list[list], list, list[str]]]:
+    """Every table of an HTML file as (name, grid, merged ranges, titles), in document order. A table's titles
+    are the headings, paragraphs and caption just before it (a page says there what and whose the table is)."""
+    from selectolax.lexbor import LexborHTMLParser
+
+    doc = LexborHTMLParser(decode(Path(path).read_bytes()))
+    out, recent, n = [], [], 0
+    for node in doc.root.traverse():
+        if node.tag in TITLE_TAGS and (text := _SPACES.sub(" ", node.text(deep=True, separator=" ")).strip()):
+            recent = [*recent[-5:], text]
+        elif node.tag == "table":
+            n += 1
+            grid, merged = table_grid(node)
+            if grid:
+                out.append((f"tabel {n}", grid, merged, recent))
+            recent = []
+    return out
