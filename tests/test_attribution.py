@@ -77,10 +77,12 @@ def test_a_code_and_a_name_that_disagree_are_a_problem_not_a_guess(tmp_path):
     text = "kode_kabupaten_kota,nama_kabupaten_kota,jumlah,tahun\n6206,KATINGAN,5,2024\n6209,KATINGAN,7,2024\n"
     frame = read(tmp_path, dataset("kabupaten", KABKOTA), text, "62.06").frame()
     # BPS 6206 is Sukamara, BPS 6209 is Katingan (Kemendagri 62.06).
-    bad = frame[frame.masalah.notna()]
-    assert bad.sumber_baris.tolist() == [2]
-    assert "'KATINGAN' (62.06) tidak sama dengan '6206' (62.08) di kolom A" in bad.masalah.iloc[0]
-    assert frame[frame.masalah.isna()][["kode_wilayah", "nilai"]].values.tolist() == [["62.06", 7]]
+    assert "'KATINGAN' (62.06) tidak sama dengan '6206' (62.08) di kolom A" in frame.masalah.iloc[0]
+    # A code that contradicts its name may mean the period's rows are shifted: none of them is taken.
+    assert "kode dan nama wilayah bertentangan pada baris lain periode 2024 (mulai baris 2)" in frame.masalah.iloc[1]
+    other_year = text.replace("6209,KATINGAN,7,2024", "6209,KATINGAN,7,2023")
+    frame = read(tmp_path, dataset("kabupaten", KABKOTA), other_year, "62.06").frame()
+    assert frame[frame.masalah.isna()][["kode_wilayah", "periode", "nilai"]].values.tolist() == [["62.06", "2023", 7]]
 
 
 def test_a_name_without_kota_or_kabupaten_is_not_guessed(tmp_path):

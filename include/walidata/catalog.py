@@ -101,6 +101,7 @@ class SpreadsheetSource(_Model):
     label_total: list[str] = ["jumlah", "total", "jumlah total"]
     label_catatan_kaki: list[str] = ["sumber", "catatan", "keterangan", "source", "note", "ket"]
     tanda_strip: Literal["nihil", "kosong"] = "nihil"  # how '-' is read for this dataset
+    sel_kosong: Literal["masalah", "tidak_tersedia"] = "masalah"  # an empty value cell: a problem, or 'not given'
     kolom_lain: Literal["abaikan", "tolak"] = "abaikan"  # header columns the catalog does not know
     agregasi: Agregasi | None = None
     csv_pemisah: str | None = None  # None: sniffed (';' or ',')
@@ -150,6 +151,7 @@ class Kolom(_Model):
     rincian_header: dict[str, dict[str, str]] = {}  # nilai: breakdown read from a header label {dim: {label: v}}
     ganda: bool = False  # nilai: may match several columns (one per breakdown/period in the header)
     aditif: bool = True  # nilai: sums make sense (counts); False for rates and percentages (no total check)
+    jumlah_dari: list[str] = []  # total: the nilai columns (by name) it sums; default every additive one
     dimensi: str | None = None  # rincian: which breakdown this column's text gives
     sinonim: dict[str, str] = {}  # rincian: text as written → allowed value
     # Region columns: how undotted codes are read (dotted '62.06' is always Kemendagri), and for kabupaten_kota
@@ -237,6 +239,9 @@ class Dataset(_Model):
             raise ValueError(f"id {self.id!r} must start with the OPD '{self.opd}.'")
         if len(self.kolom) != len({k.name for k in self.kolom}):
             raise ValueError("kolom: names must be unique")
+        if len(f"{self.fact_table}__riwayat") > 63:  # PostgreSQL's identifier limit
+            raise ValueError(f"id {self.id!r} is too long: the warehouse table fact.{self.fact_table}__riwayat must "
+                             f"fit in 63 characters (shorten the OPD or dataset name)")
         by_role = {r: [k for k in self.kolom if k.peran == r] for r in PERAN.__args__}
         src = self.sumber
         self._check_regions(by_role)
@@ -271,6 +276,10 @@ class Dataset(_Model):
             bad = sorted(set(k.sinonim.values()) - set(self.rincian[k.dimensi]))
             if bad:
                 raise ValueError(f"kolom {k.name!r}: sinonim values {bad} are not in {self.rincian[k.dimensi]}")
+        for k in by_role["total"]:
+            bad = sorted(set(k.jumlah_dari) - {v.name for v in by_role["nilai"]})
+            if bad:
+                raise ValueError(f"kolom {k.name!r}: jumlah_dari {bad} are not columns with peran: nilai")
         for b in self.bagian_keseluruhan:
             for v in (b.bagian, b.keseluruhan):
                 if v not in self.variabel_list:

@@ -150,7 +150,7 @@ def cmd_check(args) -> int:
     from walidata.catalog import get_dataset
     from walidata.reference import RegionIndex
     from walidata.spreadsheet import SourceError, col_letter, read_tables
-    from walidata.standardise import Builder, set_aside_summary
+    from walidata.standardise import Builder, refuse_when_not_ours
 
     settings = get_settings()
     try:
@@ -179,10 +179,8 @@ def cmd_check(args) -> int:
             for line in t.footer:
                 print(f"  catatan: {line}")
             builder.add_table(t, region)
+        refuse_when_not_ours(builder, ds, region, path.name, 0)
         records, totals, lain = builder.arrow()
-        if records.num_rows == 0 and lain.num_rows:
-            raise SourceError(path.name, f"tidak ada baris untuk {region.kabupaten.label()}: {lain.num_rows} baris "
-                                         f"milik wilayah lain ({set_aside_summary(lain)})")
     except SourceError as exc:
         print(f"\nTIDAK TERBACA: {exc}")
         return 2

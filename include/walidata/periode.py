@@ -59,6 +59,9 @@ def parse_periode(value, tahun: str | None = None) -> tuple[str, str] | None:
     if not text:
         return None
     text, status = split_flag(text)
+    numeric = _numeric_periode(text)
+    if numeric is not False:
+        return (numeric, status) if numeric else None
     for part in dict.fromkeys([text, *(p.strip() for p in text.split("/"))]):
         if re.fullmatch(_YEAR, part):
             return part, status
@@ -73,6 +76,25 @@ def parse_periode(value, tahun: str | None = None) -> tuple[str, str] | None:
         if m and m.group(1) in BULAN:
             year = m.group(2) or tahun
             return (f"{year}-{BULAN[m.group(1)]:02d}", status) if year else None
+    return None
+
+
+_YEAR_FLOAT = re.compile(r"^" + _YEAR + r"\.0+$")  # '2013.0': a year cell exported through a float
+_YEAR_MONTH = re.compile(r"^" + _YEAR + r"(?:[-/.]?)(0[1-9]|1[0-2])$|^" + _YEAR + r"[-/.]([1-9])$")
+_MONTH_YEAR = re.compile(r"^(0?[1-9]|1[0-2])[-/.]" + _YEAR + r"$")
+
+
+def _numeric_periode(text: str) -> str | None | bool:
+    """Periods written only in digits: '2013.0' (a year), '202001', '2020-01', '01/2020' (months). None when the
+    digits cannot be a period we know ('2023/2024', a school year, is not a year); False when not all digits."""
+    if not re.fullmatch(r"[\d\s./-]+", text) or re.fullmatch(_YEAR, text):
+        return False
+    if m := _YEAR_FLOAT.match(text):
+        return m.group(1)
+    if m := _YEAR_MONTH.match(text):
+        return f"{m.group(1) or m.group(3)}-{int(m.group(2) or m.group(4)):02d}"
+    if m := _MONTH_YEAR.match(text):
+        return f"{m.group(2)}-{int(m.group(1)):02d}"
     return None
 
 

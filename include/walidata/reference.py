@@ -154,6 +154,7 @@ class Match:
     kode: str | None
     why: str | None = None
     elsewhere: tuple[str, ...] = ()  # codes of same-named regions outside the scope that was searched
+    candidates: tuple[str, ...] = ()  # an ambiguous name: the regions it may be (another column may settle it)
 
 
 class Gazetteer:
@@ -313,7 +314,8 @@ class RegionIndex:
             return Match(found[0])
         kab_name = g.w[kab].label()
         if found:
-            return Match(None, f"kecamatan '{name}' cocok dengan beberapa kecamatan di {kab_name}: {_names(g, found)}")
+            return Match(None, f"kecamatan '{name}' cocok dengan beberapa kecamatan di {kab_name}: {_names(g, found)}",
+                         candidates=tuple(found))
         if split_kind(name)[0] in ("kabupaten", "kota") and (other := self.kabkota_match(name)).kode:
             return Match(None, f"'{name}' adalah {g.w[other.kode].label()}, bukan kecamatan", (other.kode,))
         other = g.candidates("kecamatan", name)
@@ -368,7 +370,8 @@ class RegionIndex:
         scope = f" di {g.w[provinsi].label()}" if provinsi else ""
         if found:
             return Match(None, f"'{text}' bisa {' atau '.join(g.w[c].label() for c in found)}: tulis 'Kabupaten' "
-                               f"atau 'Kota' di depan nama (atau nyatakan tanpa_awalan: kabupaten di katalog)")
+                               f"atau 'Kota' di depan nama (atau nyatakan tanpa_awalan: kabupaten di katalog)",
+                         candidates=tuple(found))
         if provinsi and (other := self._kabkota(text, None, tanpa_awalan)).kode:
             return Match(None, f"{g.w[other.kode].label()} tidak berada di {g.w[provinsi].label()}", (other.kode,))
         return Match(None, f"kabupaten/kota '{text}' tidak dikenal{scope}" + _did_you_mean(

@@ -100,6 +100,7 @@ class Sheet:
     merged: list = field(default_factory=list)
     html: bool = False  # a table of an HTML page: pages hold layout tables too, which are skipped
     titles: list[str] = field(default_factory=list)  # HTML: the headings just before the table
+    spans_lost: bool = False  # CSV: merged header cells were flattened, their label kept only in the first
 
 
 def sniff_format(path: Path, label: str, max_mb: float, max_unzipped_mb: float) -> str:
@@ -167,7 +168,7 @@ def read_csv(path: Path, label: str, delimiter: str | None, encoding: str | None
         except csv.Error:
             delimiter = ";" if text.count(";") > text.count(",") else ","
     grid = [row for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
-    return Sheet(name=path.stem, grid=grid)
+    return Sheet(name=path.stem, grid=grid, spans_lost=True)
 
 
 def read_sheets(path: Path, label: str, ds: Dataset) -> list[Sheet]:
@@ -258,9 +259,12 @@ class Table:
     path: Path | None = None
 
 
-def _header_labels(grid: list[list], start: int, depth: int, merged: list) -> tuple[list[set[str]], list[list]]:
+def _header_labels(grid: list[list], start: int, depth: int, merged: list,
+                   spans_lost: bool = False) -> tuple[list[set[str]], list[list]]:
     width = max((len(r) for r in grid[start:start + depth]), default=0)
     cells = [[(grid[r][c] if c < len(grid[r]) else "") for c in range(width)] for r in range(start, start + depth)]
+    if spans_lost:
+        _spread_group_labels(cells)
     # A merged header cell carries its text only in its top-left cell: spread it over the range.
     for (r0, c0), (r1, c1) in merged:
         if r0 < start or r0 >= start + depth:
@@ -271,6 +275,21 @@ def _header_labels(grid: list[list], start: int, depth: int, merged: list) -> tu
                 cells[r - start][c] = text
     labels = [set().union(*(labels_of(cells[r][c]) for r in range(depth))) for c in range(width)]
     return labels, cells
+
+
+def _spread_group_labels(cells: list[list]) -> None:
+    """A CSV keeps a merged group label ('HIV' over 'Kasus Baru' and 'Kasus Kumulatif') only in its first
+    column: an empty upper header cell over a labelled lower cell belongs to the group on its left."""
+    for r in range(len(cells) - 1):
+        group = ""
+        for c in range(len(cells[r])):
+            here, below = cells[r][c], cells[r + 1][c]
+            if here not in ("", None):
+                group = here
+            elif below in ("", None):
+                group = ""
+            elif group:
+                cells[r][c] = group
 
 
 def _key_columns(ds: Dataset) -> list[Kolom]:
@@ -311,7 +330,7 @@ def locate_table(sheet: Sheet, ds: Dataset, file: str, tahun: str | None = None)
     depth = src.tinggi_header
     if start + depth > len(grid):
         raise SourceError(file, "the sheet ends inside the header", sheet=name, row=start + 1)
-    labels, cells = _header_labels(grid, start, depth, sheet.merged)
+    labels, cells = _header_labels(grid, start, depth, sheet.merged, sheet.spans_lost)
     titles = [*sheet.titles, *(" ".join(str(v).strip() for v in row if norm(v)) for row in grid[:start]
                                 if any(norm(v) for v in row))]
     if src.periode.tahun_dari == "judul" and tahun is None:
@@ -423,18 +442,24 @@ def _data_rows(grid: list[list], table: Table, first_data: int, header: list[lis
 
 
 def _not_data(row: list, header: list[list[str]], titles: set[str]) -> str | None:
-    cells = [(c, v) for c, v in enumerate(row) if v not in ("", None)]
-    texts = [v for _, v in cells if isinstance(v, str)]
-    if len(texts) == len(cells) and (all(NUMBER_MARK.match(v.strip()) for v in texts) or _counting(texts)):
+    """Why a text-only row inside the table is not data (None when it may be)."""
+    cells = []
+    for c, v in enumerate(row):
+        if v == "" or v is None:
+            continue
+        if v.__class__ is not str:
+            return None  # a number in the row: data
+        cells.append((c, v))
+    texts = [v for _, v in cells]
+    if all(NUMBER_MARK.match(v.strip()) for v in texts) or _counting(texts):
         return "baris nomor kolom"
-    if len(texts) == len(cells):
-        got = norm_row(row)
-        for h in header:
-            same = sum(1 for c, v in cells if c < len(h) and h[c] and got[c] == h[c])
-            if same and same >= max(2, (len(cells) + 1) // 2) or (same == len(cells) == 1 and len(h) > 1):
-                return "header tabel diulang"
-        if len(cells) == 1 and norm(texts[0]) in titles:
-            return "judul tabel diulang"
+    got = norm_row(row)
+    for h in header:
+        same = sum(1 for c, _ in cells if c < len(h) and h[c] and got[c] == h[c])
+        if same and same >= max(2, (len(cells) + 1) // 2) or (same == len(cells) == 1 and len(h) > 1):
+            return "header tabel diulang"
+    if len(cells) == 1 and norm(texts[0]) in titles:
+        return "judul tabel diulang"
     return None
 
 

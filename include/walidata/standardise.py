@@ -120,6 +120,8 @@ class _Rows:
         self.periode: list[tuple[str, str] | None] = [None] * n
         self.rincian: dict[str, list[str | None]] = {k.dimensi: [None] * n for k in ds.kolom_peran("rincian")}
         self.problems: list[list[str]] = [[] for _ in range(n)]
+        self.conflicts: set[int] = set()  # rows (ours or not) whose code and name disagree
+        self.conflict_why: tuple[int, str] | None = None  # the first of them: (row, why)
         cols = table.columns
         region_cols = [cols[k.name] for k in ds.region_kolom if k.name in cols]
         self.wil_letter = col_letter(region_cols[-1]) if region_cols else ""
@@ -145,6 +147,9 @@ class _Rows:
                 self.kind[i] = "total"
                 continue
             a = attribute(row)
+            if a.conflict:
+                self.conflicts.add(i)
+                self.conflict_why = self.conflict_why or (table.rows[i][0], a.why)
             if a.kind in ("total", "lain"):
                 self.kind[i], self.kode[i], self.nama[i], self.lain_why[i] = a.kind, a.kode, a.nama, a.why
                 continue
@@ -153,6 +158,23 @@ class _Rows:
                 self.problems[i].append(a.why)
         self._periods(ds, table, tahun)
         self._breakdowns(ds, table)
+        self._misaligned(table, self.conflicts)
+
+    def _misaligned(self, table: Table, conflicts: set[int]) -> None:
+        """Codes that contradict their names in a period's rows mean the rows of that period (in this sheet) may
+        be shifted against each other: none of them is taken, even where code and name happen to agree."""
+        blocks = {self.periode[i][0] if self.periode[i] else None for i in conflicts}
+        if not blocks:
+            return
+        first = {b: min(table.rows[i][0] for i in conflicts if (self.periode[i] or (None,))[0] == b) for b in blocks}
+        row, why = self.conflict_why
+        for i, kind in enumerate(self.kind):
+            block = self.periode[i][0] if self.periode[i] else None
+            if kind == "milik" and i not in conflicts and (block in blocks or None in blocks):
+                key = block if block in blocks else None
+                self.problems[i].append(f"kode dan nama wilayah bertentangan pada baris lain periode {key or 'ini'} "
+                                        f"(mulai baris {first[key]}; baris {row}: {why}): baris periode ini tidak "
+                                        f"dapat dipercaya")
 
     def _periods(self, ds: Dataset, table: Table, tahun: str | None) -> None:
         """Period from a column (with the year from another column when it has none) or from a date."""
@@ -164,7 +186,7 @@ class _Rows:
         cache = _PERIODE_CACHE
         no_year: list[tuple[int, str]] = []
         for i, (rownum, row) in enumerate(table.rows):
-            if self.kind[i] != "milik":
+            if self.kind[i] != "milik" and i not in self.conflicts:
                 continue
             probs = self.problems[i]
             year = tahun
@@ -315,6 +337,8 @@ class Builder:
             p = parse_number(v, k.tipe, ds.sumber.tanda_strip, k.desimal)
             if v == "" and errors and (rownums[j], c) in errors:
                 p = Parsed(None, STATUS_TETAP, f"sel berisi galat rumus {errors[(rownums[j], c)]}")
+            elif p.masalah == "sel kosong" and ds.sumber.sel_kosong == "tidak_tersedia":
+                p = Parsed(None, "tidak_tersedia")  # declared: an empty cell means 'not given' in these files
             nilai[j], status[j], masalah[j] = p.nilai, p.status, p.masalah
         if vc.periode is not None:
             periode, flag = [vc.periode[0]] * n, vc.periode[1]
@@ -378,7 +402,8 @@ class Builder:
         first = len(out["masalah"]) - len(table.values) * n  # records of this table: column after column
         position = {vc.index: p for p, vc in enumerate(table.values)}
         for k, c, per in table.total_columns:
-            covered = [vc for vc in table.values if vc.kolom.aditif and (
+            covered = [vc for vc in table.values if (vc.kolom.name in k.jumlah_dari if k.jumlah_dari else
+                                                     vc.kolom.aditif) and (
                 per is None or (vc.periode is not None and vc.periode[0] == per))]
             if not covered:
                 continue
@@ -491,7 +516,7 @@ def set_aside_summary(lain, limit: int = 5) -> str:
     return shown + (f" dan {len(top) - limit} wilayah lain" if len(top) > limit else "")
 
 
-def _refuse_when_not_ours(b: Builder, ds: Dataset, region: RegionIndex, label: str, lain_before: int) -> None:
+def refuse_when_not_ours(b: Builder, ds: Dataset, region: RegionIndex, label: str, lain_before: int) -> None:
     """A file with no row of the configured region (at the dataset's level) holds someone else's figures."""
     import pyarrow as pa
 
@@ -517,6 +542,6 @@ def standardise_files(ds: Dataset, files: list[tuple[Path, str]], region: Region
         lain_before = len(b.lain["sumber_baris"])
         for table in read_tables(path, ds, label):
             b.add_table(table, region)
-        _refuse_when_not_ours(b, ds, region, label, lain_before)
+        refuse_when_not_ours(b, ds, region, label, lain_before)
     records, totals, lain = b.arrow()
     return Standardised(records=records, totals=totals, lain=lain, lineage=b.lineage)
