@@ -79,7 +79,7 @@ def test_a_code_and_a_name_that_disagree_are_a_problem_not_a_guess(tmp_path):
     # BPS 6206 is Sukamara, BPS 6209 is Katingan (Kemendagri 62.06).
     assert "'KATINGAN' (62.06) tidak sama dengan '6206' (62.08) di kolom A" in frame.masalah.iloc[0]
     # A code that contradicts its name may mean the period's rows are shifted: none of them is taken.
-    assert "kode dan nama wilayah bertentangan pada baris lain periode 2024 (mulai baris 2)" in frame.masalah.iloc[1]
+    assert "kode dan nama wilayah bertentangan pada baris lain periode 2024 (mulai baris 2;" in frame.masalah.iloc[1]
     other_year = text.replace("6209,KATINGAN,7,2024", "6209,KATINGAN,7,2023")
     frame = read(tmp_path, dataset("kabupaten", KABKOTA), other_year, "62.06").frame()
     assert frame[frame.masalah.isna()][["kode_wilayah", "periode", "nilai"]].values.tolist() == [["62.06", "2023", 7]]
@@ -174,3 +174,22 @@ def test_an_event_log_is_summed_per_code_not_per_spelling(tmp_path):
     frame = read(tmp_path, ds, text, "62.06").frame()
     assert frame[["variabel", "kode_wilayah", "periode", "nilai", "satuan"]].values.tolist() == [
         ["jumlah_kasus", "62.06.02", "2024-01", 3, "kasus"], ["korban", "62.06.02", "2024-01", 6, "jiwa"]]
+
+
+def test_a_code_settles_a_name_that_could_be_two_regions(tmp_path):
+    text = "kode_kabupaten_kota,nama_kabupaten_kota,jumlah,tahun\n3204,BANDUNG,17,2024\n3273,KOTA BANDUNG,6,2024\n"
+    out = read(tmp_path, dataset("kabupaten", KABKOTA), text, "32.04")
+    assert out.frame()[["kode_wilayah", "nilai"]].values.tolist() == [["32.04", 17]] and out.lain.num_rows == 1
+
+
+def test_a_bad_name_in_another_region_s_row_is_theirs_not_a_problem(tmp_path):
+    kolom = [{"name": "kota", "alias": ["kota"], "peran": "kabupaten_kota"}, *KECAMATAN]
+    text = ("kota,kecamatan,jumlah,tahun\nJakarta Utara,CILIINCING,5,2020\nJakarta Timur,Kramat Jati,7,2020\n"
+            "Jakarta Timur,Kramatt Jati,1,2020\n")
+    out = read(tmp_path, dataset("kecamatan", kolom), text, "31.75")
+    frame = out.frame()
+    assert frame.kode_wilayah.iloc[0] == "31.75.04" and frame.kode_wilayah.isna().iloc[1]  # ours; our own typo
+    assert "mungkin maksudnya: Kramatjati (31.75.04)" in frame.masalah.iloc[1]  # the official spelling
+    assert out.lain.column("kode_wilayah").to_pylist() == ["31.72"]  # theirs, whatever the kecamatan is
+    assert "Kota Administrasi Jakarta Utara (31.72) di luar Kota Administrasi Jakarta Timur (31.75)" in \
+        out.lain.column("alasan")[0].as_py()

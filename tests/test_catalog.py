@@ -77,3 +77,16 @@ def test_not_yaml(tmp_path):
     with pytest.raises(ValueError, match="not valid YAML"):
         load_file(p)
     assert Dataset  # the model is importable without pandas
+
+
+def test_an_id_too_long_for_the_warehouse_is_refused_in_the_catalog():
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_attribution import dataset
+
+    with pytest.raises(ValueError, match="must fit in 63 characters"):
+        dataset("kecamatan", [{"name": "k", "alias": ["k"], "peran": "kecamatan"},
+                              {"name": "n", "alias": ["n"], "peran": "nilai"},
+                              {"name": "t", "alias": ["t"], "peran": "periode"}],
+                id="pemprov_dki.wilayah_administrasi_kecamatan_tahun_tetap_sekali", opd="pemprov_dki")

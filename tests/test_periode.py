@@ -61,3 +61,15 @@ def test_period_of_date():
     d = dt.date(2024, 8, 17)
     assert [periode_of_date(d, g) for g in ("tahun", "semester", "triwulan", "bulan")] == [
         "2024", "2024-S2", "2024-Q3", "2024-08"]
+
+
+@pytest.mark.parametrize("written, want", [
+    ("2013.0", ("2013", "tetap")), ("202001", ("2020-01", "tetap")), ("2020-01", ("2020-01", "tetap")),
+    ("01/2020", ("2020-01", "tetap")), ("1/2020", ("2020-01", "tetap")),
+    ("2023/2024", None),  # a school year is not a year: never silently the first one
+    ("2020-13", None),
+])
+def test_periods_written_in_digits(written, want):
+    from walidata.periode import parse_periode
+
+    assert parse_periode(written) == want

@@ -233,3 +233,54 @@ def test_check_caps_the_console_and_writes_every_problem_to_the_workbook(tmp_pat
     assert "… dan 171 baris masalah lain" in out  # 200 unknown names and the missing kecamatan
     detail = pd.read_excel(tmp_path / "kiriman__masalah.xlsx", sheet_name="Rincian")
     assert detail.Keterangan.str.contains("tidak dikenal").sum() == 200
+
+
+def test_an_empty_cell_is_a_problem_unless_the_dataset_says_it_means_not_given(tmp_path):
+    text = "kecamatan,jumlah,tahun\nKamipang,,2024\nMarikit,5,2024\n"
+    frame = read(tmp_path, dataset("kecamatan", KECAMATAN), text, "62.06").frame()
+    assert frame.masalah.tolist()[0] == "column B: sel kosong"
+    ds = dataset("kecamatan", KECAMATAN, sumber={"periode": {"dari": "kolom"}, "sel_kosong": "tidak_tersedia"})
+    frame = read(tmp_path, ds, text, "62.06").frame()
+    assert frame.masalah.isna().all() and frame.status.tolist() == ["tidak_tersedia", "tetap"]
+    assert frame.nilai.isna().tolist() == [True, False]
+
+
+def test_a_row_total_sums_only_the_columns_it_names(tmp_path):
+    kolom = [KECAMATAN[0], KECAMATAN[2], {"name": "pil", "alias": ["pil"], "peran": "nilai", "variabel": "pil"},
+             {"name": "iud", "alias": ["iud"], "peran": "nilai", "variabel": "iud"},
+             {"name": "target", "alias": ["target"], "peran": "nilai", "variabel": "target"},
+             {"name": "jumlah", "alias": ["jumlah"], "peran": "total", "jumlah_dari": ["pil", "iud"]}]
+    text = "kecamatan,tahun,pil,iud,target,jumlah\nKamipang,2024,10,5,40,15\nMarikit,2024,3,4,30,8\n"
+    frame = read(tmp_path, dataset("kecamatan", kolom), text, "62.06").frame()
+    bad = frame[frame.masalah.notna()]
+    # 3 + 4 ≠ 8 in row 3; the target column is not part of the sum
+    assert sorted(set(zip(bad.sumber_baris, bad.variabel, strict=True))) == [(3, "iud"), (3, "pil")]
+    assert "jumlah = 8 tidak sama dengan jumlah nilai yang dicakupnya di baris ini = 7" in bad.masalah.iloc[0]
+
+
+def test_a_csv_group_label_over_its_first_column_covers_the_group(tmp_path):
+    kolom = [KECAMATAN[0], {"name": "baru", "alias": ["HIV > Kasus Baru"], "peran": "nilai", "variabel": "hiv_baru"},
+             {"name": "kum", "alias": ["HIV > Kasus Kumulatif"], "peran": "nilai", "variabel": "hiv_kumulatif"},
+             {"name": "aids", "alias": ["AIDS > Kasus Baru"], "peran": "nilai", "variabel": "aids_baru"}]
+    ds = dataset("kecamatan", kolom, sumber={"periode": {"dari": "tetap", "nilai": "2020"}, "tinggi_header": 2})
+    text = ("Kecamatan,HIV,,AIDS,\n,Kasus Baru,Kasus Kumulatif,Kasus Baru,Kasus Kumulatif\n"
+            "Kamipang,1,7,0,2\n")
+    frame = read(tmp_path, ds, text, "62.06").frame()
+    assert dict(zip(frame.variabel, frame.nilai, strict=True)) == {"hiv_baru": 1, "hiv_kumulatif": 7, "aids_baru": 0}
+
+
+def test_a_zero_before_a_sizeable_figure_is_not_plausible(tmp_path, gx):
+    kolom = [*KABKOTA[:2], KABKOTA[2] | {"tipe": "decimal", "satuan": "ribu jiwa"}, KABKOTA[3]]
+    ds = dataset("kabupaten", kolom, kewajaran={"persen": 100, "minimum": 10, "severity": "error"}, kesegaran=None)
+    text = ("kode_kabupaten_kota,nama_kabupaten_kota,jumlah,tahun\n3217,KABUPATEN BANDUNG BARAT,0,2006\n"
+            "3217,KABUPATEN BANDUNG BARAT,261,2007\n3217,KABUPATEN BANDUNG BARAT,255,2008\n")
+    outcome = _validate(ds, read(tmp_path, ds, text, "32.17"), "32.17", gx)
+    assert not outcome.success
+    assert "row 2, column C: jumlah = 0 lalu 261 (2007): angka 0 tidak wajar" in "\n".join(outcome.problems)
+
+
+def test_a_partial_load_that_would_publish_nothing_fails(tmp_path, gx):
+    ds = dataset("kecamatan", KECAMATAN, kebijakan={"muat_sebagian": True}, kesegaran=None)
+    out = read(tmp_path, ds, "kecamatan,jumlah,tahun\nAntah,1,2024\nBerantah,2,2024\n", "62.06")
+    outcome = _validate(ds, out, "62.06", gx)
+    assert not outcome.success and "semua 2 baris ditolak: tidak ada angka yang dapat dimuat" in outcome.problems

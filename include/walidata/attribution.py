@@ -199,15 +199,25 @@ class Attributor:
 _MENTION = re.compile(r"(?=\b(provinsi|propinsi|prov|kabupaten|kab|kota)\s+((?:[a-z0-9]+\s*){1,5}))")
 
 
-def _looks_like_region(region: RegionIndex, value) -> bool:
-    g = region.g
-    text = _text(value)
-    if not text or len(text) > 60:
-        return False
-    if _CODE.match(text):
-        return len(text.replace(".", "")) >= 4 and bool(g.code(text, "bps") or g.code(text, "kemendagri"))
-    return bool(g.candidates("provinsi", text) or g.candidates("kabupaten", text)
-                or region.kecamatan_match(text).kode)
+_LOOKS: dict[tuple[str, str], bool] = {}
+
+
+def _looks_like_region(region: RegionIndex, text: str) -> bool:
+    key = (region.region, text)
+    hit = _LOOKS.get(key)
+    if hit is None:
+        if len(_LOOKS) > 100_000:
+            _LOOKS.clear()
+        g = region.g
+        if not text or len(text) > 60:
+            hit = False
+        elif _CODE.match(text):
+            hit = len(text.replace(".", "")) >= 4 and bool(g.code(text, "bps") or g.code(text, "kemendagri"))
+        else:
+            hit = bool(g.candidates("provinsi", text) or g.candidates("kabupaten", text)
+                       or region.kecamatan_match(text).kode)
+        _LOOKS[key] = hit
+    return hit
 
 
 def check_region_columns(ds: Dataset, table: Table, region: RegionIndex, sample: int = 300) -> None:

@@ -229,10 +229,14 @@ class _Rows:
         for k, c in rin:
             allowed = {norm(a): a for a in ds.rincian[k.dimensi]} | {norm(s): v for s, v in k.sinonim.items()}
             values = self.rincian[k.dimensi]
+            texts = _TEXT_CACHE
             for i, (_, row) in enumerate(table.rows):
                 if self.kind[i] != "milik":
                     continue
-                text = _text(_cell(row, c))
+                raw = row[c] if c < len(row) else ""
+                text = texts.get(raw)
+                if text is None:
+                    text = texts[raw] = _text(raw)
                 v = values[i] = allowed.get(norm(text))
                 if v is None:
                     self.problems[i].append(f"column {col_letter(c)}: {k.dimensi} '{text}' tidak dikenal "
@@ -304,10 +308,11 @@ class Builder:
         for kind, rows_of_kind in idx.items():
             counts[kind] += len(rows_of_kind)
         values = {}
+        ours = [table.rows[i] for i in idx["milik"]]
         for vc in table.values:
-            values[vc.index] = self._column(table, rows, vc, idx["milik"], t_periode)
+            values[vc.index] = self._column(table, rows, vc, idx["milik"], ours, t_periode)
             self._parts_and_totals(table, vc, idx)
-        self._row_totals(table, [table.rows[i] for i in idx["milik"]], values)
+        self._row_totals(table, ours, values)
         for i in idx["lain"]:
             for col, v in zip(LAIN_COLUMNS, (rows.kode[i], rows.nama[i], rows.lain_why[i], table.file, table.sheet,
                                              table.rows[i][0]), strict=True):
@@ -316,14 +321,14 @@ class Builder:
                              "judul": table.titles, "catatan": table.footer, "kolom_lain": table.extra_columns,
                              "baris_dilewati": table.skipped, "baris_wilayah_lain": len(idx["lain"])})
 
-    def _column(self, table: Table, rows: _Rows, vc, data_idx: list[int], t_periode) -> list:
+    def _column(self, table: Table, rows: _Rows, vc, data_idx: list[int], ours: list, t_periode) -> list:
         """The records of one value column for our rows; returns the values (for row totals)."""
         ds, out = self.ds, self.cols
         k, c = vc.kolom, vc.index
         letter = col_letter(c)
         n = len(data_idx)
-        rownums = [table.rows[i][0] for i in data_idx]
-        cells = [_cell(table.rows[i][1], c) for i in data_idx]
+        rownums = [r for r, _ in ours]
+        cells = [row[c] if c < len(row) else "" for _, row in ours]
         nilai = [v if v.__class__ is float else None for v in cells]
         status = [STATUS_TETAP] * n
         masalah = [None] * n
@@ -407,10 +412,14 @@ class Builder:
                 per is None or (vc.periode is not None and vc.periode[0] == per))]
             if not covered:
                 continue
-            for j, (_, row) in enumerate(data_rows):
-                p = parse_number(_cell(row, c), k.tipe, ds.sumber.tanda_strip, k.desimal)
-                parts = [values[vc.index][j] for vc in covered]
-                if p.nilai is None or any(v is None for v in parts) or math.isclose(sum(parts), p.nilai, abs_tol=1e-6):
+            columns = [values[vc.index] for vc in covered]
+            for j, ((_, row), parts) in enumerate(zip(data_rows, zip(*columns, strict=True), strict=True)):
+                if None in parts:
+                    continue
+                cell = row[c] if c < len(row) else ""
+                p = parse_number(cell, k.tipe, ds.sumber.tanda_strip, k.desimal) if cell.__class__ is not float else (
+                    Parsed(cell, STATUS_TETAP))
+                if p.nilai is None or math.isclose(sum(parts), p.nilai, abs_tol=1e-6):
                     continue
                 why = (f"column {col_letter(c)}: {k.name}{' ' + per if per else ''} = {p.nilai:g} tidak sama dengan "
                        f"jumlah nilai yang dicakupnya di baris ini = {sum(parts):g}")
