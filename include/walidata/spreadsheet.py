@@ -321,25 +321,9 @@ def _header_periode(cells: list[list], c: int, tahun: str | None) -> tuple[str, 
     return None
 
 
-def locate_table(sheet: Sheet, ds: Dataset, file: str, tahun: str | None = None) -> Table:
-    src = ds.sumber
-    grid, name = sheet.grid, sheet.name
-    if not any(any(v not in ("", None) for v in row) for row in grid):
-        raise SourceError(file, "the sheet is empty", sheet=name)
-    start = _find_header(grid, ds, file, name)
-    depth = src.tinggi_header
-    if start + depth > len(grid):
-        raise SourceError(file, "the sheet ends inside the header", sheet=name, row=start + 1)
-    labels, cells = _header_labels(grid, start, depth, sheet.merged, sheet.spans_lost)
-    titles = [*sheet.titles, *(" ".join(str(v).strip() for v in row if norm(v)) for row in grid[:start]
-                                if any(norm(v) for v in row))]
-    if src.periode.tahun_dari == "judul" and tahun is None:
-        from walidata.periode import find_year
-
-        tahun = next((y for t in titles if (y := find_year(t))), None)
-    wide = src.periode.dari == "header"
-    header_periods = {c: _header_periode(cells, c, tahun) for c in range(len(labels))} if wide else {}
-
+def _map_columns(ds: Dataset, labels: list[set[str]], header_periods: dict, file: str, name: str, start: int):
+    """Which sheet column each catalog column is (by alias); value columns with their breakdowns and period."""
+    wide = ds.sumber.periode.dari == "header"
     columns: dict[str, int] = {}
     values: list[ValueColumn] = []
     total_columns: list[tuple[Kolom, int, str | None]] = []
@@ -382,6 +366,29 @@ def locate_table(sheet: Sheet, ds: Dataset, file: str, tahun: str | None = None)
     if dup:
         raise SourceError(file, f"columns {dup} map to the same sheet column", sheet=name, row=start + 1,
                           column=col_letter(columns[dup[0]]))
+    return columns, values, total_columns, used
+
+
+def locate_table(sheet: Sheet, ds: Dataset, file: str, tahun: str | None = None) -> Table:
+    src = ds.sumber
+    grid, name = sheet.grid, sheet.name
+    if not any(any(v not in ("", None) for v in row) for row in grid):
+        raise SourceError(file, "the sheet is empty", sheet=name)
+    start = _find_header(grid, ds, file, name)
+    depth = src.tinggi_header
+    if start + depth > len(grid):
+        raise SourceError(file, "the sheet ends inside the header", sheet=name, row=start + 1)
+    labels, cells = _header_labels(grid, start, depth, sheet.merged, sheet.spans_lost)
+    titles = [*sheet.titles, *(" ".join(str(v).strip() for v in row if norm(v)) for row in grid[:start]
+                                if any(norm(v) for v in row))]
+    if src.periode.tahun_dari == "judul" and tahun is None:
+        from walidata.periode import find_year
+
+        tahun = next((y for t in titles if (y := find_year(t))), None)
+    wide = src.periode.dari == "header"
+    header_periods = {c: _header_periode(cells, c, tahun) for c in range(len(labels))} if wide else {}
+
+    columns, values, total_columns, used = _map_columns(ds, labels, header_periods, file, name, start)
     extra, extra_index = [], []
     for c, lab in enumerate(labels):
         if c in used or not lab or lab <= ROW_NUMBER_LABELS:

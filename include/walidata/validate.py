@@ -303,33 +303,7 @@ def walidata_checks(ds: Dataset, df, region: RegionIndex, today=None, history=No
                     "severity": b.severity, "success": not rows, "unexpected_count": len(rows),
                     "sample": list(rows.values())[:MAX_LISTED], "row_level": bool(rows), "rows": rows})
     if ds.kewajaran is not None:
-        k = ds.kewajaran
-        import pandas as pd
-
-        scope = ok
-        if history is not None and len(history):
-            # Published periods that this load does not cover are the 'previous period' of its first one.
-            past = history[~history["periode"].isin(set(ok["periode"]))].assign(**{ROW_ID: -1})
-            scope = pd.concat([ok, past], ignore_index=True)
-        scope = scope[scope["variabel"].isin(k.variabel)] if k.variabel else scope
-        series = scope.assign(_jenis=scope["periode"].str.len()).sort_values([*keys[:1], "periode"])
-        group = ["variabel", "kode_wilayah", *ds.breakdowns, "_jenis"]
-        by = series.groupby(group)
-        series = series.assign(_prev=by["nilai"].shift(), _prev_per=by["periode"].shift(),
-                               _next=by["nilai"].shift(-1), _next_per=by["periode"].shift(-1))
-        change = (series["nilai"] - series["_prev"]).abs() / series["_prev"]
-        bad = series[(series["_prev"] >= k.minimum) & (change * 100 > k.persen) & (series[ROW_ID] >= 0)]
-        rows = {int(r[ROW_ID]): f"{_where_row(r)}: {r['variabel']} = {_fmt(r['nilai'])} berubah "
-                                f"{100 * (r['nilai'] - r['_prev']) / r['_prev']:+.0f}% dari {_fmt(r['_prev'])} "
-                                f"({r['_prev_per']}), batas {k.persen:g}%" for _, r in bad.iterrows()}
-        # A 0 just before a sizeable figure: a region that did not exist yet, or 'no data' written as 0.
-        zero = series[(series["nilai"] == 0) & (series["_next"] >= k.minimum) & (series[ROW_ID] >= 0)]
-        rows |= {int(r[ROW_ID]): f"{_where_row(r)}: {r['variabel']} = 0 lalu {_fmt(r['_next'])} ({r['_next_per']}): "
-                                 f"angka 0 tidak wajar (wilayah belum ada, atau data kosong ditulis 0?)"
-                 for _, r in zero.iterrows()}
-        out.append({"expectation": "walidata_perubahan_wajar", "column": "nilai", "severity": k.severity,
-                    "success": not rows, "unexpected_count": len(rows), "sample": list(rows.values())[:MAX_LISTED],
-                    "row_level": bool(rows), "rows": rows})
+        out.append(plausibility_check(ds, ok, history))
     out.append(population_check(ds, ok, region))
     if ds.kesegaran is not None and len(ok):
         latest = max(ok["periode"], key=periode_end)
@@ -341,6 +315,37 @@ def walidata_checks(ds: Dataset, df, region: RegionIndex, today=None, history=No
                     "success": not stale, "unexpected_count": int(stale), "sample": [msg] if stale else [],
                     "row_level": False})
     return out
+
+
+def plausibility_check(ds: Dataset, ok, history) -> dict:
+    """`kewajaran`: a figure that moves more than the tolerance from its previous period (in this load or
+    already published), or a 0 just before a sizeable figure (a region not yet formed, 'no data' written 0)."""
+    import pandas as pd
+
+    k = ds.kewajaran
+    keys = ["kode_wilayah", "periode", *ds.breakdowns]
+    scope = ok
+    if history is not None and len(history):
+        # Published periods that this load does not cover are the 'previous period' of its first one.
+        past = history[~history["periode"].isin(set(ok["periode"]))].assign(**{ROW_ID: -1})
+        scope = pd.concat([ok, past], ignore_index=True)
+    scope = scope[scope["variabel"].isin(k.variabel)] if k.variabel else scope
+    series = scope.assign(_jenis=scope["periode"].str.len()).sort_values([*keys[:1], "periode"])
+    by = series.groupby(["variabel", "kode_wilayah", *ds.breakdowns, "_jenis"])
+    series = series.assign(_prev=by["nilai"].shift(), _prev_per=by["periode"].shift(),
+                           _next=by["nilai"].shift(-1), _next_per=by["periode"].shift(-1))
+    change = (series["nilai"] - series["_prev"]).abs() / series["_prev"]
+    bad = series[(series["_prev"] >= k.minimum) & (change * 100 > k.persen) & (series[ROW_ID] >= 0)]
+    rows = {int(r[ROW_ID]): f"{_where_row(r)}: {r['variabel']} = {_fmt(r['nilai'])} berubah "
+                            f"{100 * (r['nilai'] - r['_prev']) / r['_prev']:+.0f}% dari {_fmt(r['_prev'])} "
+                            f"({r['_prev_per']}), batas {k.persen:g}%" for _, r in bad.iterrows()}
+    zero = series[(series["nilai"] == 0) & (series["_next"] >= k.minimum) & (series[ROW_ID] >= 0)]
+    rows |= {int(r[ROW_ID]): f"{_where_row(r)}: {r['variabel']} = 0 lalu {_fmt(r['_next'])} ({r['_next_per']}): "
+                             f"angka 0 tidak wajar (wilayah belum ada, atau data kosong ditulis 0?)"
+             for _, r in zero.iterrows()}
+    return {"expectation": "walidata_perubahan_wajar", "column": "nilai", "severity": k.severity,
+            "success": not rows, "unexpected_count": len(rows), "sample": list(rows.values())[:MAX_LISTED],
+            "row_level": bool(rows), "rows": rows}
 
 
 POPULATION_UNITS = {"jiwa", "orang", "penduduk", "kk", "keluarga", "rumah tangga", "ruta", "murid", "siswa",
@@ -487,23 +492,28 @@ def validate(ds: Dataset, records, totals, region: RegionIndex, gx_root: Path, r
                 warnings.append(why)
         results.append(check)
 
+    return _verdict(ds, run_id, len(df), results, row_reasons, warnings, data_docs)
+
+
+def _verdict(ds: Dataset, run_id: str, rows_in: int, results: list[dict], row_reasons: dict, warnings: list[str],
+             data_docs: str | None) -> Outcome:
+    """Whether the dataset publishes, and every problem as text. Row-level failures block it unless its policy
+    lets the other rows publish; a load that would publish nothing fails all the same."""
     partial = ds.kebijakan.muat_sebagian
-    if partial and len(df) and len(row_reasons) == len(df):
+    if partial and rows_in and len(row_reasons) == rows_in:
         results.append({"expectation": "walidata_ada_yang_dimuat", "column": None, "severity": "critical",
-                        "success": False, "unexpected_count": len(df), "row_level": False,
-                        "sample": [f"semua {len(df)} baris ditolak: tidak ada angka yang dapat dimuat"]})
+                        "success": False, "unexpected_count": rows_in, "row_level": False,
+                        "sample": [f"semua {rows_in} baris ditolak: tidak ada angka yang dapat dimuat"]})
     problems = list(dict.fromkeys(text for _, reasons in sorted(row_reasons.items()) for _, text in reasons))
     for e in results:
         if not e["success"] and not e["row_level"] and e["severity"] == "critical":
             problems += e["sample"] or [f"{e['expectation']} ({e['column']}) gagal"]
         elif not e["success"] and not e["row_level"] and e["severity"] == "warning":
             warnings += e["sample"] or [f"{e['expectation']} ({e['column']}) gagal"]
-    # Row-level failures block the dataset unless its policy lets the other rows publish (a load that would
-    # publish nothing fails all the same).
-    success = not any(not e["success"] and e["severity"] == "critical" and not (
-        partial and e["row_level"]) for e in results)
+    success = not any(not e["success"] and e["severity"] == "critical" and not (partial and e["row_level"])
+                      for e in results)
     return Outcome(
-        dataset=ds.id, run_id=run_id, success=success, rows_in=len(df), rows_rejected=len(row_reasons),
+        dataset=ds.id, run_id=run_id, success=success, rows_in=rows_in, rows_rejected=len(row_reasons),
         results=results, problems=problems + [f"peringatan: {w}" for w in warnings], data_docs=data_docs,
         rejected={i: [list(x) for x in v] for i, v in row_reasons.items()},
     )
