@@ -61,9 +61,14 @@ class Attributor:
         if len(_DECISIONS) > 100_000:  # bounded: a long-lived worker reads many files
             _DECISIONS.clear()
         self._cache: dict[tuple, Attribution] = _DECISIONS.setdefault(signature, {})
+        self._single = self.columns[0][2] if len(self.columns) == 1 else None
 
     def __call__(self, row: list) -> Attribution:
-        key = tuple(row[c] if c < len(row) else "" for _, _, c in self.columns)
+        if self._single is not None:  # one region column (the usual OPD table): its cell is the key
+            c = self._single
+            key = (row[c] if c < len(row) else "",)
+        else:
+            key = tuple(row[c] if c < len(row) else "" for _, _, c in self.columns)
         hit = self._cache.get(key)
         if hit is None:
             hit = self._cache[key] = self._decide([_text(v) for v in key])

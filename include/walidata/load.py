@@ -14,7 +14,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from walidata.catalog import Dataset
-from walidata.reference import EDISI, all_wilayah, reference_fingerprint
+from walidata.reference import EDISI, Wilayah, all_wilayah, reference_fingerprint
 
 metadata = sa.MetaData()
 
@@ -213,9 +213,13 @@ def refresh_reference(conn: sa.Connection, reference_dir: Path, ds: Dataset) -> 
     edisi = f"{EDISI} (referensi {reference_fingerprint(Path(reference_dir))})"
     have = conn.execute(sa.text("SELECT COUNT(*), MIN(edisi), MAX(edisi) FROM ref.wilayah")).one()
     if tuple(have) != (len(everything), edisi, edisi):
-        rows = [{**w._asdict(), "edisi": edisi} for w in sorted(everything.values(), key=lambda w: w.kode_kemendagri)]
+        rows = sorted(everything.values())  # by Kemendagri code (the first field)
+        columns = {f: list(v) for f, v in zip(Wilayah._fields, zip(*rows, strict=True), strict=True)}
+        columns["edisi"] = [edisi] * len(rows)
+        types = {"luas_km2": pa.float64(), "penduduk_laki": pa.int64(), "penduduk_perempuan": pa.int64(),
+                 "penduduk_total": pa.int64()}
         conn.execute(wilayah.delete())
-        bulk_insert(conn, wilayah, pa.Table.from_pylist(rows))
+        bulk_insert(conn, wilayah, pa.table({f: pa.array(v, types.get(f, pa.string())) for f, v in columns.items()}))
     m = ds.metadata
     conn.execute(opd_table.delete().where(opd_table.c.kode == ds.opd))
     conn.execute(opd_table.insert(), [{"kode": ds.opd, "nama": m.produsen_data}])
