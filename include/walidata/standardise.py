@@ -126,7 +126,7 @@ class _Rows:
         region_cols = [cols[k.name] for k in ds.region_kolom if k.name in cols]
         self.wil_letter = col_letter(region_cols[-1]) if region_cols else ""
         totals = {norm(t) for t in ds.sumber.label_total}
-        label_col = next((cols[k.name] for k in ds.kolom if k.peran in LABEL_ROLES and k.name in cols), None)
+        label_col = next((cols[k.name] for k in ds.kolom if k.peran in TOTAL_LABEL_ROLES and k.name in cols), None)
         attribute = Attributor(ds, table, region, totals | {fold(t) for t in ds.sumber.label_total})
         if len(_TEXT_CACHE) > 200_000:  # bounded: a long-lived worker reads many files
             _TEXT_CACHE.clear(), _TOTAL_CACHE.clear(), _PERIODE_CACHE.clear()
@@ -243,7 +243,7 @@ class _Rows:
                                             f"(yang diakui: {', '.join(ds.rincian[k.dimensi])})")
 
 
-LABEL_ROLES = ("provinsi", "kabupaten_kota", "kecamatan", "desa", "rincian", "periode")
+TOTAL_LABEL_ROLES = ("provinsi", "kabupaten_kota", "kecamatan", "desa", "rincian", "periode")  # may say "Jumlah"
 
 
 def _table_periode(ds: Dataset, table: Table) -> tuple[str, str] | None:
