@@ -109,8 +109,7 @@ class Attributor:
             level, code = got
             if level in named and named[level][0] != code:
                 other = named[level]
-                if self._theirs({"a": (code, "", ""), "b": (other[0], "", "")}) and all(
-                        self._theirs({"x": (c, "", "")}) for c in (code, other[0])):
+                if self._outside(code) and self._outside(other[0]):
                     return Attribution("lain", code, text, f"kolom {letter} ({code}) dan kolom {other[2]} "
                                                            f"({other[0]}) bertentangan; keduanya di luar "
                                                            f"{self.region.kabupaten.label()}", True)
@@ -119,8 +118,8 @@ class Attributor:
             named[level] = (code, text, letter)
         for level, candidates, problem in unsure:  # 'BANDUNG' beside code 3204: the code says which one
             if named.get(level, (None,))[0] not in candidates:
-                other = self._theirs(named) or (candidates[0] if all(
-                    self._theirs({level: (c, "", "")}) for c in candidates) else None)
+                other = self._theirs(named) or (
+                    candidates[0] if all(self._outside(c) for c in candidates) else None)
                 if other:  # 'BOGOR' in a row of Jawa Barat, read for Katingan: not ours either way
                     return Attribution("lain", other, problem.nama, f"{problem.why} (bukan wilayah kita)")
                 return problem
@@ -165,13 +164,14 @@ class Attributor:
         problem = Attribution("masalah", None, text, m.why)
         return ("ragu", m.candidates, problem) if m.candidates else problem
 
+    def _outside(self, code: str) -> bool:
+        """Wholly outside ours: neither one of our own regions nor a region that contains ours."""
+        g, ours = self.region.g, self.region.region
+        return not g.within(ours, code) and not g.within(code, ours)
+
     def _theirs(self, named: dict[str, tuple[str, str, str]]) -> str | None:
         """A region the row already names that lies wholly outside ours (another province or kabupaten)."""
-        g, ours = self.region.g, self.region.region
-        for code, _, _ in named.values():
-            if not g.within(ours, code) and not g.within(code, ours):
-                return code
-        return None
+        return next((code for code, _, _ in named.values() if self._outside(code)), None)
 
     def _elsewhere(self, text: str, m: Match) -> Attribution:
         kode = m.elsewhere[0] if len(m.elsewhere) == 1 else None
@@ -185,8 +185,10 @@ class Attributor:
         chain = {lv: g.ancestor(code, lv) for lv in LEVELS[:LEVELS.index(finest) + 1]}
         for lv, (c, _, col) in named.items():  # a kabupaten column and a kecamatan column must agree
             if chain.get(lv) != c:
-                return Attribution("masalah", None, text, f"column {letter}: {g.w[code].label()} tidak berada di "
-                                                          f"{g.w[c].label()} (kolom {col})", True)
+                why = f"{g.w[code].label()} tidak berada di {g.w[c].label()} (kolom {col})"
+                if self._outside(code) and self._outside(c):  # theirs either way; still a sign of shifted rows
+                    return Attribution("lain", code, text, why, True)
+                return Attribution("masalah", None, text, f"column {letter}: {why}", True)
         want = LEVELS.index(self.level)
         have = LEVELS.index(finest)
         if have < want:
