@@ -284,3 +284,18 @@ def test_a_partial_load_that_would_publish_nothing_fails(tmp_path, gx):
     out = read(tmp_path, ds, "kecamatan,jumlah,tahun\nAntah,1,2024\nBerantah,2,2024\n", "62.06")
     outcome = _validate(ds, out, "62.06", gx)
     assert not outcome.success and "semua 2 baris ditolak: tidak ada angka yang dapat dimuat" in outcome.problems
+
+
+def test_text_from_a_file_is_never_a_formula_in_the_feedback_workbook(tmp_path, gx):
+    from openpyxl import load_workbook
+
+    from walidata.umpan_balik import write_workbook
+
+    ds = dataset("kecamatan", KECAMATAN)
+    out = read(tmp_path, ds, 'kecamatan,jumlah,tahun\n"=HYPERLINK(""http://x"",""klik"")",1,2024\n', "62.06")
+    outcome = _validate(ds, out, "62.06", gx)
+    path = write_workbook(tmp_path / "umpan.xlsx", ds, outcome, out.frame(), "t")
+    wb = load_workbook(path)
+    cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value is not None]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    assert any(str(c.value).startswith("'=HYPERLINK") for c in cells)

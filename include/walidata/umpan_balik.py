@@ -137,7 +137,7 @@ def write_workbook(path: Path, ds: Dataset, outcome, records, run_id: str) -> Pa
                  ("Baris ditolak", outcome.rows_rejected), ("Jumlah masalah", len(lines)),
                  ("Jenis masalah (sheet Masalah)", len(groups)),
                  ("Cara memeriksa sebelum mengirim", f"walidata check FILE --dataset {ds.id}")]:
-        ws.append([k, v])
+        ws.append([k, _cell(v)])
     ws["A1"].font = Font(bold=True)
     ws.column_dimensions["A"].width = 32
     ws.column_dimensions["B"].width = 70
@@ -146,6 +146,14 @@ def write_workbook(path: Path, ds: Dataset, outcome, records, run_id: str) -> Pa
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
     return path
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(v):
+    """Text from an OPD file is written as text, never as a formula (OWASP: CSV/formula injection)."""
+    return "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v
 
 
 def _sheet(wb, title: str, headers: list[str], lines: list[list], widths: tuple[int, ...]) -> None:
@@ -157,7 +165,7 @@ def _sheet(wb, title: str, headers: list[str], lines: list[list], widths: tuple[
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for line in lines:
-        sheet.append(line)
+        sheet.append([_cell(v) for v in line])
     for i, width in enumerate(widths, 1):
         sheet.column_dimensions[get_column_letter(i)].width = width
     sheet.freeze_panes = "A2"
