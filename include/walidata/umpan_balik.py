@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 from walidata.catalog import Dataset
+from walidata.safe_text import for_cell
 
 _WHERE = re.compile(r"^(?:peringatan: )?file (?P<file>.+?), sheet '(?P<sheet>.*?)'(?:, row (?P<row>\d+))?"
                     r"(?:, column (?P<col>[A-Z]+))?: (?P<why>.*)$", re.S)
@@ -137,7 +138,7 @@ def write_workbook(path: Path, ds: Dataset, outcome, records, run_id: str) -> Pa
                  ("Baris ditolak", outcome.rows_rejected), ("Jumlah masalah", len(lines)),
                  ("Jenis masalah (sheet Masalah)", len(groups)),
                  ("Cara memeriksa sebelum mengirim", f"walidata check FILE --dataset {ds.id}")]:
-        ws.append([k, _cell(v)])
+        ws.append([k, for_cell(v)])
     ws["A1"].font = Font(bold=True)
     ws.column_dimensions["A"].width = 32
     ws.column_dimensions["B"].width = 70
@@ -146,14 +147,6 @@ def write_workbook(path: Path, ds: Dataset, outcome, records, run_id: str) -> Pa
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
     return path
-
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(v):
-    """Text from an OPD file is written as text, never as a formula (OWASP: CSV/formula injection)."""
-    return "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v
 
 
 def _sheet(wb, title: str, headers: list[str], lines: list[list], widths: tuple[int, ...]) -> None:
@@ -165,7 +158,7 @@ def _sheet(wb, title: str, headers: list[str], lines: list[list], widths: tuple[
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for line in lines:
-        sheet.append([_cell(v) for v in line])
+        sheet.append([for_cell(v) for v in line])
     for i, width in enumerate(widths, 1):
         sheet.column_dimensions[get_column_letter(i)].width = width
     sheet.freeze_panes = "A2"
