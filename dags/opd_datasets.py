@@ -39,13 +39,14 @@ def _fail_fast(fn, *args):
     """Run a stage; errors that a retry cannot mend (bad settings, bad file, failed checks) fail at once."""
     from airflow.sdk.exceptions import AirflowFailException
 
+    from walidata.pipeline import RunSuperseded
     from walidata.settings import SettingsError
     from walidata.spreadsheet import SourceError
     from walidata.validate import ValidationFailed
 
     try:
         return fn(*args)
-    except (SettingsError, SourceError, ValidationFailed) as exc:
+    except (SettingsError, SourceError, ValidationFailed, RunSuperseded) as exc:
         raise AirflowFailException(str(exc)) from None
 
 

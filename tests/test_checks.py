@@ -185,3 +185,42 @@ def test_plausibility_against_the_published_previous_period(sandbox, tmp_path):
     assert outcome["success"]
     (warning,) = [p for p in outcome["problems"] if "berubah" in p]
     assert "sheet '2025', row 8, column D" in warning and "(2024)" in warning
+
+
+def test_absurd_and_non_finite_figures_are_errors_of_their_row():
+    import pandas as pd
+
+    from walidata.validate import ROW_ID, magnitude_check
+
+    cases = [(1e308, "tetap"), (float("inf"), "tetap"), (float("-inf"), "revisi"), (float("nan"), "tetap"),
+             (2.0 ** 53 + 2, "tetap"), (float("nan"), "tidak_tersedia"), (None, "rahasia"), (12.0, "tetap"),
+             (-2.0 ** 53, "tetap"), (0.0, "nihil")]
+    df = pd.DataFrame({ROW_ID: range(len(cases)), "masalah": pd.array([None] * len(cases), dtype="string"),
+                       "nilai": [v for v, _ in cases], "status": [s for _, s in cases], "variabel": "murid",
+                       "sumber_file": "f.xlsx", "sumber_sheet": "2025", "sumber_baris": range(5, 5 + len(cases)),
+                       "sumber_kolom_nilai": "D"})
+    check = magnitude_check(df)
+    assert check["severity"] == "critical" and not check["success"] and check["row_level"]
+    assert sorted(check["rows"]) == [0, 1, 2, 3, 4]
+    assert check["rows"][0] == ("file f.xlsx, sheet '2025', row 5, column D: murid = 1e+308 melebihi batas "
+                                "±9.007.199.254.740.992: bukan angka yang mungkin untuk statistik wilayah")
+    assert check["rows"][1].startswith("file f.xlsx, sheet '2025', row 6, column D: murid = inf tak hingga")
+    assert "murid = -inf tak hingga" in check["rows"][2]
+    assert check["rows"][3].endswith("murid = nan bukan angka (NaN) padahal berstatus tetap")
+    assert "row 9, column D: murid = 9.0072e+15 melebihi batas" in check["rows"][4]
+    assert magnitude_check(df.iloc[5:])["success"]
+
+
+def test_an_overflowing_count_in_a_real_file_is_rejected(tmp_path):
+    src = INBOX / "diskominfo" / "layanan_daring" / "layanan_daring.xlsx"
+    f = edit_workbook(src, tmp_path / "layanan.xlsx", {("Layanan", "B4"): 1e308,  # a number cell
+                                                       ("Layanan", "C5"): "1" + "0" * 400})  # text: float → inf
+    outcome = _run(tmp_path, "diskominfo.layanan_daring", f)
+    assert not outcome.success and outcome.label == "gagal"
+    failed = _failed(outcome)["walidata_nilai_terhingga"]
+    assert failed["severity"] == "critical" and failed["unexpected_count"] == 2
+    text = "\n".join(outcome.problems)
+    assert ("file layanan.xlsx, sheet 'Layanan', row 4, column B: layanan_publik = 1e+308 melebihi batas "
+            "±9.007.199.254.740.992") in text
+    assert "file layanan.xlsx, sheet 'Layanan', row 5, column C: layanan_daring = inf tak hingga" in text
+    assert all(any(e == "walidata_nilai_terhingga" for e, _ in v) for v in outcome.rejected.values())

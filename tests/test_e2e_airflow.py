@@ -77,7 +77,7 @@ def test_dags_test_publishes_the_workbook_figures(airflow_env):
         lake = c.execute(f"""SELECT COUNT(*), SUM(nilai) FROM read_parquet('{base}/lake/clean/**/*.parquet',
                          hive_partitioning = 1)""").fetchone()
         assert lake == (78, sum(a + b for a, b in truth.values()))
-    assert sorted(p.name for p in (base / "lake" / "clean" / f"dataset={DATASET}").iterdir()) == [
+    assert sorted(p.name for p in (base / "lake" / "clean" / f"dataset={DATASET}" / "wilayah=62.06").iterdir()) == [
         "periode=2023", "periode=2024", "periode=2025"]
 
 

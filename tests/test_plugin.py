@@ -1,6 +1,7 @@
 """The Airflow plugin that serves Data Docs, and the DAG's link to it."""
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -48,3 +49,31 @@ def test_airflow_loads_the_plugin(tmp_path):
                          timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "walidata" in out.stdout
+
+
+def _directives(csp: str) -> dict[str, list[str]]:
+    return {d.split()[0]: d.split()[1:] for d in (p.strip() for p in csp.split(";")) if d}
+
+
+def test_data_docs_are_served_with_a_policy_that_runs_no_inline_script(sandbox):
+    client = TestClient(walidata_data_docs.app)
+    ds = get_dataset(sandbox.catalog, DATASET)
+    region = RegionIndex(sandbox.reference, sandbox.region)
+    out = standardise_files(ds, [(SAMPLE_FILE, SAMPLE_FILE.name)], region)
+    validate(ds, out.frame(), out.totals.to_pandas(), region, sandbox.gx_root, "csp")
+    latest = client.get(f"/data-docs-terbaru/{DATASET}", follow_redirects=False)
+    page = client.get(latest.headers["location"].removeprefix("/walidata"))
+    index = client.get("/data-docs/index.html")
+    missing = client.get("/data-docs/tidak-ada.html")
+    for r in (latest, page, index, missing):
+        assert r.headers["x-content-type-options"] == "nosniff"
+        csp = _directives(r.headers["content-security-policy"])
+        assert "'unsafe-inline'" not in csp["script-src"] and "'unsafe-eval'" not in csp["script-src"]
+        assert "'self'" in csp["script-src"] and csp["object-src"] == ["'none'"]
+    # The hosts the page loads its scripts and stylesheets from are allowed (the page still works) …
+    for html in (page.text, index.text):
+        for tag, attr, directive in (("script", "src", "script-src"), ("link", "href", "style-src")):
+            for url in re.findall(rf'<{tag}\b[^>]*\b{attr}="(https?://[^"/]+)', html):
+                assert url in csp[directive], (url, directive)
+    # … and its inline scripts are what the policy blocks.
+    assert re.search(r"<script>\s*\S", page.text)

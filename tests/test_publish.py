@@ -102,10 +102,16 @@ def test_failure_inside_the_publish_transaction_changes_nothing(warehouse):
     records = pd.read_parquet(ref["records"])
     records.loc[:10, "nilai"] += 1
     pd.concat([records, records.iloc[[5]]]).to_parquet(ref["records"], index=False)
-    with pytest.raises(Exception, match="(?i)duplicate|constraint|unique"):
+    with pytest.raises(pipeline.StageFailed, match="(?i)tahap publish.*duplicate") as err:
         pipeline.publish(ref, warehouse)
-    assert snapshot(warehouse.warehouse_url, tables) == before
+    assert "figures already published stay in force" in str(err.value)
+    assert snapshot(warehouse.warehouse_url, DATA_TABLES) == {k: before[k] for k in DATA_TABLES}
     assert _lake_files(warehouse) == lake_before
+    # The failed attempt leaves evidence: the good load's audit row as it was, and one row for the failure.
+    audit = _query(warehouse.warehouse_url, "SELECT run_id, status, baris_dimuat, pesan FROM audit.load_log "
+                                            "ORDER BY selesai")
+    assert [a[:3] for a in audit] == [("good", "dimuat", before["audit.load_log"][0][8]), ("broken", "gagal_muat", 0)]
+    assert "tahap publish (terbitkan)" in audit[1][3] and "duplicate key" in audit[1][3]
     assert not list((warehouse.lake / "clean").rglob(".tmp-*"))
 
 

@@ -172,8 +172,8 @@ from walidata import pipeline, load
 from walidata.settings import get_settings
 settings = get_settings()
 orig = load.replace_partitions
-def slow(conn, ds, data, when):
-    n = orig(conn, ds, data, when)
+def slow(conn, ds, data, when, **kw):
+    n = orig(conn, ds, data, when, **kw)
     print("INSIDE", flush=True)   # the new rows are in, the transaction is not committed
     import time; time.sleep(60)
     return n

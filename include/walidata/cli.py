@@ -11,6 +11,7 @@ import re
 import shutil
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 from walidata.catalog import load_catalog
@@ -50,13 +51,17 @@ def latest_loads(since: dt.datetime | None = None) -> list[dict]:
 def summary_text(rows: list[dict], skipped: dict[str, str] | None = None) -> str:
     settings = get_settings()
     body = [[r["dataset"], r["status"], r["baris_dibaca"], r["baris_dimuat"], r["baris_ditolak"],
-             r.get("baris_disisihkan") or 0, r["hasil_validasi"]] for r in rows]
+             r.get("baris_disisihkan") or 0, r.get("baris_dipertahankan") or 0, r["hasil_validasi"]] for r in rows]
     for ds, why in (skipped or {}).items():
-        body.append([ds, why, "", "", "", "", ""])
-    out = [_table(["dataset", "status", "dibaca", "dimuat", "ditolak", "disisihkan", "validasi"], body), ""]
+        body.append([ds, why, "", "", "", "", "", ""])
+    out = [_table(["dataset", "status", "dibaca", "dimuat", "ditolak", "disisihkan", "dipertahankan", "validasi"],
+                  body), ""]
     if any(v == "dilewati" for v in (skipped or {}).values()):
         out += ["dilewati = tidak ada file baru di inbox (yang sama sudah dimuat); `walidata nightly --force` "
                 "memuat ulang", ""]
+    if any(r.get("baris_dipertahankan") for r in rows):
+        out += ["dipertahankan = angka yang sudah terbit dan tetap berlaku karena barisnya ditolak di muatan ini "
+                "(muat sebagian): perbaiki baris itu lalu kirim ulang", ""]
     if any(r.get("baris_disisihkan") for r in rows):
         out += ["disisihkan = baris milik wilayah lain (file nasional/provinsi): dihitung, tidak dimuat", ""]
     out += [f"gudang data : {settings.redacted_url()}", f"lake        : {settings.lake}"]
@@ -121,14 +126,14 @@ def cmd_nightly(args) -> int:
 def cmd_run(args) -> int:
     """One dataset through the four stages in this process, without Airflow."""
     from walidata.extract import NoSourceFiles
-    from walidata.pipeline import run_dataset
+    from walidata.pipeline import new_run_id, run_dataset
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     settings = get_settings()
     datasets, _ = load_catalog(settings.catalog)
     ids = args.dataset or [d.id for d in datasets]
     started = dt.datetime.now(dt.UTC)
-    run_id = f"cli__{started.strftime('%Y%m%dT%H%M%S')}"
+    run_id = new_run_id("cli")
     rc = 0
     for ds_id in ids:
         try:
@@ -293,11 +298,40 @@ def main(argv=None) -> int:
     c = sub.add_parser("catalog", help="list the catalog; non-zero exit if a file is invalid")
     c.set_defaults(func=cmd_catalog)
     args = p.parse_args(argv)
+    with _safe_terminal():
+        try:
+            return args.func(args)
+        except SettingsError as exc:
+            print(str(exc), file=sys.stderr)
+            return 2
+
+
+class _EscapingWriter:
+    """A text stream that shows control characters from OPD files (ESC, BEL, NUL, CR…) as `\\xNN`, so a cell
+    cannot clear the screen, ring the bell or rewrite a line of the summary."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        from walidata.safe_text import for_terminal
+
+        self._stream.write(for_terminal(text))
+        return len(text)
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+@contextmanager
+def _safe_terminal():
+    """Everything this command prints, and every log line it writes to the terminal, passes the escaper."""
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _EscapingWriter(out), _EscapingWriter(err)
     try:
-        return args.func(args)
-    except SettingsError as exc:
-        print(str(exc), file=sys.stderr)
-        return 2
+        yield
+    finally:
+        sys.stdout, sys.stderr = out, err
 
 
 if __name__ == "__main__":

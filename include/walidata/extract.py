@@ -9,12 +9,15 @@ from __future__ import annotations
 import datetime as dt
 import fnmatch
 import hashlib
+import logging
 import os
 import tempfile
 from pathlib import Path
 
 from walidata.catalog import Dataset
-from walidata.lake import Lake, read_json, write_json
+from walidata.lake import Lake, read_json, write_json, writing
+
+log = logging.getLogger(__name__)
 
 CHUNK = 1 << 20
 
@@ -33,58 +36,109 @@ def inbox_dir(inbox: str | Path, ds: Dataset) -> str:
     return f"{str(inbox).rstrip('/')}/{ds.opd}/{ds.name}"
 
 
+class SourceChanged(RuntimeError):
+    """A file changed while it was being read: its content cannot be trusted for this run."""
+
+
+def _inside_inbox(fs, root: str, folder: str) -> bool:
+    """A local dataset folder must lie inside the inbox once links are resolved: a linked folder that
+    leads elsewhere is never followed (remote filesystems have no links)."""
+    from fsspec.implementations.local import LocalFileSystem
+
+    if not isinstance(fs, LocalFileSystem):
+        return True
+    real_root, real = os.path.realpath(root), os.path.realpath(folder)
+    return real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep)
+
+
 def find_files(inbox: str | Path, ds: Dataset) -> list[str]:
-    """Paths (in the inbox's filesystem) of the dataset's files, by the catalog's patterns."""
+    """Paths (in the inbox's filesystem) of the dataset's files, by the catalog's patterns. Links are not
+    followed: a linked file or folder is skipped and logged, and a dataset folder reached through a link that
+    leads out of the inbox is refused."""
     fs, root = _fs(inbox)
     folder = f"{root.rstrip('/')}/{ds.opd}/{ds.name}"
+    if not _inside_inbox(fs, root, folder):
+        raise NoSourceFiles(f"{inbox_dir(inbox, ds)} leads outside the inbox through a link "
+                            f"(to {os.path.realpath(folder)}): not read")
     try:
         entries = fs.ls(folder, detail=True)
     except FileNotFoundError:
         entries = []
-    files = sorted(
-        e["name"] for e in entries
-        if e.get("type") == "file"
-        and not os.path.basename(e["name"]).startswith(("~$", "."))
-        and any(fnmatch.fnmatch(os.path.basename(e["name"]).lower(), p.lower()) for p in ds.sumber.pola_file)
-    )
+    files = []
+    for e in sorted(entries, key=lambda e: e["name"]):
+        base = os.path.basename(e["name"])
+        if e.get("islink") or (e.get("type") == "file" and os.path.islink(e["name"])):
+            log.warning("%s: %s is a link, not a file: skipped (links in the inbox are never followed)",
+                        ds.id, e["name"])
+            continue
+        if (e.get("type") == "file" and not base.startswith(("~$", "."))
+                and any(fnmatch.fnmatch(base.lower(), p.lower()) for p in ds.sumber.pola_file)):
+            files.append(e["name"])
     if not files:
         raise NoSourceFiles(f"no file matching {ds.sumber.pola_file} in {inbox_dir(inbox, ds)}")
     return files
 
 
+def _sha256(fs, src: str) -> str:
+    h = hashlib.sha256()
+    with fs.open(src, "rb") as f:
+        while chunk := f.read(CHUNK):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _copy(fs, src: str, raw_root: Path) -> tuple[str, str]:
+    """Stream `src` into a temporary file of the raw zone while hashing, then hash the source again: a file
+    replaced or rewritten while it was read gives two different hashes and is refused (no mixed content)."""
+    h = hashlib.sha256()
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=raw_root)
+    try:
+        with os.fdopen(fd, "wb", buffering=0) as out, fs.open(src, "rb") as f:
+            while chunk := f.read(CHUNK):
+                h.update(chunk)
+                with writing(Path(tmp)):
+                    out.write(chunk)
+        digest = h.hexdigest()
+        if _sha256(fs, src) != digest:
+            raise SourceChanged(f"{src}: the file changed while it was being read (its sha256 differs between "
+                                f"two reads); not taken in this run, the next run takes it when it is stable")
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return tmp, digest
+
+
 def extract(ds: Dataset, inbox: str | Path, lake: Lake, skip_sha256: set[str] = frozenset()) -> list[dict]:
     """Copy each source file into `raw/dataset=<id>/sha256=<hash>/<name>` once; return the new files' manifests.
 
-    The raw zone is immutable: a file already there (same content) keeps its first arrival time.
+    The raw zone is immutable and private (folders 0700, files 0600): a file already there (same content)
+    keeps its first arrival time.
     """
     fs, _ = _fs(inbox)
     manifests, skipped = [], []
     raw_root = lake.raw_dir(ds.id)
-    raw_root.mkdir(parents=True, exist_ok=True)
+    with writing(raw_root):
+        raw_root.mkdir(parents=True, exist_ok=True)
+        private(lake.root / "raw", raw_root)
     for src in find_files(inbox, ds):
         name = os.path.basename(src)
-        # One pass: stream into a temporary file in the raw zone while hashing.
-        h = hashlib.sha256()
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=raw_root)
+        tmp, digest = _copy(fs, src, raw_root)
         try:
-            with os.fdopen(fd, "wb") as out, fs.open(src, "rb") as f:
-                while chunk := f.read(CHUNK):
-                    h.update(chunk)
-                    out.write(chunk)
-            digest = h.hexdigest()
             target_dir = raw_root / f"sha256={digest}"
             target, manifest_path = target_dir / name, target_dir / "_manifest.json"
             if manifest_path.exists() and target.exists():
                 manifest = read_json(manifest_path)
             else:
-                target_dir.mkdir(parents=True, exist_ok=True)
-                os.replace(tmp, target)
+                with writing(target):
+                    target_dir.mkdir(parents=True, exist_ok=True)
+                    os.replace(tmp, target)
                 manifest = {
                     "dataset": ds.id, "file": name, "source_path": f"{inbox_dir(inbox, ds)}/{name}",
                     "raw_path": str(target), "sha256": digest, "bytes": target.stat().st_size,
                     "arrived_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                 }
                 write_json(manifest_path, manifest)
+                private(target_dir, target, manifest_path)
         finally:
             Path(tmp).unlink(missing_ok=True)
         (skipped if digest in skip_sha256 else manifests).append(manifest)
@@ -92,3 +146,25 @@ def extract(ds: Dataset, inbox: str | Path, lake: Lake, skip_sha256: set[str] = 
         raise NoSourceFiles(f"no new file in {inbox_dir(inbox, ds)}: {len(skipped)} file(s) already published "
                             f"({', '.join(m['file'] for m in skipped)})")
     return manifests
+
+
+def private(*paths: Path) -> None:
+    """The raw zone keeps the OPDs' originals, personal data included: only the pipeline's user may read it."""
+    for p in paths:
+        os.chmod(p, 0o700 if p.is_dir() else 0o600)
+
+
+def purge_raw(lake: Lake, dataset: str, days: int, keep: set[str]) -> list[Path]:
+    """Retention: remove raw files that arrived more than `days` ago, except those in `keep` (the sha256 of
+    the figures in force). Returns the folders removed."""
+    import shutil
+
+    cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
+    removed = []
+    for manifest in sorted(lake.raw_dir(dataset).glob("sha256=*/_manifest.json")):
+        m = read_json(manifest)
+        if m["sha256"] in keep or dt.datetime.fromisoformat(m["arrived_at"]) >= cutoff:
+            continue
+        shutil.rmtree(manifest.parent)
+        removed.append(manifest.parent)
+    return removed

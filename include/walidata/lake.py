@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -31,15 +32,46 @@ class Lake:
     def clean_dataset_dir(self, dataset: str) -> Path:
         return self.root / "clean" / f"dataset={dataset}"
 
-    def clean_partition(self, dataset: str, periode: str) -> Path:
-        return self.clean_dataset_dir(dataset) / f"periode={safe(periode)}"
+    def clean_partition(self, dataset: str, wilayah: str, periode: str) -> Path:
+        """One publish unit: a kabupaten/kota (or province) and a period, so regions never replace each other."""
+        return self.clean_dataset_dir(dataset) / f"wilayah={safe(wilayah)}" / f"periode={safe(periode)}"
+
+    def lock_path(self, dataset: str) -> Path:
+        return self.root / "locks" / f"dataset={dataset}.lock"
+
+
+class WriteFailed(OSError):
+    """A file could not be written (disk full, quota, permissions): names the path; nothing half-written stays."""
+
+    def __init__(self, path: Path, exc: BaseException):
+        self.path = Path(path)
+        self.cause = exc
+        reason = os.strerror(exc.errno) if isinstance(exc, OSError) and exc.errno else str(exc)
+        super().__init__(getattr(exc, "errno", None), f"cannot write {path}: {reason}")
+
+
+@contextmanager
+def writing(path: Path):
+    """Around a write of `path`: any failure becomes WriteFailed naming the path."""
+    try:
+        yield
+    except WriteFailed:
+        raise
+    except OSError as exc:  # pyarrow's IO errors are OSError too
+        raise WriteFailed(path, exc) from exc
 
 
 def write_json(path: Path, obj) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write atomically: a temporary file, then rename; a failed write leaves neither a partial file nor a .tmp."""
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
-    os.replace(tmp, path)
+    with writing(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            tmp.write_text(json.dumps(obj, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+            os.replace(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
     return path
 
 
@@ -51,29 +83,33 @@ def _write_tmp(table, folder: Path) -> Path:
     """A Parquet file under a temporary name in `folder` (same filesystem, so a rename is atomic)."""
     import pyarrow.parquet as pq
 
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".parquet", dir=folder)
-    os.close(fd)
-    try:
-        pq.write_table(table, tmp)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with writing(folder):
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".parquet", dir=folder)
+        os.close(fd)
+        try:
+            pq.write_table(table, tmp)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
     return Path(tmp)
 
 
 def write_parquet(table, path: Path) -> Path:
     """Write atomically: a temporary file in the same folder, then rename over the target."""
-    os.replace(_write_tmp(table, path.parent), path)
+    tmp = _write_tmp(table, path.parent)
+    with writing(path):
+        os.replace(tmp, path)
     return path
 
 
-def stage_partitions(lake: Lake, dataset: str, parts: dict[str, object]) -> list[tuple[Path, Path]]:
-    """Write each period's table beside its partition under a temporary name; return (tmp, final) pairs."""
+def stage_partitions(lake: Lake, dataset: str, parts: dict[tuple[str, str], object]) -> list[tuple[Path, Path]]:
+    """Write each (wilayah, periode) unit's table beside its partition under a temporary name; return
+    (tmp, final) pairs."""
     staged = []
     try:
-        for periode, table in parts.items():
-            final = lake.clean_partition(dataset, periode) / "part-0.parquet"
+        for (wilayah, periode), table in parts.items():
+            final = lake.clean_partition(dataset, wilayah, periode) / "part-0.parquet"
             staged.append((_write_tmp(table, final.parent), final))
     except BaseException:
         discard_partitions(staged)

@@ -7,9 +7,11 @@ Rows go in bulk (Arrow into DuckDB, COPY into PostgreSQL), never row by row thro
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import NamedTuple
 
 import sqlalchemy as sa
 
@@ -56,7 +58,8 @@ load_log = sa.Table(
     sa.Column("run_id", sa.String, nullable=False),
     sa.Column("load_id", sa.String),
     sa.Column("dataset", sa.String, nullable=False),
-    sa.Column("status", sa.String, nullable=False, comment="dimuat, gagal_validasi"),
+    sa.Column("status", sa.String, nullable=False,
+              comment="dimuat, gagal_baca, gagal_validasi, gagal_muat (terbit gagal), gagal_tulis (penyimpanan)"),
     sa.Column("hasil_validasi", sa.String, comment="lulus, lulus dengan peringatan, gagal"),
     sa.Column("sumber_file", sa.String),
     sa.Column("sumber_sha256", sa.String),
@@ -65,6 +68,9 @@ load_log = sa.Table(
     sa.Column("baris_ditolak", sa.Integer),
     sa.Column("baris_berubah", sa.Integer, comment="Baris yang baru atau menggantikan angka sebelumnya"),
     sa.Column("baris_disisihkan", sa.Integer, comment="Baris milik wilayah lain: tidak dimuat, hanya dihitung"),
+    sa.Column("baris_dipertahankan", sa.Integer,
+              comment="Angka yang sudah terbit, tidak ada dalam muatan sebagian, dan tetap berlaku"),
+    sa.Column("wilayah", sa.String, comment="Kabupaten/kota (unit terbit) yang dimuat"),
     sa.Column("periode", sa.String),
     sa.Column("mulai", sa.DateTime(timezone=True)),
     sa.Column("selesai", sa.DateTime(timezone=True)),
@@ -158,28 +164,28 @@ def ensure_schema(conn: sa.Connection, ds: Dataset | None = None) -> None:
         return
     t = fact_table(ds)
     t.create(conn, checkfirst=True)
-    name = ds.fact_table
-    cols = [c.name for c in t.columns if c.name != "berlaku_sampai"]
+    name, history = ident(ds.fact_table), ident(t.name)
+    cols = [ident(c.name) for c in t.columns if c.name != "berlaku_sampai"]
     _x = conn.exec_driver_sql
-    _x(f'DROP VIEW IF EXISTS fact."{name}"')
-    _x(f'CREATE VIEW fact."{name}" AS SELECT {", ".join(cols)} FROM fact."{t.name}" WHERE berlaku_sampai IS NULL')
-    rincian = "".join(f", f.{b}" for b in ds.breakdowns)
-    _x(f'DROP VIEW IF EXISTS mart."{name}"')
-    _x(f"""CREATE VIEW mart."{name}" AS
+    _x(f"DROP VIEW IF EXISTS fact.{name}")
+    _x(f"CREATE VIEW fact.{name} AS SELECT {', '.join(cols)} FROM fact.{history} WHERE berlaku_sampai IS NULL")
+    rincian = "".join(f", f.{ident(b)}" for b in ds.breakdowns)
+    _x(f"DROP VIEW IF EXISTS mart.{name}")
+    _x(f"""CREATE VIEW mart.{name} AS
         SELECT f.variabel, f.kode_wilayah, w.nama AS nama_wilayah, w.tingkat AS tingkat_wilayah,
                w.kode_bps, k.nama AS nama_induk, f.periode, p.jenis AS jenis_periode, p.tahun{rincian},
                f.nilai, f.satuan, f.status, f.berlaku_mulai AS terbit_pada, f.load_id
-        FROM fact."{t.name}" f
+        FROM fact.{history} f
         LEFT JOIN ref.wilayah w ON w.kode_kemendagri = f.kode_wilayah
         LEFT JOIN ref.wilayah k ON k.kode_kemendagri = w.kode_induk
         LEFT JOIN ref.periode p ON p.periode = f.periode
         WHERE f.berlaku_sampai IS NULL""")
-    _x(f'COMMENT ON TABLE fact."{t.name}" IS {_q(t.comment)}')
+    _x(f"COMMENT ON TABLE fact.{history} IS {_q(t.comment)}")
     for c in t.columns:
         if c.comment:
-            _x(f'COMMENT ON COLUMN fact."{t.name}".{c.name} IS {_q(c.comment)}')
-    _x(f'COMMENT ON VIEW fact."{name}" IS {_q(ds.judul + " — angka yang berlaku")}')
-    _x(f'COMMENT ON VIEW mart."{name}" IS {_q(ds.judul + " — dengan nama wilayah dan periode")}')
+            _x(f"COMMENT ON COLUMN fact.{history}.{ident(c.name)} IS {_q(c.comment)}")
+    _x(f"COMMENT ON VIEW fact.{name} IS {_q(ds.judul + ' — angka yang berlaku')}")
+    _x(f"COMMENT ON VIEW mart.{name} IS {_q(ds.judul + ' — dengan nama wilayah dan periode')}")
 
 
 def refresh_observasi(conn: sa.Connection) -> None:
@@ -194,9 +200,9 @@ def refresh_observasi(conn: sa.Connection) -> None:
         if not insp.has_table(name, schema="fact"):
             continue
         dims = [c for c in columns_of(conn, "fact", name) if c not in FACT_FIXED]
-        rincian = " || ';' || ".join(f"'{d}=' || {d}" for d in dims) if dims else "''"
+        rincian = " || ';' || ".join(f"{_q(d + '=')} || {ident(d)}" for d in dims) if dims else "''"
         parts.append(f"SELECT {_q(ds_id)} AS dataset, variabel, kode_wilayah, periode, {rincian} AS rincian, "
-                     f"nilai, satuan, status, load_id, berlaku_mulai FROM fact.\"{name}\" "
+                     f"nilai, satuan, status, load_id, berlaku_mulai FROM fact.{ident(name)} "
                      f"WHERE berlaku_sampai IS NULL")
     conn.exec_driver_sql("DROP VIEW IF EXISTS fact.observasi")
     if parts:
@@ -283,50 +289,149 @@ def bulk_insert(conn: sa.Connection, table: sa.Table, data) -> int:
     return data.num_rows
 
 
-def replace_partitions(conn: sa.Connection, ds: Dataset, data, when: dt.datetime) -> int:
-    """Publish the periods the load covers, keeping history: a figure that changed or vanished is closed
-    (`berlaku_sampai = when`), a new or changed one is added; an unchanged figure stays as it was, so the
-    same file loaded twice changes nothing. Returns the number of rows added or closed."""
+IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
+PG_MAX_IDENTIFIER = 63  # bytes; PostgreSQL truncates longer names silently
+
+
+def ident(name: str) -> str:
+    """A catalog-derived SQL identifier, checked and double-quoted (never pasted raw into SQL)."""
+    if not IDENTIFIER.fullmatch(name or "") or len(name.encode()) > PG_MAX_IDENTIFIER:
+        raise ValueError(f"{name!r} is not a safe SQL identifier (lower-case letters, digits and _, "
+                         f"at most {PG_MAX_IDENTIFIER} bytes)")
+    return f'"{name}"'
+
+
+UNIT_COLUMN = "wilayah"  # the kabupaten/kota (or province) a figure belongs to: the unit of publishing
+
+
+def unit_sql(alias: str) -> str:
+    """SQL for the kabupaten/kota part of a region code ('62.06.01' → '62.06'; a province code stays as is)."""
+    return f"substr({alias}.kode_wilayah, 1, 5)"
+
+
+def publish_units(data):
+    """The (periode, wilayah) pairs a load covers, as an Arrow table: the units it replaces, and nothing else."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    unit = pc.utf8_slice_codeunits(data.column("kode_wilayah"), 0, 5)
+    pairs = pa.table({"periode": data.column("periode"), UNIT_COLUMN: unit})
+    return pairs.group_by(["periode", UNIT_COLUMN]).aggregate([]).sort_by([("periode", "ascending"),
+                                                                          (UNIT_COLUMN, "ascending")])
+
+
+class Replaced(NamedTuple):
+    changed: int  # rows added or closed
+    kept: int  # current figures of the covered units that the load does not carry, left in force
+    units: object  # Arrow table (periode, wilayah) the load covered
+
+
+def replace_partitions(conn: sa.Connection, ds: Dataset, data, when: dt.datetime,
+                       close_absent: bool = True) -> Replaced:
+    """Publish the (kabupaten/kota, periode) units the load covers, keeping history.
+
+    A figure that changed is closed (`berlaku_sampai = when`) and its new value added; an unchanged figure
+    stays as it was, so the same file loaded twice changes nothing. A figure the load no longer carries is
+    closed only when `close_absent` (a complete load): after a partial load, where rows were quarantined,
+    it stays in force. Figures of other regions, and of periods the load does not cover, are never touched."""
     t = fact_table(ds)
-    target = f'fact."{t.name}"'
-    periods = set(pc.unique(data.column("periode")).to_pylist())
-    # (A query with thousands of bound periods costs more than listing the few published ones.)
-    published = set(conn.execute(sa.select(t.c.periode).where(t.c.berlaku_sampai.is_(None)).distinct()).scalars())
-    if not periods & published:
-        # Nothing published yet for these periods: a plain bulk insert (keys are unique: validation checked).
-        # PostgreSQL gets the time as text: Arrow writes timestamps into CSV far slower than strings.
-        stamp = pa.repeat(pa.scalar(when, pa.timestamp("us", tz="UTC")) if conn.dialect.name == "duckdb"
-                          else pa.scalar(when.isoformat()), data.num_rows)
-        bulk_insert(conn, t, data.append_column("berlaku_mulai", stamp))
-        return data.num_rows
-    stage = f"_walidata_{uuid.uuid4().hex}"
-    keys = ["variabel", "kode_wilayah", "periode", *ds.breakdowns]
+    target = f"fact.{ident(t.name)}"
+    units = publish_units(data)
+    stage, ustage = f"_walidata_{uuid.uuid4().hex}", f"_walidata_{uuid.uuid4().hex}"
+    keys = [ident(k) for k in ["variabel", "kode_wilayah", "periode", *ds.breakdowns]]
     same_key = " AND ".join(f"s.{k} = r.{k}" for k in keys)
     same_value = " AND ".join(f"s.{c} IS NOT DISTINCT FROM r.{c}" for c in ("nilai", "status", "satuan"))
-    cols = ", ".join(data.column_names)
-    _stage(conn, data, stage)
+    in_units = (f"EXISTS (SELECT 1 FROM {ustage} u WHERE u.periode = r.periode "
+                f"AND u.{UNIT_COLUMN} = {unit_sql('r')})")
+    cols = ", ".join(ident(c) for c in data.column_names)
+    s_cols = ", ".join("s." + ident(c) for c in data.column_names)
+    _stage(conn, units, ustage)
     try:
+        # (.all(), not .first(): DuckDB keeps a half-read result open, and registering the stage would fail.)
+        if not conn.execute(sa.text(f"SELECT 1 FROM {target} r WHERE r.berlaku_sampai IS NULL AND {in_units} "
+                                    f"LIMIT 1")).all():
+            return Replaced(_insert_new(conn, t, data, when), 0, units)
+        _stage(conn, data, stage)
+        kept = 0 if close_absent else conn.execute(sa.text(
+            f"SELECT COUNT(*) FROM {target} r WHERE r.berlaku_sampai IS NULL AND {in_units} "
+            f"AND NOT EXISTS (SELECT 1 FROM {stage} s WHERE {same_key})")).scalar()
+        replaced = (f"NOT EXISTS (SELECT 1 FROM {stage} s WHERE {same_key} AND {same_value})" if close_absent
+                    else f"EXISTS (SELECT 1 FROM {stage} s WHERE {same_key} AND NOT ({same_value}))")
+        conn.execute(sa.text(f"UPDATE {target} AS r SET berlaku_sampai = :when WHERE r.berlaku_sampai IS NULL "
+                             f"AND {in_units} AND {replaced}"), {"when": when})
         conn.execute(sa.text(
-            f"UPDATE {target} AS r SET berlaku_sampai = :when WHERE r.berlaku_sampai IS NULL "
-            f"AND r.periode IN (SELECT DISTINCT periode FROM {stage}) "
-            f"AND NOT EXISTS (SELECT 1 FROM {stage} s WHERE {same_key} AND {same_value})"), {"when": when})
-        conn.execute(sa.text(
-            f"INSERT INTO {target} ({cols}, berlaku_mulai) SELECT {', '.join('s.' + c for c in data.column_names)}, "
+            f"INSERT INTO {target} ({cols}, berlaku_mulai) SELECT {s_cols}, "
             f":when FROM {stage} s WHERE NOT EXISTS (SELECT 1 FROM {target} r WHERE r.berlaku_sampai IS NULL "
             f"AND {same_key})"), {"when": when})
         # One current figure per key: checked inside the transaction (DuckDB has no partial unique index).
         dup = conn.execute(sa.text(
-            f"SELECT {', '.join(keys)}, COUNT(*) FROM {target} WHERE berlaku_sampai IS NULL AND periode IN "
-            f"(SELECT DISTINCT periode FROM {stage}) GROUP BY {', '.join(keys)} HAVING COUNT(*) > 1 LIMIT 1")).first()
-        if dup is not None:
+            f"SELECT {', '.join(keys)}, COUNT(*) FROM {target} r WHERE r.berlaku_sampai IS NULL AND {in_units} "
+            f"GROUP BY {', '.join(keys)} HAVING COUNT(*) > 1 LIMIT 1")).all()
+        if dup:
+            dup = dup[0]
             raise ValueError(f"{ds.id}: duplicate key {tuple(dup[:-1])} in the load; nothing published")
     finally:
         _unstage(conn, stage)
-    return conn.execute(sa.text(f"SELECT COUNT(*) FROM {target} WHERE berlaku_mulai = :when OR "
-                                f"berlaku_sampai = :when"), {"when": when}).scalar()
+        _unstage(conn, ustage)
+    changed = conn.execute(sa.text(f"SELECT COUNT(*) FROM {target} WHERE berlaku_mulai = :when OR "
+                                   f"berlaku_sampai = :when"), {"when": when}).scalar()
+    return Replaced(changed, kept, units)
+
+
+def _insert_new(conn: sa.Connection, t: sa.Table, data, when: dt.datetime) -> int:
+    """Nothing in force yet for these units: a plain bulk insert (keys are unique: validation checked).
+    PostgreSQL gets the time as text: Arrow writes timestamps into CSV far slower than strings."""
+    import pyarrow as pa
+
+    stamp = pa.repeat(pa.scalar(when, pa.timestamp("us", tz="UTC")) if conn.dialect.name == "duckdb"
+                      else pa.scalar(when.isoformat()), data.num_rows)
+    return bulk_insert(conn, t, data.append_column("berlaku_mulai", stamp))
+
+
+LAKE_COLUMNS = ["variabel", "kode_wilayah", "nilai", *FACT_COLUMNS_EXTRA]
+
+
+def current_units(conn: sa.Connection, ds: Dataset, units):
+    """The figures in force for the given (periode, wilayah) units, as Arrow: what the lake's clean zone holds,
+    so the lake always equals the warehouse (kept figures and the load ids of unchanged ones included)."""
+    t = fact_table(ds)
+    cols = ["periode", *LAKE_COLUMNS[:2], *ds.breakdowns, *LAKE_COLUMNS[2:]]
+    ustage = f"_walidata_{uuid.uuid4().hex}"
+    select = (f"SELECT {', '.join('r.' + ident(c) for c in cols)}, {unit_sql('r')} AS {UNIT_COLUMN} "
+              f"FROM fact.{ident(t.name)} r JOIN {ustage} u ON u.periode = r.periode "
+              f"AND u.{UNIT_COLUMN} = {unit_sql('r')} WHERE r.berlaku_sampai IS NULL "
+              f"ORDER BY {', '.join('r.' + ident(c) for c in ['variabel', 'kode_wilayah', 'periode', *ds.breakdowns])}")
+    _stage(conn, units, ustage)
+    try:
+        return _query_arrow(conn, select, t, [*cols, UNIT_COLUMN])
+    finally:
+        _unstage(conn, ustage)
+
+
+def _query_arrow(conn: sa.Connection, select: str, t: sa.Table, cols: list[str]):
+    """Run a SELECT inside the transaction and return Arrow (DuckDB natively; PostgreSQL by COPY TO, as CSV)."""
+    import io
+    import warnings
+
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    types = {c.name: (pa.float64() if c.name == "nilai" else pa.int32() if c.name == "sumber_baris" else pa.string())
+             for c in t.columns}
+    schema = pa.schema([(c, types.get(c, pa.string())) for c in cols])
+    if conn.dialect.name == "duckdb":
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return conn.connection.driver_connection.execute(select).to_arrow_table().cast(schema)
+    buf = io.BytesIO()
+    with conn.connection.driver_connection.cursor() as cur, cur.copy(
+            f"COPY ({select}) TO STDOUT WITH (FORMAT csv)") as copy:
+        for chunk in copy:
+            buf.write(chunk)
+    buf.seek(0)
+    return pacsv.read_csv(buf, read_options=pacsv.ReadOptions(column_names=cols),
+                          convert_options=pacsv.ConvertOptions(column_types=schema, strings_can_be_null=True,
+                                                               quoted_strings_can_be_null=False))
 
 
 def published_on(conn: sa.Connection, ds: Dataset, when: dt.datetime):
@@ -337,9 +442,34 @@ def published_on(conn: sa.Connection, ds: Dataset, when: dt.datetime):
 
 
 def log_load(conn: sa.Connection, row: dict) -> None:
-    """One audit row per (run, dataset); a retried task replaces its own row instead of adding one."""
-    conn.execute(load_log.delete().where(load_log.c.run_id == row["run_id"], load_log.c.dataset == row["dataset"]))
+    """One audit row per (run, dataset, status): a retried task replaces its own row of the same outcome, and
+    the rows of its failed attempts stay as evidence."""
+    conn.execute(load_log.delete().where(load_log.c.run_id == row["run_id"], load_log.c.dataset == row["dataset"],
+                                         load_log.c.status == row["status"]))
     conn.execute(load_log.insert(), [row])
+
+
+def lock_dataset(conn: sa.Connection, dataset: str) -> None:
+    """Serialise publishes of one dataset: a PostgreSQL advisory lock held until the transaction ends.
+    (DuckDB needs none: one process at a time holds the warehouse file.)"""
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"walidata.publish.{dataset}"})
+
+
+def published_since(conn: sa.Connection, dataset: str, regions: list[str], since: dt.datetime | None,
+                    run_id: str) -> dict | None:
+    """Another run's successful load of the dataset for one of `regions`, finished after `since`: a run that
+    read its files before that load must not publish over it."""
+    if since is None:
+        return None
+    rows = conn.execute(sa.select(load_log.c.run_id, load_log.c.wilayah, load_log.c.selesai).where(
+        load_log.c.dataset == dataset, load_log.c.status == "dimuat", load_log.c.run_id != run_id,
+        load_log.c.selesai > since).order_by(load_log.c.selesai)).all()
+    for r in rows:
+        theirs = {w.strip() for w in (r.wilayah or "").split(",") if w.strip()}
+        if not theirs or theirs & set(regions):  # a row from before regions were logged: assume it overlaps
+            return dict(r._mapping)
+    return None
 
 
 hasil_validasi = sa.Table(
@@ -371,9 +501,9 @@ def record_validation(url: str, run_id: str, dataset: str, results: list[dict]) 
             conn.execute(hasil_validasi.insert(), rows)
 
 
-def record_outcome(url: str, row: dict) -> None:
-    """An audit row in its own transaction (used when a run stops before publishing)."""
-    with transaction(url) as conn:
+def record_outcome(url: str, row: dict, wait: float = LOCK_WAIT_SECONDS) -> None:
+    """An audit row in its own transaction (used when a run stops before publishing, or publishing failed)."""
+    with transaction(url, wait) as conn:
         ensure_schema(conn)
         log_load(conn, row)
 
@@ -385,6 +515,17 @@ def published_sha256(url: str, dataset: str) -> set[str]:
             return set()
         rows = conn.execute(sa.select(load_log.c.sumber_sha256).where(
             load_log.c.dataset == dataset, load_log.c.status == "dimuat")).scalars()
+        return {s.strip() for r in rows if r for s in r.split(",")}
+
+
+def sha256_in_force(url: str, ds: Dataset) -> set[str]:
+    """sha256 of the source files behind the dataset's figures in force (kept by the raw zone's retention)."""
+    with engine_for(url) as engine, connect(engine) as conn:
+        if not sa.inspect(conn).has_table(f"{ds.fact_table}__riwayat", schema="fact"):
+            return set()
+        rows = conn.execute(sa.text(
+            f"SELECT DISTINCT l.sumber_sha256 FROM audit.load_log l WHERE l.dataset = :d AND l.status = 'dimuat' "
+            f"AND l.load_id IN (SELECT DISTINCT load_id FROM fact.{ident(ds.fact_table)})"), {"d": ds.id}).scalars()
         return {s.strip() for r in rows if r for s in r.split(",")}
 
 

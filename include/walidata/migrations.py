@@ -112,11 +112,20 @@ def v004_whole_country(conn: sa.Connection) -> None:
     _x(conn, "ALTER TABLE audit.load_log ADD COLUMN baris_disisihkan INTEGER")
 
 
+def v005_publish_units(conn: sa.Connection) -> None:
+    """audit.load_log names the kabupaten/kota a load published (the unit of publishing, with the period) and
+    counts the figures a partial load left in force."""
+    _x(conn, "ALTER TABLE audit.load_log ADD COLUMN wilayah VARCHAR")
+    _x(conn, "ALTER TABLE audit.load_log ADD COLUMN baris_dipertahankan INTEGER")
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[sa.Connection], None]]] = [
     (1, "skema awal: ref.wilayah, ref.dataset, audit.load_log", v001_initial),
     (2, "riwayat angka revisi, ref.opd, ref.periode, skema mart dan pribadi", v002_history_and_marts),
     (3, "audit.hasil_validasi: hasil setiap pemeriksaan", v003_validation_results),
     (4, "ref.wilayah seluruh Indonesia dengan edisinya; baris wilayah lain yang disisihkan", v004_whole_country),
+    (5, "unit terbit (dataset, kabupaten/kota, periode) di audit.load_log; angka yang dipertahankan",
+     v005_publish_units),
 ]
 LATEST = MIGRATIONS[-1][0]
 

@@ -5,8 +5,11 @@ Airflow tasks call these (and pass the returned dicts through XCom); so do the C
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
+import os
+from contextlib import contextmanager
 from pathlib import Path
 
 from walidata.catalog import Dataset, get_dataset
@@ -24,18 +27,46 @@ def _ctx(settings: Settings | None, dataset_id: str) -> tuple[Settings, Dataset,
 
 def extract(dataset_id: str, run_id: str, settings: Settings | None = None, force: bool = False) -> dict:
     """New files of the dataset into the raw zone; `force` takes already published files again."""
+    from walidata.load import now
+
+    settings, ds, _ = _ctx(settings, dataset_id)
+    with _failure_recorded("extract", {"run_id": run_id, "mulai": now().isoformat()}, ds, settings):
+        return _extract(dataset_id, run_id, settings, force)
+
+
+def standardise(ref: dict, settings: Settings | None = None) -> dict:
+    """Read the run's files into tidy records in the staging zone."""
+    settings, ds, _ = _ctx(settings, ref["dataset"])
+    with _failure_recorded("standardise", ref, ds, settings):
+        return _standardise(ref, settings)
+
+
+def validate(ref: dict, settings: Settings | None = None) -> dict:
+    """Run the suite; on a critical failure quarantine, log to audit and raise ValidationFailed."""
+    settings, ds, _ = _ctx(settings, ref["dataset"])
+    with _failure_recorded("validate", ref, ds, settings):
+        return _validate(ref, settings)
+
+
+def _extract(dataset_id: str, run_id: str, settings: Settings | None = None, force: bool = False) -> dict:
+    """New files of the dataset into the raw zone; `force` takes already published files again."""
     from walidata import extract as ex
     from walidata import load
 
     settings, ds, lake = _ctx(settings, dataset_id)
     started = load.now().isoformat()
     done = set() if force else load.published_sha256(settings.warehouse_url, ds.id)
+    if settings.raw_retention_days is not None:
+        keep = load.sha256_in_force(settings.warehouse_url, ds)
+        for gone in ex.purge_raw(lake, ds.id, settings.raw_retention_days, keep):
+            log.info("%s: raw file removed after %d days (WALIDATA_RAW_RETENTION_DAYS): %s", ds.id,
+                     settings.raw_retention_days, gone)
     manifests = ex.extract(ds, settings.inbox_location, lake, skip_sha256=done)
     log.info("%s: %d file(s) in the raw zone: %s", ds.id, len(manifests), [m["raw_path"] for m in manifests])
     return {"dataset": ds.id, "run_id": run_id, "mulai": started, "files": manifests}
 
 
-def standardise(ref: dict, settings: Settings | None = None) -> dict:
+def _standardise(ref: dict, settings: Settings | None = None) -> dict:
     from walidata.spreadsheet import SourceError
     from walidata.standardise import set_aside_summary, standardise_files
 
@@ -103,8 +134,7 @@ def set_aside_note(ref: dict) -> list[str]:
     return [f"{n} baris milik wilayah lain disisihkan (tidak dimuat): {ref['set_aside']}"] if n else []
 
 
-def validate(ref: dict, settings: Settings | None = None) -> dict:
-    """Run the suite; on a critical failure quarantine, log to audit and raise ValidationFailed."""
+def _validate(ref: dict, settings: Settings | None = None) -> dict:
     import pandas as pd
     import pyarrow as pa
 
@@ -157,59 +187,207 @@ def load_id_for(ds: Dataset, ref: dict) -> str:
     return h.hexdigest()[:16]
 
 
-def publish(ref: dict, settings: Settings | None = None) -> dict:
-    """Replace the covered periods in the warehouse (one transaction) and in the lake's clean zone."""
+class RunSuperseded(RuntimeError):
+    """Another run published the same dataset and region after this run had read its files: publishing now
+    would put older figures over newer ones. Nothing is published; run again."""
+
+
+class StageFailed(RuntimeError):
+    """A stage could not finish (storage full, warehouse unreachable, …): the message names the stage and the
+    path or the service; the audit log has a row; what was published stays in force."""
+
+
+def _facts(ds: Dataset, ref: dict, outcome):
+    """The rows to publish, as Arrow: the run's records without the quarantined ones, sorted by key."""
     import pandas as pd
     import pyarrow as pa
+
+    from walidata import load
+
+    records = pd.read_parquet(ref["records"])
+    if outcome.rejected:
+        records = records.drop(index=sorted(int(i) for i in outcome.rejected))
+    keys = ["variabel", "kode_wilayah", "periode", *ds.breakdowns]
+    facts = records.assign(load_id=load_id_for(ds, ref)).sort_values(keys)
+    return pa.Table.from_pandas(facts[[*keys, "nilai", *load.FACT_COLUMNS_EXTRA]], preserve_index=False)
+
+
+def _lake_parts(current) -> dict[tuple[str, str], object]:
+    """The warehouse's figures in force, split into the lake's (wilayah, periode) partitions."""
     import pyarrow.compute as pc
 
-    from walidata import lake as lk
-    from walidata import load
+    from walidata.load import UNIT_COLUMN
+
+    cols = [c for c in current.column_names if c not in ("periode", UNIT_COLUMN)]
+    units = current.select(["periode", UNIT_COLUMN]).group_by(["periode", UNIT_COLUMN]).aggregate([]).to_pylist()
+    return {(u[UNIT_COLUMN], u["periode"]): current.filter(pc.and_(
+        pc.equal(current.column("periode"), u["periode"]), pc.equal(current.column(UNIT_COLUMN), u[UNIT_COLUMN])))
+        .select(cols) for u in units}
+
+
+def kept_note(kept: int, rejected: int) -> list[str]:
+    return [f"{kept} angka yang sudah terbit tidak ada dalam muatan ini dan tetap berlaku, karena {rejected} baris "
+            f"ditolak (muat sebagian): perbaiki baris itu lalu kirim ulang"] if kept else []
+
+
+def publish(ref: dict, settings: Settings | None = None) -> dict:
+    """Replace the (kabupaten/kota, periode) units the run covers in the warehouse (one transaction) and in
+    the lake's clean zone; a failure leaves both as they were and an audit row that says why."""
     from walidata.validate import Outcome
 
     settings, ds, lake = _ctx(settings, ref["dataset"])
     if not ref.get("valid"):
         raise RuntimeError(f"{ds.id}: refusing to publish a run that did not pass validation")
     outcome = Outcome(**read_json(ref["validation"]))
-    records = pd.read_parquet(ref["records"])
-    if outcome.rejected:
-        records = records.drop(index=sorted(int(i) for i in outcome.rejected))
-    load_id = load_id_for(ds, ref)
-    keys = ["variabel", "kode_wilayah", "periode", *ds.breakdowns]
-    facts = records.assign(load_id=load_id).sort_values(keys)
-    cols = [*keys, "nilai", *load.FACT_COLUMNS_EXTRA]
-    table = pa.Table.from_pandas(facts[cols], preserve_index=False)
-    periods = sorted(set(table.column("periode").to_pylist()))
+    with _failure_recorded("publish", ref, ds, settings, outcome):
+        table = _facts(ds, ref, outcome)
+        res, row = _publish_units(ref, settings, ds, lake, outcome, table)
+    log.info("%s: %d rows published for units %s (load %s)%s", ds.id, table.num_rows, row["periode"],
+             row["load_id"], f"; {res.kept} figure(s) kept in force" if res.kept else "")
+    return {**ref, "load_id": row["load_id"], "rows_loaded": table.num_rows, "rows_changed": res.changed,
+            "rows_kept": res.kept, "periods": sorted(set(res.units.column("periode").to_pylist())),
+            "lake": str(lake.clean_dataset_dir(ds.id)), "warehouse": settings.redacted_url()}
 
-    # Lake files are written first under temporary names and swapped in only after the commit.
-    lake_cols = [c for c in cols if c != "periode"]
-    staged = lk.stage_partitions(lake, ds.id, {
-        p: table.filter(pc.equal(table.column("periode"), p)).select(lake_cols) for p in periods})
+
+def _publish_units(ref: dict, settings: Settings, ds: Dataset, lake: Lake, outcome, table):
+    from walidata import lake as lk
+    from walidata import load
+
+    staged = []
     try:
         with load.transaction(settings.warehouse_url) as conn:
+            load.lock_dataset(conn, ds.id)  # PostgreSQL: one publish of a dataset at a time (DuckDB: one writer)
             load.ensure_schema(conn, ds)
             load.refresh_reference(conn, settings.reference, ds)
-            changed = load.replace_partitions(conn, ds, table, load.now())
+            regions = sorted(set(load.publish_units(table).column(load.UNIT_COLUMN).to_pylist()))
+            newer = load.published_since(conn, ds.id, regions, _ts(ref.get("mulai")), ref["run_id"])
+            if newer:
+                raise RunSuperseded(
+                    f"{ds.id}: run {newer['run_id']} published this dataset for {newer['wilayah']} at "
+                    f"{newer['selesai']:%Y-%m-%d %H:%M:%S}, after this run ({ref['run_id']}) had read its files; "
+                    f"nothing published by this run, so newer figures are not replaced by older ones. Run again.")
+            res = load.replace_partitions(conn, ds, table, load.now(), close_absent=not outcome.rejected)
             load.refresh_observasi(conn)
-            row = _audit_row(ref, ds, outcome, "dimuat", load_id=load_id, baris_dimuat=table.num_rows,
-                             baris_berubah=changed,
-                             periode=", ".join(periods), lake=str(lake.clean_dataset_dir(ds.id)),
-                             karantina=ref.get("quarantine"),
-                             pesan="\n".join([*set_aside_note(ref), *outcome.problems]) or None)
+            staged = lk.stage_partitions(lake, ds.id, _lake_parts(load.current_units(conn, ds, res.units)))
+            row = _audit_row(ref, ds, outcome, "dimuat", load_id=load_id_for(ds, ref), baris_dimuat=table.num_rows,
+                             baris_berubah=res.changed, baris_dipertahankan=res.kept, wilayah=", ".join(regions),
+                             periode=", ".join(sorted(set(res.units.column("periode").to_pylist()))),
+                             lake=str(lake.clean_dataset_dir(ds.id)), karantina=ref.get("quarantine"),
+                             pesan="\n".join([*set_aside_note(ref), *kept_note(res.kept, outcome.rows_rejected),
+                                              *outcome.problems]) or None)
             load.log_load(conn, row)
     except BaseException:
         lk.discard_partitions(staged)
         raise
     lk.commit_partitions(staged)
-    log.info("%s: %d rows published for periods %s (load %s)", ds.id, table.num_rows, periods, load_id)
-    return {**ref, "load_id": load_id, "rows_loaded": table.num_rows, "rows_changed": changed, "periods": periods,
-            "lake": str(lake.clean_dataset_dir(ds.id)), "warehouse": settings.redacted_url()}
+    return res, row
+
+
+STAGE_NAMES = {"extract": "ambil", "standardise": "baca", "validate": "periksa", "publish": "terbitkan"}
+
+
+STORAGE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS}
+
+
+@contextmanager
+def _failure_recorded(stage: str, ref: dict, ds: Dataset, settings: Settings, outcome=None):
+    """A stage that fails for a reason other than the data (storage full, warehouse unreachable; at publish,
+    anything) fails with a message naming the stage and the path or service, and leaves an audit row; the
+    published figures stay in force."""
+    from walidata.lake import WriteFailed
+
+    try:
+        yield
+    except Exception as exc:
+        storage = isinstance(exc, WriteFailed) or (isinstance(exc, OSError) and exc.errno in STORAGE_ERRNOS)
+        if stage != "publish" and not storage:
+            raise  # the data's own errors (unreadable file, failed checks) are recorded where they arise
+        status, text = _failure_text(stage, exc, settings, storage)
+        _record_failure(ref, ds, settings, outcome, status, text)
+        if isinstance(exc, RunSuperseded):
+            raise
+        raise StageFailed(f"{ds.id}: {text}; figures already published stay in force") from exc
+
+
+def _failure_text(stage: str, exc: Exception, settings: Settings, storage: bool) -> tuple[str, str]:
+    import sqlalchemy as sa
+
+    where = f"tahap {stage} ({STAGE_NAMES[stage]})"
+    if isinstance(exc, RunSuperseded):
+        return "gagal_muat", str(exc)
+    if storage:
+        path = getattr(exc, "path", None) or getattr(exc, "filename", None) or "(path unknown)"
+        reason = os.strerror(exc.errno) if exc.errno else _first_line(exc)
+        return "gagal_tulis", f"{where}: cannot write {path}: {reason}"
+    if isinstance(exc, sa.exc.SQLAlchemyError):
+        return "gagal_muat", f"{where}: warehouse {settings.redacted_url()}: {_first_line(exc)}"
+    return "gagal_muat", f"{where}: {type(exc).__name__}: {_first_line(exc)}"
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def _record_failure(ref: dict, ds: Dataset, settings: Settings, outcome, status: str, text: str) -> None:
+    """The audit row of a failed stage; if the warehouse itself cannot take it, the log says so."""
+    from walidata import load
+
+    row = {"run_id": ref["run_id"], "dataset": ds.id, "status": status,
+           "hasil_validasi": outcome.label if outcome is not None else None,
+           "sumber_file": ", ".join(m["file"] for m in ref.get("files", [])),
+           "sumber_sha256": ", ".join(m["sha256"] for m in ref.get("files", [])),
+           "baris_dibaca": outcome.rows_in if outcome is not None else ref.get("rows"), "baris_dimuat": 0,
+           "baris_ditolak": outcome.rows_rejected if outcome is not None else None,
+           "mulai": _ts(ref.get("mulai")), "selesai": load.now(), "pesan": text}
+    try:
+        load.record_outcome(settings.warehouse_url, row, wait=30.0)
+    except Exception as exc:  # the warehouse is down or full too: the task log is the only evidence left
+        log.error("%s: the audit row could not be written either (%s); failure: %s", ds.id, _first_line(exc), text)
+
+
+def new_run_id(prefix: str = "cli") -> str:
+    """A run id that no other run shares, even one started in the same second on another machine."""
+    import datetime as dt
+    import uuid
+
+    return f"{prefix}__{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}__{uuid.uuid4().hex[:8]}"
+
+
+@contextmanager
+def dataset_lock(lake: Lake, dataset_id: str, run_id: str):
+    """Hold the dataset's lock for a whole run in this process: a second run of the same dataset (another
+    `walidata run`, the same machine or a shared lake) waits until the first has finished, never interleaves.
+    The lock dies with the process, so a killed run never leaves a stale lock behind."""
+    import fcntl
+
+    path = lake.lock_path(dataset_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.seek(0)
+            log.warning("%s: another run holds the dataset (%s); waiting for it to finish", dataset_id,
+                        f.read().strip() or "unknown")
+            fcntl.flock(f, fcntl.LOCK_EX)
+        f.seek(0)
+        f.truncate()
+        f.write(f"{run_id} pid={os.getpid()}\n")
+        f.flush()
+        try:
+            yield
+        finally:
+            f.truncate(0)
+            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def run_dataset(dataset_id: str, run_id: str, settings: Settings | None = None, force: bool = False) -> dict:
-    """All four stages in this process (no Airflow): for the CLI, tests of the library and the benchmark."""
+    """All four stages in this process (no Airflow): for the CLI, tests of the library and the benchmark.
+    Runs of the same dataset wait for each other (`dataset_lock`)."""
     settings = settings or get_settings()
-    ref = extract(dataset_id, run_id, settings, force)
-    ref = standardise(ref, settings)
-    ref = validate(ref, settings)
-    return publish(ref, settings)
+    with dataset_lock(Lake(settings.lake), dataset_id, run_id):
+        ref = extract(dataset_id, run_id, settings, force)
+        ref = standardise(ref, settings)
+        ref = validate(ref, settings)
+        return publish(ref, settings)

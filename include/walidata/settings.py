@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     catalog: Path = Path("include/catalog")
     reference: Path = Path("include/reference")
     gx_root: Path = Path("great_expectations")
+    # Retention of the raw zone (the OPDs' originals): files older than this many days are removed, except those
+    # behind the figures in force. None keeps every original (the default: originals are the audit evidence).
+    raw_retention_days: int | None = None
 
     @field_validator("region")
     @classmethod

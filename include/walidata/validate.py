@@ -16,6 +16,7 @@ from pathlib import Path
 from walidata.catalog import Dataset
 from walidata.periode import PERIODE_RE
 from walidata.reference import RegionIndex
+from walidata.safe_text import visible
 from walidata.standardise import STATUSES
 
 log = logging.getLogger(__name__)
@@ -155,7 +156,7 @@ def _checkpoint(ctx, ds: Dataset, spec: list[dict]):
 
 def _fmt(v) -> str:
     if isinstance(v, float) and v.is_integer():
-        return str(int(v))
+        return str(int(v)) if abs(v) < 1e15 else f"{v:g}"  # 1e308 is not written with 309 digits
     return repr(v) if isinstance(v, str) else str(v)
 
 
@@ -273,7 +274,7 @@ def walidata_checks(ds: Dataset, df, region: RegionIndex, today=None, history=No
     import datetime as dt
 
     today = today or dt.date.today()
-    out = []
+    out = [magnitude_check(df)]
     ok = df[df["masalah"].isna() & df["kode_wilayah"].notna() & df["periode"].notna()]
     keys = ["kode_wilayah", "periode", *ds.breakdowns]
     if ds.sumber.agregasi is None:
@@ -315,6 +316,36 @@ def walidata_checks(ds: Dataset, df, region: RegionIndex, today=None, history=No
                     "success": not stale, "unexpected_count": int(stale), "sample": [msg] if stale else [],
                     "row_level": False})
     return out
+
+
+MAX_MAGNITUDE = 2.0 ** 53  # beyond it a float64 no longer holds every whole number; no regional figure comes near
+NO_VALUE = {"tidak_tersedia", "rahasia"}  # statuses that carry no number
+
+
+def magnitude_check(df) -> dict:
+    """A figure is a finite number of a size a statistic can have: infinity (a cell or a sum that overflowed),
+    NaN where the status promises a number, or a size beyond ±2^53 is an error of its row, whatever the catalog
+    declares."""
+    import numpy as np
+
+    scope = df[df["masalah"].isna()]
+    v = scope["nilai"].to_numpy(dtype="float64", na_value=np.nan)
+    promised = ~scope["status"].isin(NO_VALUE).to_numpy(dtype=bool)
+    with np.errstate(invalid="ignore"):
+        bad = np.isinf(v) | (np.abs(v) > MAX_MAGNITUDE) | (np.isnan(v) & promised)
+    limit = f"{int(MAX_MAGNITUDE):,}".replace(",", ".")
+    rows = {}
+    for (_, r), x in zip(scope[bad].iterrows(), v[bad], strict=True):
+        if np.isnan(x):
+            why = f"bukan angka (NaN) padahal berstatus {r['status']}"
+        elif np.isinf(x):
+            why = "tak hingga: sel atau jumlahnya meluap, bukan angka yang dapat dimuat"
+        else:
+            why = f"melebihi batas ±{limit}: bukan angka yang mungkin untuk statistik wilayah"
+        rows[int(r[ROW_ID])] = f"{_where_row(r)}: {r['variabel']} = {_fmt(float(x))} {why}"
+    return {"expectation": "walidata_nilai_terhingga", "column": "nilai", "severity": "critical",
+            "success": not rows, "unexpected_count": len(rows), "sample": list(rows.values())[:MAX_LISTED],
+            "row_level": bool(rows), "rows": rows}
 
 
 def plausibility_check(ds: Dataset, ok, history) -> dict:
@@ -441,9 +472,59 @@ def consistency_checks(ds: Dataset, df, warehouse_url: str | None) -> list[dict]
     return out
 
 
+def run_suite(ctx, checkpoint, df, run_id):
+    """Run the checkpoint's validation definition on `df`; return the raw result and its Data Docs page.
+
+    GX writes the failing values (names and text as the OPD wrote them) into Data Docs without escaping them,
+    and the Airflow plugin serves those pages from Airflow's own origin. So the checkpoint's own docs action is
+    not run: the stored copy of the result, from which the page is built, has its strings HTML-escaped. The
+    verdicts and samples the Walidata records come from the raw result this returns."""
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+        ValidationResultIdentifier,
+    )
+
+    (vd,) = checkpoint.validation_definitions
+    vr = vd.run(checkpoint_id=checkpoint.id, batch_parameters={"dataframe": df},
+                result_format=checkpoint.result_format, run_id=run_id)
+    suite_id = ExpectationSuiteIdentifier(name=vd.suite.name)
+    vr_id = ValidationResultIdentifier(expectation_suite_identifier=suite_id, run_id=run_id,
+                                       batch_identifier=vr.batch_id)
+    ctx.validation_results_store.set(vr_id, _for_data_docs(vr))
+    ctx.build_data_docs(resource_identifiers=[vr_id, suite_id])
+    urls = ctx.get_docs_sites_urls(resource_identifier=vr_id)
+    return vr, (urls[0]["site_url"] if urls else None)
+
+
+def _for_data_docs(vr):
+    """A copy of a suite result whose observed values, unexpected values and exception texts are HTML text."""
+    import copy
+
+    out = copy.copy(vr)
+    out.results = []
+    for r in vr.results:
+        r = copy.copy(r)
+        r.result, r.exception_info = _html_text(r.result), _html_text(r.exception_info)
+        out.results.append(r)
+    return out
+
+
+def _html_text(v):
+    """Every string inside `v` (dict keys too) escaped for HTML, control characters shown as \\xNN."""
+    import html
+
+    if isinstance(v, str):
+        return html.escape(visible(v), quote=True)
+    if isinstance(v, dict):
+        return {_html_text(k): _html_text(x) for k, x in v.items()}
+    if isinstance(v, list | tuple):
+        return [_html_text(x) for x in v]
+    return v
+
+
 def validate(ds: Dataset, records, totals, region: RegionIndex, gx_root: Path, run_id: str,
              today=None, warehouse_url: str | None = None) -> Outcome:
-    """Run the dataset's suite on its standardised records; Data Docs are rebuilt by the checkpoint."""
+    """Run the dataset's suite on its standardised records; Data Docs are built from an escaped copy."""
     from great_expectations.core.run_identifier import RunIdentifier
 
     from walidata.lake import safe
@@ -452,11 +533,7 @@ def validate(ds: Dataset, records, totals, region: RegionIndex, gx_root: Path, r
     df.insert(0, ROW_ID, range(len(df)))
     spec = suite_spec(ds, region, list(records.columns))
     ctx = gx_context(gx_root)
-    checkpoint = _checkpoint(ctx, ds, spec)
-    result = checkpoint.run(batch_parameters={"dataframe": df}, run_id=RunIdentifier(run_name=safe(run_id)))
-    (vr_id, vr), = result.run_results.items()
-    urls = ctx.get_docs_sites_urls(resource_identifier=vr_id)
-    data_docs = urls[0]["site_url"] if urls else None
+    vr, data_docs = run_suite(ctx, _checkpoint(ctx, ds, spec), df, RunIdentifier(run_name=safe(run_id)))
 
     results, row_reasons, warnings = [], {}, []
     by_id = df.set_index(ROW_ID, drop=False)
