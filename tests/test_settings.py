@@ -60,3 +60,16 @@ def test_password_is_not_shown(monkeypatch):
     monkeypatch.setenv("WALIDATA_WAREHOUSE_URL", "postgresql+psycopg://walidata:rahasia@db/gudang")
     s = get_settings()
     assert "rahasia" not in s.redacted_url()
+
+
+@pytest.mark.parametrize("value, days", [("", None), ("30", 30), ("0", 0)])
+def test_raw_retention_is_unset_or_whole_days(monkeypatch, value, days):
+    monkeypatch.setenv("WALIDATA_RAW_RETENTION_DAYS", value)
+    assert get_settings().raw_retention_days == days
+
+
+@pytest.mark.parametrize("value", ["-1", "tiga puluh", "1.5"])
+def test_a_bad_raw_retention_names_its_variable(monkeypatch, value):
+    monkeypatch.setenv("WALIDATA_RAW_RETENTION_DAYS", value)
+    with pytest.raises(SettingsError, match="WALIDATA_RAW_RETENTION_DAYS: .* is not a whole number of days"):
+        get_settings()

@@ -39,6 +39,15 @@ class Settings(BaseSettings):
             raise ValueError(f"{v!r} is not a Kemendagri kabupaten/kota code like '62.06'")
         return v
 
+    @field_validator("raw_retention_days", mode="before")
+    @classmethod
+    def _retention(cls, v):
+        if v is None or (isinstance(v, str) and not v.strip()):
+            return None  # unset or empty: keep every original
+        if not str(v).strip().isdigit():
+            raise ValueError(f"{v!r} is not a whole number of days (leave it unset to keep every original)")
+        return int(v)
+
     @field_validator("warehouse_url")
     @classmethod
     def _url(cls, v: str) -> str:
