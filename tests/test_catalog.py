@@ -90,3 +90,57 @@ def test_an_id_too_long_for_the_warehouse_is_refused_in_the_catalog():
                               {"name": "n", "alias": ["n"], "peran": "nilai"},
                               {"name": "t", "alias": ["t"], "peran": "periode"}],
                 id="pemprov_dki.wilayah_administrasi_kecamatan_tahun_tetap_sekali", opd="pemprov_dki")
+
+
+# ------------------------------------------------------- names that reach SQL: checked at catalog load
+
+@pytest.mark.parametrize("change, field, why", [
+    # A breakdown name becomes a column of fact/mart and is pasted into CREATE VIEW and UPDATE statements.
+    (("jenis_kelamin", "'x; DROP TABLE fact.y; --'"), "field 'rincian.x; DROP TABLE fact.y; --",
+     "is not a name the warehouse can use"),
+    (("jenis_kelamin", "Jenis Kelamin"), "field 'rincian.Jenis Kelamin", "is not a name the warehouse can use"),
+    (("jenis_kelamin", "j" * 64), "field 'rincian.", "is 64 characters long; a warehouse name may be at most 63"),
+    (("jenis_kelamin", "nilai"), "field 'rincian'", "['nilai'] are already columns of every dataset's table"),
+    (("variabel: jumlah_penduduk", "variabel: 'jumlah\"; DROP SCHEMA fact; --'"), "field 'variabel'",
+     "is not a name the warehouse can use"),
+    (("opd: disdukcapil", "opd: 'disdukcapil; --'"), "field 'opd'", "is not a name the warehouse can use"),
+    (("name: laki_laki", "name: 'laki laki'"), "field 'kolom.1.name'", "is not a name the warehouse can use"),
+])
+def test_catalog_names_that_become_sql_identifiers_are_checked(tmp_path, change, field, why):
+    text = (CATALOG / "disdukcapil" / "penduduk_kecamatan.yaml").read_text()
+    assert change[0] in text
+    p = _write(tmp_path, "disdukcapil", "penduduk_kecamatan", text.replace(change[0], change[1]))
+    with pytest.raises(ValueError) as exc:
+        load_file(p)
+    assert str(p) in str(exc.value) and field in str(exc.value) and why in str(exc.value), str(exc.value)
+
+
+def test_a_dataset_name_too_long_for_postgresql_fails_at_catalog_load_saying_how_long_it_may_be(tmp_path):
+    # fact."disdukcapil__<name>__riwayat": 11 + 2 + 48 + 9 = 70 bytes, over PostgreSQL's 63.
+    name = "penduduk_kecamatan_menurut_jenis_kelamin_dan_umr"
+    assert len(name) == 48
+    text = (CATALOG / "disdukcapil" / "penduduk_kecamatan.yaml").read_text().replace(
+        "id: disdukcapil.penduduk_kecamatan", f"id: disdukcapil.{name}")
+    p = _write(tmp_path, "disdukcapil", name, text)
+    with pytest.raises(ValueError) as exc:
+        load_file(p)
+    msg = str(exc.value)
+    assert str(p) in msg and "field 'id'" in msg
+    assert f"fact.disdukcapil__{name}__riwayat would be 70 characters" in msg
+    assert "the dataset name may be at most 41 characters" in msg
+    # 41 characters fit exactly (63 bytes).
+    ok = name[:41]
+    _write(tmp_path, "disdukcapil", ok, text.replace(name, ok))
+    assert len(f"{load_file(tmp_path / 'disdukcapil' / f'{ok}.yaml').fact_table}__riwayat") == 63
+
+
+def test_only_an_ignored_column_may_be_personal(tmp_path):
+    text = (CATALOG / "disdukcapil" / "penduduk_kecamatan.yaml").read_text()
+    p = _write(tmp_path, "disdukcapil", "penduduk_kecamatan", text.replace(
+        "    rincian: {jenis_kelamin: P}\n", "    rincian: {jenis_kelamin: P}\n    pribadi: true\n"))
+    with pytest.raises(ValueError, match=r"field 'kolom\.2'.*pribadi: true is only for peran abaikan \(not nilai\)"):
+        load_file(p)
+    p.write_text(text.replace("  - name: jumlah\n", "  - name: nama_petugas\n    alias: [petugas]\n"
+                                                    "    peran: abaikan\n    pribadi: true\n  - name: jumlah\n"))
+    ds = load_file(p)
+    assert [k.name for k in ds.kolom if k.pribadi] == ["nama_petugas"]

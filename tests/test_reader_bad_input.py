@@ -1,6 +1,8 @@
 """Bad OPD files, each a real file: a clear message naming file/sheet/row/column, and nothing lost."""
 
 import io
+import json
+import re
 import shutil
 import zipfile
 from pathlib import Path
@@ -246,6 +248,72 @@ def test_village_in_the_wrong_kecamatan_is_reported_not_guessed(tmp_path):
     assert set(bad.sumber_baris) == {4}
     assert "desa 'Kasongan Baru' tidak ada di kecamatan Kamipang (ada di kecamatan Katingan Hilir)" in \
            bad.masalah.iloc[0]
+
+
+# ----------------------------------------- control characters: taken out at read, rows refused, shown escaped
+
+RAW_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def _everything(out) -> str:
+    """All that standardise hands on: records, totals, the `lain` table and the lineage, as one text."""
+    tables = (out.records, out.totals, out.lain)
+    return "\n".join([*(v for t in tables for col in t.columns for v in col.to_pylist() if isinstance(v, str)),
+                      json.dumps(out.lineage, ensure_ascii=False)])
+
+
+def test_a_name_with_a_control_character_is_never_matched_silently(tmp_path, capsys):
+    # '_x0000_' is how a workbook stores NUL; calamine reads it back as the character itself.
+    edits = {("2025", "B8"): "Kec. Katingan Hilir_x0000_", ("2025", "B12"): "SENAMAN MANTEKEI_x001B_[2J",
+             ("2025", "D13"): "4.321_x0007_"}
+    f = edit_workbook(SAMPLE_FILE, tmp_path / "kendali.xlsx", edits)
+    out = _read(f)
+    r = out.frame()
+    bad = r[(r.periode == "2025") & r.masalah.notna()]
+    assert set(bad.sumber_baris) == {8, 12, 13} and len(bad) == 6  # each whole row, never published
+    assert "column B: sel berisi karakter kendali tak terlihat: 'Kec. Katingan Hilir\\x00'" in \
+           bad[bad.sumber_baris == 8].masalah.iloc[0]
+    assert "'SENAMAN MANTEKEI\\x1b[2J'" in bad[bad.sumber_baris == 12].masalah.iloc[0]
+    assert "column D: sel berisi karakter kendali tak terlihat: '4.321\\x07'" in \
+           bad[bad.sumber_baris == 13].masalah.iloc[0]
+    assert not RAW_CONTROL.search(_everything(out))
+    # The OPD's check prints them escaped and writes its workbook (openpyxl refuses raw control characters).
+    report = tmp_path / "kendali__masalah.xlsx"
+    assert cli.main(["check", str(f), "--dataset", DATASET]) == 1
+    printed = capsys.readouterr().out
+    assert "row 8, column B: sel berisi karakter kendali tak terlihat: 'Kec. Katingan Hilir\\x00'" in printed
+    assert not RAW_CONTROL.search(printed) and report.is_file()
+
+
+def test_a_control_character_in_a_csv_name_cell(tmp_path):
+    from test_attribution import dataset
+
+    ds = dataset("kecamatan", [{"name": "kecamatan", "alias": ["kecamatan"], "peran": "kecamatan"},
+                               {"name": "jumlah", "alias": ["jumlah"], "peran": "nilai"},
+                               {"name": "tahun", "alias": ["tahun"], "peran": "periode"}])
+    f = tmp_path / "data.csv"
+    f.write_text("kecamatan,jumlah,tahun\nKamipang,5,2024\nKatingan Hilir\0,7,2024\n", encoding="utf-8")
+    out = standardise_files(ds, [(f, f.name)], REGION)
+    r = out.frame()
+    assert r.set_index("sumber_baris").masalah.to_dict() == {
+        2: None, 3: "column A: sel berisi karakter kendali tak terlihat: 'Katingan Hilir\\x00'; hapus karakter itu "
+                    "lalu kirim ulang"}
+    assert not RAW_CONTROL.search(_everything(out))
+
+
+@pytest.mark.parametrize("cell, shown", [
+    ("D5", "'Perempuan/Female\\x0b'"),  # the header is found, then refused
+    ("B4", "'Kecamatan\\x1b]0;x\\x07'"),  # the key label itself is spoilt: no header found, and why
+])
+def test_a_header_cell_with_a_control_character_is_refused(tmp_path, cell, shown):
+    value = {"D5": "Perempuan/Female_x000B_", "B4": "Kecamatan_x001B_]0;x_x0007_"}[cell]
+    f = edit_workbook(SAMPLE_FILE, tmp_path / "header.xlsx", {("2024", cell): value})
+    with pytest.raises(SourceError) as exc:
+        _read(f)
+    msg = str(exc.value)
+    assert f"file header.xlsx, sheet '2024', row {cell[1]}, column {cell[0]}: sel header berisi karakter kendali " \
+           f"tak terlihat: {shown}" in msg
+    assert not RAW_CONTROL.search(msg)
 
 
 # ------------------------------------------------------------- policy: fail or quarantine, others go on

@@ -110,3 +110,21 @@ def test_not_a_workbook(tmp_path):
     f.write_bytes(b"PK\x03\x04 this is not a workbook")
     with pytest.raises(SourceError, match="file x.xlsx: not a readable workbook"):
         standardise_files(DS, [(f, "x.xlsx")], REGION)
+
+
+def test_a_row_with_a_nik_or_a_control_character_is_reported_whoever_it_names(tmp_path):
+    """Such a row is never set aside as another region's, taken as a total row, or matched silently: it stays a
+    record with its problem, so that validation rejects it and the OPD reads why."""
+    edits = {("2025", "B19"): "Kab. Kotawaringin Timur", ("2025", "C19"): 6206015708900001,  # another kabupaten's
+             ("2025", "B20"): "Jumlah/Total_x0007_"}  # the total row
+    f = edit_workbook(SAMPLE_FILE, tmp_path / "ditandai.xlsx", edits)
+    out = standardise_files(DS, [(f, f.name)], REGION)
+    r = out.frame()
+    marked = r[(r.periode == "2025") & r.sumber_baris.isin([19, 20])]
+    assert sorted(marked.sumber_baris) == [19, 19, 20, 20] and marked.kode_wilayah.isna().all()
+    assert marked[marked.sumber_baris == 19].masalah.str.contains(
+        "column C: berisi NIK \\(nomor induk kependudukan\\), disamarkan: 620601\\*{6}0001").all()
+    assert marked[marked.sumber_baris == 20].masalah.str.contains(
+        "column B: sel berisi karakter kendali tak terlihat: 'Jumlah/Total\\\\x07'").all()
+    totals = out.totals.to_pandas()
+    assert out.lain.num_rows == 0 and totals[totals.sumber_sheet == "2025"].empty

@@ -11,11 +11,47 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 SNAKE = r"^[a-z][a-z0-9_]*$"
+MAX_IDENTIFIER_BYTES = 63  # PostgreSQL's limit for a table, view or column name (longer ones are cut silently)
+HISTORY_SUFFIX = "__riwayat"  # fact."<opd>__<name>__riwayat": every version of every figure (load.fact_table)
+PERSONAL_ROLES = ("abaikan",)  # roles a `pribadi` column may have (see Kolom.pribadi)
+# Columns every dataset's records, fact table, mart view, lake and quarantine already have: no breakdown takes
+# one of these names.
+RESERVED_COLUMNS = frozenset({
+    "dataset", "variabel", "kode_wilayah", "nama_wilayah", "periode", "nilai", "satuan", "status", "masalah",
+    "sumber_file", "sumber_sheet", "sumber_baris", "sumber_kolom_wilayah", "sumber_kolom_nilai", "load_id",
+    "berlaku_mulai", "berlaku_sampai", "tingkat_wilayah", "kode_bps", "nama_induk", "jenis_periode", "tahun",
+    "terbit_pada", "wilayah", "pemeriksaan", "alasan", "rincian"})
 DIMENSI = Literal["governance", "branding", "economy", "living", "society", "environment"]
 JADWAL = Literal["harian", "mingguan", "bulanan", "triwulanan", "semesteran", "tahunan"]
+
+
+def _identifier(v: str) -> str:
+    """A name from the catalog that becomes (part of) a warehouse table, view or column name: checked here, at
+    catalog load, never pasted into SQL unchecked."""
+    if not re.fullmatch(SNAKE, v):
+        from walidata.safe_text import visible
+
+        raise ValueError(f"'{visible(v)}' is not a name the warehouse can use: lower-case letters a-z, digits and "
+                         f"_ only, starting with a letter")
+    if len(v.encode()) > MAX_IDENTIFIER_BYTES:
+        raise ValueError(f"{v!r} is {len(v.encode())} characters long; a warehouse name may be at most "
+                         f"{MAX_IDENTIFIER_BYTES}")
+    return v
+
+
+Ident = Annotated[str, AfterValidator(_identifier)]
 
 
 class _Model(BaseModel):
@@ -84,7 +120,7 @@ class Kebijakan(_Model):
 class Agregasi(_Model):
     """Sum event rows (e.g. a disaster log) into counts per region, period and breakdown."""
 
-    hitung: str = Field(pattern=SNAKE)  # name of the variable that counts the rows
+    hitung: Ident  # name of the variable that counts the rows
     satuan: str  # its unit: kejadian, kasus, izin, …
 
 
@@ -139,20 +175,20 @@ class Kolom(_Model):
     An alias 'SD > Guru' needs both labels in the column's header cells (multi-row headers).
     """
 
-    name: str = Field(pattern=SNAKE)
+    name: Ident
     alias: list[str] = Field(min_length=1)
     peran: PERAN
     tipe: Literal["integer", "decimal"] = "integer"
     desimal: Literal["koma", "titik"] = "koma"  # nilai: 12,5 and 1.234 (Indonesian) or 12.5 and 1,234 (exports)
     wajib: bool = True
-    variabel: str | None = Field(default=None, pattern=SNAKE)  # nilai: default the dataset's variabel
+    variabel: Ident | None = None  # nilai: default the dataset's variabel
     satuan: str | None = None  # nilai: default the dataset's satuan
-    rincian: dict[str, str] = {}  # nilai: breakdown values this column stands for, e.g. {jenis_kelamin: L}
-    rincian_header: dict[str, dict[str, str]] = {}  # nilai: breakdown read from a header label {dim: {label: v}}
+    rincian: dict[Ident, str] = {}  # nilai: breakdown values this column stands for, e.g. {jenis_kelamin: L}
+    rincian_header: dict[Ident, dict[str, str]] = {}  # nilai: breakdown read from a header label {dim: {label: v}}
     ganda: bool = False  # nilai: may match several columns (one per breakdown/period in the header)
     aditif: bool = True  # nilai: sums make sense (counts); False for rates and percentages (no total check)
-    jumlah_dari: list[str] = []  # total: the nilai columns (by name) it sums; default every additive one
-    dimensi: str | None = None  # rincian: which breakdown this column's text gives
+    jumlah_dari: list[Ident] = []  # total: the nilai columns (by name) it sums; default every additive one
+    dimensi: Ident | None = None  # rincian: which breakdown this column's text gives
     sinonim: dict[str, str] = {}  # rincian: text as written → allowed value
     # Region columns: how undotted codes are read (dotted '62.06' is always Kemendagri), and for kabupaten_kota
     # whether a name without 'Kabupaten'/'Kota' means the kabupaten (BPS tables) or is ambiguous ('ragu').
@@ -162,6 +198,18 @@ class Kolom(_Model):
     # may not exceed `batas_penduduk` × the population. Default: 1.1 for people-like units (jiwa, orang, KK, murid…);
     # 'tidak' turns it off.
     batas_penduduk: float | Literal["tidak"] | None = Field(default=None)
+    # Personal data (names, NIK, addresses of people): every value is replaced by a keyed pseudonym at read,
+    # before it leaves the raw zone (walidata.privacy). Only for peran: abaikan (see PERSONAL_ROLES).
+    pribadi: bool = False
+
+    @model_validator(mode="after")
+    def _personal_role(self) -> Kolom:
+        # A value, total, region or period column carries the statistic itself, and a breakdown's values must be
+        # in its allowed list: none of them can be personal data replaced by a pseudonym.
+        if self.pribadi and self.peran not in PERSONAL_ROLES:
+            raise ValueError(f"kolom {self.name!r}: pribadi: true is only for peran {' or '.join(PERSONAL_ROLES)} "
+                             f"(not {self.peran}): personal data is kept out of the figures")
+        return self
 
 
 def _severity(v):
@@ -183,8 +231,8 @@ class Pemeriksaan(_Model):
 class BagianKeseluruhan(_Model):
     """A part never exceeds its whole, for the same region, period and breakdown (e.g. stunted ≤ measured)."""
 
-    bagian: str = Field(pattern=SNAKE)
-    keseluruhan: str = Field(pattern=SNAKE)
+    bagian: Ident
+    keseluruhan: Ident
     severity: SEVERITY = "critical"
 
 
@@ -194,9 +242,9 @@ class Konsistensi(_Model):
 
     Both sides are summed over their breakdowns; the other side is read from the warehouse (current figures)."""
 
-    variabel: str = Field(pattern=SNAKE)
+    variabel: Ident
     dataset: str = Field(pattern=r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
-    variabel_lain: str = Field(pattern=SNAKE)
+    variabel_lain: Ident
     toleransi_persen: float = Field(default=1.0, ge=0)
     severity: SEVERITY = "warning"
 
@@ -207,22 +255,22 @@ class Kewajaran(_Model):
 
     persen: float = Field(gt=0)
     minimum: float = 10  # small counts jump by large percentages; compare only from this size up
-    variabel: list[str] = []  # only these variables (default: all)
+    variabel: list[Ident] = []  # only these variables (default: all)
     severity: SEVERITY = "warning"
 
 
 
 class Dataset(_Model):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
-    opd: str = Field(pattern=SNAKE)
+    opd: Ident
     judul: str
     deskripsi: str
-    variabel: str = Field(pattern=SNAKE)
+    variabel: Ident
     tingkat_wilayah: TINGKAT = "kecamatan"
     metadata: Metadata
     sumber: Source
     kolom: list[Kolom] = Field(min_length=1)
-    rincian: dict[str, list[str]] = {}  # breakdown name → allowed values
+    rincian: dict[Ident, list[str]] = {}  # breakdown name (a warehouse column) → allowed values
     pemeriksaan: list[Pemeriksaan] = []
     kebijakan: Kebijakan = Kebijakan()
     bagian_keseluruhan: list[BagianKeseluruhan] = []
@@ -233,15 +281,35 @@ class Dataset(_Model):
     pemilik: str = "walidata"
     retries: int = Field(default=2, ge=0, le=10)
 
+    @field_validator("id")
+    @classmethod
+    def _id_fits_the_warehouse(cls, v: str) -> str:
+        """`fact."<opd>__<name>__riwayat"` is the longest warehouse name a dataset gets (see load.fact_table)."""
+        opd, name = v.split(".", 1)
+        table = f"{opd}__{name}{HISTORY_SUFFIX}"
+        if len(table.encode()) > MAX_IDENTIFIER_BYTES:
+            room = MAX_IDENTIFIER_BYTES - len(f"{opd}__{HISTORY_SUFFIX}".encode())
+            raise ValueError(f"{v!r} is too long for the warehouse: its table fact.{table} would be "
+                             f"{len(table.encode())} characters and must fit in {MAX_IDENTIFIER_BYTES} characters "
+                             f"(PostgreSQL); with OPD '{opd}' the dataset name may be at most {room} characters, "
+                             f"'{name}' has {len(name)}")
+        return v
+
+    @field_validator("rincian")
+    @classmethod
+    def _breakdowns_are_new_columns(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
+        taken = sorted(set(v) & RESERVED_COLUMNS)
+        if taken:
+            raise ValueError(f"breakdown names {taken} are already columns of every dataset's table; choose other "
+                             f"names")
+        return v
+
     @model_validator(mode="after")
     def _consistent(self) -> Dataset:
         if self.id.split(".", 1)[0] != self.opd:
             raise ValueError(f"id {self.id!r} must start with the OPD '{self.opd}.'")
         if len(self.kolom) != len({k.name for k in self.kolom}):
             raise ValueError("kolom: names must be unique")
-        if len(f"{self.fact_table}__riwayat") > 63:  # PostgreSQL's identifier limit
-            raise ValueError(f"id {self.id!r} is too long: the warehouse table fact.{self.fact_table}__riwayat must "
-                             f"fit in 63 characters (shorten the OPD or dataset name)")
         by_role = {r: [k for k in self.kolom if k.peran == r] for r in PERAN.__args__}
         src = self.sumber
         self._check_regions(by_role)
@@ -390,9 +458,11 @@ def load_file(path: Path) -> Dataset:
     try:
         ds = Dataset.model_validate(raw)
     except ValidationError as exc:
+        from walidata.safe_text import visible
+
         lines = []
         for err in exc.errors():
-            field = ".".join(str(p) for p in err["loc"]) or "(top level)"
+            field = visible(".".join(str(p) for p in err["loc"])) or "(top level)"  # keys come from the file
             lines.append(f"field '{field}': {err['msg'].removeprefix('Value error, ')}")
         raise ValueError(f"{path}: " + "; ".join(lines)) from None
     if ds.dag_id != _dag_id_for(path):

@@ -153,6 +153,7 @@ CHECK_LINES = 30  # problems shown on the console; the full list goes into the w
 def cmd_check(args) -> int:
     """Read one file exactly as the pipeline would, run the dataset's checks, publish nothing."""
     from walidata.catalog import get_dataset
+    from walidata.privacy import clean_text, nik_prefixes
     from walidata.reference import RegionIndex
     from walidata.spreadsheet import SourceError, col_letter, read_tables
     from walidata.standardise import Builder, refuse_when_not_ours
@@ -168,11 +169,12 @@ def cmd_check(args) -> int:
         print(f"file {path}: not found", file=sys.stderr)
         return 2
     region = RegionIndex(settings.reference, settings.region)
-    print(f"File     : {path}")
+    prefixes = nik_prefixes(settings.reference)
+    print(f"File     : {clean_text(str(path), prefixes)}")
     print(f"Dataset  : {ds.id} — {ds.judul} ({region.kabupaten.nama}, {region.region})")
     builder = Builder(ds)
     try:
-        for t in read_tables(path, ds, path.name):
+        for t in read_tables(path, ds, clean_text(path.name, prefixes), prefixes):
             cols = ", ".join(f"{n}={col_letter(c)}" for n, c in t.columns.items())
             vals = ", ".join(dict.fromkeys(f"{v.kolom.name}={col_letter(v.index)}" for v in t.values))
             print(f"Sheet '{t.sheet}': header row {t.header_row}; {len(t.rows)} data/total rows; {cols}; "

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from walidata.catalog import Dataset
 from walidata.lake import Lake, read_json, write_json, writing
+from walidata.privacy import clean_text
 
 log = logging.getLogger(__name__)
 
@@ -121,13 +122,16 @@ def extract(ds: Dataset, inbox: str | Path, lake: Lake, skip_sha256: set[str] = 
         raw_root.mkdir(parents=True, exist_ok=True)
         private(lake.root / "raw", raw_root)
     for src in find_files(inbox, ds):
-        name = os.path.basename(src)
+        original = os.path.basename(src)
+        # The name travels (XCom, audit, messages): NIKs masked, control characters shown, as for cell text.
+        # Only the raw zone's own manifest keeps the name as it was.
+        name = clean_text(original)
         tmp, digest = _copy(fs, src, raw_root)
         try:
             target_dir = raw_root / f"sha256={digest}"
             target, manifest_path = target_dir / name, target_dir / "_manifest.json"
             if manifest_path.exists() and target.exists():
-                manifest = read_json(manifest_path)
+                manifest = {k: v for k, v in read_json(manifest_path).items() if k != "nama_asli"}
             else:
                 with writing(target):
                     target_dir.mkdir(parents=True, exist_ok=True)
@@ -137,7 +141,7 @@ def extract(ds: Dataset, inbox: str | Path, lake: Lake, skip_sha256: set[str] = 
                     "raw_path": str(target), "sha256": digest, "bytes": target.stat().st_size,
                     "arrived_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                 }
-                write_json(manifest_path, manifest)
+                write_json(manifest_path, {**manifest, "nama_asli": original} if name != original else manifest)
                 private(target_dir, target, manifest_path)
         finally:
             Path(tmp).unlink(missing_ok=True)

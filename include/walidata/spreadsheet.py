@@ -103,6 +103,23 @@ class Sheet:
     spans_lost: bool = False  # CSV: merged header cells were flattened, their label kept only in the first
 
 
+# What a reader may be asked to build. Beyond these a file is refused before it is read, rather than read until the
+# machine runs out of memory: calamine builds a sheet's whole used range (rows × columns) at once, and a 2 KB
+# workbook naming cell XFD1048576 asks for 17 billion cells (the process aborts, taking the Airflow worker along).
+MAX_CELL_CHARS = 32_767  # Excel's own limit for the text of one cell
+MAX_COLUMNS = 16_384  # Excel's last column, XFD
+MAX_CELLS = 20_000_000  # rows × columns of one sheet (1M rows × 20 columns)
+ZIP_CHUNK = 1 << 20
+LONGEST_TAG = 1 << 18  # an XML tag longer than 256 KB is not something a spreadsheet program writes
+_DTD = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)", re.I)
+_CELL_REF = re.compile(rb"""\sr\s*=\s*["']([A-Z]*)(\d+)""")  # <row r="7">, <c r="B7">: what calamine places
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+
+
+def _ribuan(n: int) -> str:
+    return f"{n:,}".replace(",", ".")
+
+
 def sniff_format(path: Path, label: str, max_mb: float, max_unzipped_mb: float) -> str:
     """'calamine', 'html' or 'csv' after checking size, zip contents and encryption; SourceError otherwise.
     What a file is comes from its bytes, not its name: a BPS download named .xls is often HTML."""
@@ -120,19 +137,7 @@ def sniff_format(path: Path, label: str, max_mb: float, max_unzipped_mb: float) 
             raise SourceError(label, "workbook is password-protected; send it without a password")
         return "calamine"  # legacy .xls
     if head.startswith(b"PK\x03\x04"):
-        try:
-            with zipfile.ZipFile(path) as z:
-                infos = z.infolist()
-                names = {i.filename for i in infos}
-        except zipfile.BadZipFile as exc:
-            raise SourceError(label, f"not a readable workbook (damaged zip: {exc})") from None
-        unzipped = sum(i.file_size for i in infos)
-        # Real workbooks pack 5–50×; a ratio far beyond that is a bomb, whatever its absolute size.
-        if unzipped > max_unzipped_mb * 1e6 or unzipped / size > 250:
-            raise SourceError(label, f"refused: unpacks to {unzipped / 1e6:.0f} MB from {size / 1e6:.2f} MB "
-                                     f"(limit {max_unzipped_mb:g} MB; a decompression bomb?)")
-        if not ({"xl/workbook.xml", "xl/workbook.bin"} & names or "content.xml" in names):
-            raise SourceError(label, "a zip archive but not a workbook (no xl/workbook.xml or content.xml inside)")
+        check_zip(path, label, size, max_unzipped_mb)
         return "calamine"
     from walidata.html_tables import looks_like_html
 
@@ -148,65 +153,288 @@ def sniff_format(path: Path, label: str, max_mb: float, max_unzipped_mb: float) 
     raise SourceError(label, "not a readable workbook (neither xlsx, xls, ods, csv nor an HTML table)")
 
 
-def _decode(raw: bytes, encoding: str | None) -> str:
-    if encoding:
-        return raw.decode(encoding)
+def check_zip(path: Path, label: str, size: int, max_unzipped_mb: float) -> None:
+    """A workbook's zip, every part unpacked once before any reader opens it: declared sizes within the limits,
+    each part no larger than it declares and matching its CRC, no DOCTYPE/ENTITY (billion laughs, XXE), no part
+    named to land outside a folder, and no sheet whose used range is beyond MAX_CELLS."""
     try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return raw.decode("cp1252")  # what Excel on Windows writes for "CSV (semicolon delimited)"
+        with zipfile.ZipFile(path) as z:
+            infos = z.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise SourceError(label, f"not a readable workbook (damaged zip: {exc})") from None
+    names = {i.filename for i in infos}
+    unzipped = sum(i.file_size for i in infos)
+    # Real workbooks pack 5–50×; a ratio far beyond that is a bomb, whatever its absolute size.
+    if unzipped > max_unzipped_mb * 1e6 or unzipped / size > 250:
+        raise SourceError(label, f"refused: unpacks to {unzipped / 1e6:.0f} MB from {size / 1e6:.2f} MB "
+                                 f"(limit {max_unzipped_mb:g} MB; a decompression bomb?)")
+    if not ({"xl/workbook.xml", "xl/workbook.bin"} & names or "content.xml" in names):
+        raise SourceError(label, "a zip archive but not a workbook (no xl/workbook.xml or content.xml inside)")
+    odd = [n for n in names if n.startswith(("/", "\\")) or ".." in re.split(r"[/\\]", n) or ":" in n]
+    if odd:
+        raise SourceError(label, f"arsip ini berisi bagian bernama {odd[0][:80]!r}, yang akan tersimpan di luar "
+                                 "foldernya: bukan workbook dari program spreadsheet; simpan ulang sebagai .xlsx")
+    cells = "xl/workbook.xml" in names
+    with open(path, "rb") as f:
+        for info in infos:
+            if not info.is_dir():
+                _check_part(f, info, label, cells)
+
+
+def _check_part(f, info: zipfile.ZipInfo, label: str, cells: bool) -> None:
+    """One part: no DTD, not UTF-16 (calamine reads such a part as empty), and (xlsx) its used range."""
+    part = info.filename[:80]
+    carry, first, rows, cols = b"", True, 0, 0
+    for chunk in _part_bytes(f, info, label):
+        if first and _utf16_xml(chunk[:6]):
+            raise SourceError(label, f"bagian {part!r} workbook ini ditulis dalam UTF-16, yang tidak terbaca; "
+                                     "buka di program spreadsheet lalu simpan ulang sebagai .xlsx")
+        first = False
+        window = carry + chunk
+        if _DTD.search(window):
+            raise SourceError(label, f"bagian {part!r} workbook ini berisi deklarasi DOCTYPE/ENTITY (entitas XML), "
+                                     "yang tidak pernah ditulis Excel atau LibreOffice dan dapat dipakai untuk "
+                                     "serangan (billion laughs, XXE); berkas ditolak tanpa dibaca")
+        if cells:
+            refs = _CELL_REF.findall(window)
+            if refs:
+                rows = max(rows, max(map(int, {r for _, r in refs})))
+                cols = max(cols, max(_col_number(c) for c in {c for c, _ in refs}))
+                _refuse_used_range(label, part, rows, cols)
+        carry = _carry(window, label, part)
+
+
+def _utf16_xml(head: bytes) -> bool:
+    """The part starts like UTF-16 XML: a byte-order mark and '<', or '<' and a character in UTF-16."""
+    text = head[2:] if head[:2] in (b"\xff\xfe", b"\xfe\xff") else head
+    return len(text) >= 4 and ((text[0:1] == b"<" and text[1] == 0 and text[2] != 0 and text[3] == 0)
+                               or (text[0] == 0 and text[1:2] == b"<" and text[2] == 0 and text[3] != 0))
+
+
+def _carry(window: bytes, label: str, part: str) -> bytes:
+    """The end of `window` from its last '<': a tag cut by a chunk boundary is searched whole next time."""
+    lt = window.rfind(b"<")
+    if lt >= 0 and window.find(b">", lt) < 0:
+        if len(window) - lt > LONGEST_TAG:
+            raise SourceError(label, f"bagian {part!r} workbook ini berisi tag XML lebih dari "
+                                     f"{LONGEST_TAG // 1024} KB: bukan workbook dari program spreadsheet")
+        return window[lt:]
+    return window[-64:]
+
+
+def _col_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n
+
+
+def _refuse_used_range(label: str, part: str, rows: int, cols: int) -> None:
+    if cols > MAX_COLUMNS or rows * cols > MAX_CELLS:
+        raise SourceError(label, f"lembar kerja {part!r} meliputi {_ribuan(rows)} baris × {_ribuan(cols)} kolom "
+                                 f"({_ribuan(rows * cols)} sel), lebih dari batas {_ribuan(MAX_CELLS)} sel (atau "
+                                 f"{_ribuan(MAX_COLUMNS)} kolom) yang dapat dibaca; hapus isi sel yang jauh di luar "
+                                 "tabel (Ctrl+End menunjukkan sel terakhir) lalu kirim ulang")
+
+
+def _part_bytes(f, info: zipfile.ZipInfo, label: str):
+    """A part's bytes as they unpack, read from its local header: never more than the size it declares (already
+    within the limits), and refused unless it unpacks to exactly that size with that CRC."""
+    def damaged(why: str):
+        return SourceError(label, f"berkas rusak: bagian {info.filename[:80]!r} {why}; simpan ulang dari program "
+                                  "spreadsheet lalu kirim ulang")
+
+    if info.flag_bits & 1:
+        raise SourceError(label, "workbook is password-protected; send it without a password")
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raise damaged(f"dikompresi dengan metode {info.compress_type}, yang tidak dipakai program spreadsheet")
+    f.seek(info.header_offset)
+    local = f.read(30)
+    if len(local) < 30 or local[:4] != b"PK\x03\x04":
+        raise damaged("tidak ditemukan di tempat yang dinyatakan daftar isi arsip")
+    f.seek(info.header_offset + 30 + int.from_bytes(local[26:28], "little") + int.from_bytes(local[28:30], "little"))
+    import zlib
+
+    total, crc = 0, 0
+    for out in _unpacked(f, info, damaged):
+        total += len(out)
+        if total > info.file_size:
+            raise damaged(f"berisi lebih dari {_ribuan(info.file_size)} byte yang dinyatakannya (bom dekompresi?)")
+        crc = zlib.crc32(out, crc)
+        yield out
+    if total != info.file_size or crc != info.CRC:
+        raise damaged("tidak cocok dengan ukuran atau CRC yang dinyatakannya (isinya berubah setelah disimpan)")
+
+
+def _unpacked(f, info: zipfile.ZipInfo, damaged):
+    import zlib
+
+    inflate = zlib.decompressobj(-15) if info.compress_type == zipfile.ZIP_DEFLATED else None
+    left = info.compress_size
+    while left:
+        data = f.read(min(ZIP_CHUNK, left))
+        if not data:
+            raise damaged("terpotong")
+        left -= len(data)
+        while data:
+            try:
+                out = inflate.decompress(data, ZIP_CHUNK) if inflate else data
+            except zlib.error as exc:
+                raise damaged(f"tidak dapat dibuka ({exc})") from None
+            data = inflate.unconsumed_tail if inflate else b""
+            if out:
+                yield out
+    while inflate and not inflate.eof and (out := inflate.decompress(b"", ZIP_CHUNK)):
+        yield out
+    if inflate and not inflate.eof:
+        raise damaged("terpotong")
+
+
+_BOMS = ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"), (b"\xef\xbb\xbf", "utf-8-sig"),
+         (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+
+
+def _decode(raw: bytes, encoding: str | None, label: str = "") -> str:
+    """CSV bytes as text. A byte-order mark decides; then the catalog's `csv_encoding`; then UTF-16 without a mark
+    (every other byte NUL); then UTF-8; then Windows-1252 (what Excel on Windows writes). A file that fits none, or
+    mixes UTF-8 lines with other lines, is refused naming the line: mis-decoded text gives wrong names silently."""
+    for bom, enc in _BOMS:
+        if raw.startswith(bom):
+            return _decode_as(raw, enc, label, "menurut tanda BOM di awal berkas")
+    if encoding:
+        return _decode_as(raw, encoding, label, f"menurut katalog (csv_encoding: {encoding})")
+    utf16 = _utf16_without_bom(raw[:4096])
+    if utf16:
+        return _decode_as(raw, utf16, label, "UTF-16 tanpa tanda BOM")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        first_utf8 = _UTF8_MULTIBYTE.search(raw)
+        if first_utf8:
+            bad, good = raw[:exc.start].count(b"\n") + 1, raw[:first_utf8.start()].count(b"\n") + 1
+            raise SourceError(label, f"teks CSV campuran: baris {good} ditulis dalam UTF-8, baris {bad} tidak "
+                                     f"(byte 0x{raw[exc.start]:02X}, mis. Windows-1252); nama dan angka tidak dapat "
+                                     "dibaca dengan pasti; simpan ulang seluruh berkas sebagai CSV UTF-8") from None
+    return _decode_as(raw, "cp1252", label, "Windows-1252, karena bukan UTF-8")
+
+
+def _utf16_without_bom(sample: bytes) -> str | None:
+    even, odd = sample[0::2], sample[1::2]
+    if len(odd) < 8:
+        return None
+    if odd.count(0) > 0.4 * len(odd) and even.count(0) <= 0.01 * len(even):
+        return "utf-16-le"
+    if even.count(0) > 0.4 * len(even) and odd.count(0) <= 0.01 * len(odd):
+        return "utf-16-be"
+    return None
+
+
+def _decode_as(raw: bytes, encoding: str, label: str, why: str) -> str:
+    try:
+        return raw.decode(encoding)
+    except LookupError:
+        raise SourceError(label, f"pengodean {encoding!r} {why} tidak dikenal") from None
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].decode(encoding, "replace").count("\n") + 1
+        raise SourceError(label, f"baris {line}: byte 0x{raw[exc.start]:02X} tidak dapat dibaca sebagai {encoding} "
+                                 f"({why}); simpan ulang berkas sebagai CSV UTF-8", row=line) from None
 
 
 def read_csv(path: Path, label: str, delimiter: str | None, encoding: str | None) -> Sheet:
-    try:
-        text = _decode(path.read_bytes(), encoding)
-    except (UnicodeDecodeError, LookupError) as exc:
-        raise SourceError(label, f"cannot decode the CSV text ({exc})") from None
+    text = _decode(path.read_bytes(), encoding, label)
     if delimiter is None:
         try:
             delimiter = csv.Sniffer().sniff(text[:20000], delimiters=";,\t").delimiter
         except csv.Error:
             delimiter = ";" if text.count(";") > text.count(",") else ","
-    grid = [row for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    grid, cells = [], 0
+    try:
+        for row in reader:
+            grid.append(row)
+            cells += len(row)
+            if len(row) > MAX_COLUMNS or cells > MAX_CELLS:
+                raise SourceError(label, f"berkas melewati batas {_ribuan(MAX_COLUMNS)} kolom atau "
+                                         f"{_ribuan(MAX_CELLS)} sel yang dapat dibaca", row=reader.line_num)
+    except csv.Error as exc:
+        why = (f"sel berisi teks lebih dari {_ribuan(MAX_CELL_CHARS)} karakter (batas Excel untuk satu sel)"
+               if "field larger" in str(exc) else f"teks CSV tidak dapat diurai ({exc})")
+        raise SourceError(label, why, row=reader.line_num) from None
     return Sheet(name=path.stem, grid=grid, spans_lost=True)
+
+
+def check_grid(sheet: Sheet, label: str) -> Sheet:
+    """A sheet as read: within MAX_COLUMNS and MAX_CELLS, and no cell longer than Excel allows (a 100,000-character
+    'name' is not a name; it would only travel on into messages, logs and feedback)."""
+    width = max(map(len, sheet.grid), default=0)
+    if width > MAX_COLUMNS or width * len(sheet.grid) > MAX_CELLS:
+        raise SourceError(label, f"lembar ini meliputi {_ribuan(len(sheet.grid))} baris × {_ribuan(width)} kolom, "
+                                 f"lebih dari batas {_ribuan(MAX_CELLS)} sel (atau {_ribuan(MAX_COLUMNS)} kolom) yang "
+                                 "dapat dibaca", sheet=sheet.name[:100])
+    for r, row in enumerate(sheet.grid):
+        if any(v.__class__ is str and len(v) > MAX_CELL_CHARS for v in row):
+            c = next(c for c, v in enumerate(row) if v.__class__ is str and len(v) > MAX_CELL_CHARS)
+            raise SourceError(label, f"sel berisi teks {_ribuan(len(row[c]))} karakter, lebih dari "
+                                     f"{_ribuan(MAX_CELL_CHARS)} (batas Excel untuk satu sel); periksa isi sel itu",
+                              sheet=sheet.name[:100], row=r + 1, column=col_letter(c))
+    return sheet
 
 
 def read_sheets(path: Path, label: str, ds: Dataset) -> list[Sheet]:
     src = ds.sumber
     kind = sniff_format(Path(path), label, src.batas_ukuran_mb, src.batas_dekompresi_mb)
     if kind == "csv":
-        return [read_csv(Path(path), label, src.csv_pemisah, src.csv_encoding)]
+        return [check_grid(read_csv(Path(path), label, src.csv_pemisah, src.csv_encoding), label)]
     if kind == "html":
-        from walidata.html_tables import read_html
+        from walidata.html_tables import TableTooLarge, read_html
 
         pattern = re.compile(src.sheet)
-        tables = [Sheet(name=n, grid=g, merged=m, html=True, titles=t) for n, g, m, t in read_html(Path(path))
-                  if pattern.search(n)]
+        try:
+            found = read_html(Path(path))
+        except TableTooLarge as exc:
+            raise SourceError(label, exc.reason, sheet=exc.table) from None
+        tables = [check_grid(Sheet(name=n, grid=g, merged=m, html=True, titles=t), label)
+                  for n, g, m, t in found if pattern.search(n)]
         if not tables:
             raise SourceError(label, f"an HTML file (not a workbook) with no table matching {src.sheet!r}")
         return tables
+    return _read_workbook(Path(path), label, src.sheet)
+
+
+def _read_workbook(path: Path, label: str, sheet_pattern: str) -> list[Sheet]:
     from python_calamine import CalamineWorkbook
 
     try:
         wb = CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # calamine raises its own error types for corrupt/foreign files
-        raise SourceError(label, f"not a readable workbook ({exc})") from None
+        raise _calamine_error(label, exc) from None
     try:
-        pattern = re.compile(src.sheet)
+        pattern = re.compile(sheet_pattern)
         names = [s for s in wb.sheet_names if pattern.search(s)]
         if not names:
-            raise SourceError(label, f"no sheet matches {src.sheet!r} (sheets: {wb.sheet_names})")
+            shown = [s[:40] for s in wb.sheet_names[:20]]
+            raise SourceError(label, f"no sheet matches {sheet_pattern!r} (sheets: {shown})")
         sheets = []
         for name in names:
             try:
                 sh = wb.get_sheet_by_name(name)
-                sheets.append(Sheet(name=name, grid=sh.to_python(skip_empty_area=False),
-                                    merged=sh.merged_cell_ranges or []))
+                sheet = Sheet(name=name, grid=sh.to_python(skip_empty_area=False), merged=sh.merged_cell_ranges or [])
             except Exception as exc:
-                raise SourceError(label, f"cannot read the sheet ({exc})", sheet=name) from None
+                raise _calamine_error(label, exc, name[:100]) from None
+            sheets.append(check_grid(sheet, label))
         return sheets
     finally:
         wb.close()
+
+
+def _calamine_error(label: str, exc: Exception, sheet: str | None = None) -> SourceError:
+    text = str(exc)[:300]
+    if "Cell limit exceeded" in text:  # calamine's own guard (ODS): the table asks for more cells than it builds
+        return SourceError(label, f"lembar kerja meliputi lebih dari {_ribuan(MAX_CELLS)} sel yang dapat dibaca "
+                                  f"({text}); hapus isi sel yang jauh di luar tabel lalu kirim ulang", sheet=sheet)
+    if sheet is None:
+        return SourceError(label, f"not a readable workbook ({text})")
+    return SourceError(label, f"cannot read the sheet ({text})", sheet=sheet)
 
 
 def formula_errors(path: Path, sheet: str) -> dict[tuple[int, int], str]:
@@ -215,10 +443,14 @@ def formula_errors(path: Path, sheet: str) -> dict[tuple[int, int], str]:
         return {}
     from openpyxl import load_workbook
 
+    from walidata.privacy import clean_text
+
     wb = load_workbook(path, read_only=True, data_only=True)
     try:
         out = {}
-        for row in wb[sheet].iter_rows():
+        # `sheet` is the name as read_tables reports it (NIKs masked, control characters escaped).
+        names = [n for n in wb.sheetnames if n == sheet] or [n for n in wb.sheetnames if clean_text(n) == sheet]
+        for row in (wb[names[0]].iter_rows() if names else ()):
             for cell in row:
                 if getattr(cell, "data_type", None) == "e":
                     out[(cell.row, cell.column - 1)] = str(cell.value)
@@ -251,11 +483,14 @@ class Table:
     rows: list[tuple[int, list]] = field(default_factory=list)
     titles: list[str] = field(default_factory=list)
     footer: list[str] = field(default_factory=list)
+    footer_row: int | None = None  # where the footer starts (1-based)
     extra_columns: list[str] = field(default_factory=list)
     extra_index: list[int] = field(default_factory=list)  # sheet columns the catalog does not declare
     total_columns: list[tuple[Kolom, int, str | None]] = field(default_factory=list)  # (kolom, column, periode)
     skipped: list[str] = field(default_factory=list)  # rows inside the table that are not data, and why
     cell_problems: dict[tuple[int, int], str] = field(default_factory=dict)  # (row, col) → why
+    # Rows that may not be published whatever they hold (a NIK, a control character): row → ['column X: why']
+    row_problems: dict[int, list[str]] = field(default_factory=dict)
     path: Path | None = None
 
 
@@ -369,15 +604,23 @@ def _map_columns(ds: Dataset, labels: list[set[str]], header_periods: dict, file
     return columns, values, total_columns, used
 
 
-def locate_table(sheet: Sheet, ds: Dataset, file: str, tahun: str | None = None) -> Table:
+def locate_table(sheet: Sheet, ds: Dataset, file: str, tahun: str | None = None, marks=None) -> Table:
+    """The table of a sheet; `marks` (privacy.Marks) are what `read_tables` took out of its grid."""
     src = ds.sumber
     grid, name = sheet.grid, sheet.name
     if not any(any(v not in ("", None) for v in row) for row in grid):
         raise SourceError(file, "the sheet is empty", sheet=name)
-    start = _find_header(grid, ds, file, name)
+    try:
+        start = _find_header(grid, ds, file, name)
+    except SourceError:
+        if marks is not None:  # a header label spoilt by a control character: say so
+            _refuse_control_in_header(marks, 0, HEADER_SCAN_ROWS, file, name)
+        raise
     depth = src.tinggi_header
     if start + depth > len(grid):
         raise SourceError(file, "the sheet ends inside the header", sheet=name, row=start + 1)
+    if marks is not None:
+        _refuse_control_in_header(marks, start, depth, file, name)
     labels, cells = _header_labels(grid, start, depth, sheet.merged, sheet.spans_lost)
     titles = [*sheet.titles, *(" ".join(str(v).strip() for v in row if norm(v)) for row in grid[:start]
                                 if any(norm(v) for v in row))]
@@ -406,7 +649,41 @@ def locate_table(sheet: Sheet, ds: Dataset, file: str, tahun: str | None = None)
     _merged_data_cells(sheet, table, first_data)
     _data_rows(grid, table, first_data, [norm_row(grid[r]) for r in range(start, start + depth)],
                {norm(t) for t in titles}, tuple(norm(x) for x in src.label_catatan_kaki))
+    if marks is not None:
+        _mark_rows(grid, table, marks, ds)
     return table
+
+
+def _refuse_control_in_header(marks, start: int, depth: int, file: str, sheet: str) -> None:
+    """A header cell with a control character is refused, not guessed at: it names what a column is."""
+    found = sorted((r, c) for r, c in marks.control if start <= r < start + depth)
+    if found:
+        r, c = found[0]
+        raise SourceError(file, f"sel header berisi karakter kendali tak terlihat: '{marks.control[(r, c)]}'; hapus "
+                                f"karakter itu lalu kirim ulang", sheet=sheet, row=r + 1, column=col_letter(c))
+
+
+def _mark_rows(grid: list[list], table: Table, marks, ds: Dataset) -> None:
+    """Data rows holding a NIK or a control character get a problem (they are never published); the cells of
+    personal columns (`pribadi`) get their pseudonyms, in the data rows and in the footer."""
+    from walidata.privacy import pseudonym
+
+    personal = sorted({table.columns[k.name] for k in ds.kolom if k.pribadi and k.name in table.columns})
+    marked: dict[int, list[int]] = {}
+    for r, c in [*marks.nik, *marks.control]:
+        marked.setdefault(r, []).append(c)
+    footer = [(r, row) for r, row in enumerate(grid[table.footer_row - 1:], table.footer_row)] if (
+        personal and table.footer_row) else []
+    for rownum, row in [*table.rows, *footer] if personal else ():
+        for c in personal:
+            if c < len(row):
+                row[c] = marks.pseudonyms.get((rownum - 1, c)) or pseudonym(row[c], marks.key)
+    for rownum, _ in table.rows if marked else ():
+        for c in sorted(set(marked.get(rownum - 1, ()))):
+            for why in marks.problem(rownum - 1, c, c in personal):
+                table.row_problems.setdefault(rownum, []).append(f"column {col_letter(c)}: {why}")
+    if footer:  # a footer label in a personal column cannot be told from a name ('Ketut …' starts like 'Ket')
+        table.footer = _footer_lines([row for _, row in footer])
 
 
 def norm_row(row: list) -> list[str]:
@@ -438,14 +715,18 @@ def _data_rows(grid: list[list], table: Table, first_data: int, header: list[lis
                 rows.append((r + 1, row))
             continue
         if norm(first).startswith(footers):
-            table.footer += [" ".join(str(v).strip() for v in rr if norm(v))
-                             for rr in grid[r:] if any(norm(v) for v in rr)]
+            table.footer_row = r + 1
+            table.footer += _footer_lines(grid[r:])
             break
         why = _not_data(row, header, titles)
         if why:
             table.skipped.append(f"baris {r + 1}: {why}")
             continue
         rows.append((r + 1, row))
+
+
+def _footer_lines(rows: list[list]) -> list[str]:
+    return [" ".join(str(v).strip() for v in rr if norm(v)) for rr in rows if any(norm(v) for v in rr)]
 
 
 def _not_data(row: list, header: list[list[str]], titles: set[str]) -> str | None:
@@ -505,17 +786,27 @@ def _merged_data_cells(sheet: Sheet, table: Table, first_data: int) -> None:
                     table.cell_problems[(r + 1, c)] = f"sel gabungan {rng} melintasi baris data"
 
 
-def read_tables(path: Path, ds: Dataset, label: str | None = None) -> list[Table]:
-    """Every declared sheet of a file, as located tables."""
+def read_tables(path: Path, ds: Dataset, label: str | None = None,
+                nik_prefixes: frozenset[str] | None = None) -> list[Table]:
+    """Every declared sheet of a file, as located tables. Each grid is scrubbed as soon as it is read (NIKs
+    masked, control characters taken out, see `privacy`): nothing after this sees them."""
+    from walidata import privacy
     from walidata.periode import find_year
 
-    label = label or Path(path).name
+    prefixes = nik_prefixes if nik_prefixes is not None else privacy.nik_prefixes()
+    label = privacy.clean_text(label or Path(path).name, prefixes)
+    key = privacy.pseudonym_key(ds)
     tables, skipped = [], []
-    sheets = read_sheets(Path(path), label, ds)
+    try:
+        sheets = read_sheets(Path(path), label, ds)
+    except SourceError as exc:  # its text may quote sheet names
+        raise SourceError(exc.file, privacy.clean_text(exc.reason, prefixes), exc.sheet and privacy.clean_text(
+            exc.sheet, prefixes), exc.row, exc.column) from None
     for sheet in sheets:
+        marks = _scrub(sheet, prefixes, key)
         tahun = find_year(sheet.name) if ds.sumber.periode.tahun_dari == "sheet" else None
         try:
-            t = locate_table(sheet, ds, label, tahun)
+            t = locate_table(sheet, ds, label, tahun, marks)
         except SourceError as exc:
             if not sheet.html or "no header row" not in exc.reason:
                 raise
@@ -527,3 +818,14 @@ def read_tables(path: Path, ds: Dataset, label: str | None = None) -> list[Table
         raise SourceError(label, f"an HTML file (not a workbook): none of its {len(sheets)} tables has the header "
                                  f"this dataset expects ({skipped[0].reason})")
     return tables
+
+
+def _scrub(sheet: Sheet, prefixes: frozenset[str], key: bytes | None):
+    """The sheet's grid, name and titles with NIKs masked and control characters taken out (privacy.Marks)."""
+    from walidata import privacy
+
+    marks = privacy.scrub_grid(sheet.grid, prefixes, key)
+    privacy.spread_over_merged(marks, sheet.merged)
+    sheet.name = privacy.clean_text(sheet.name, prefixes)
+    sheet.titles = [privacy.clean_text(t, prefixes) for t in sheet.titles]
+    return marks

@@ -142,7 +142,11 @@ class _Rows:
                 hit = total_cache[v] = bool(parts & totals or (label and norm(label).split(" ", 1)[0] in totals))
             return hit
 
-        for i, (_, row) in enumerate(table.rows):
+        marked = table.row_problems  # a NIK or a control character in the row: ours to report, never published
+        for i, (rownum, row) in enumerate(table.rows):
+            if marked and rownum in marked:
+                self._marked(i, attribute(row), marked[rownum])
+                continue
             if label_col is not None and is_total(_cell(row, label_col)):
                 self.kind[i] = "total"
                 continue
@@ -159,6 +163,12 @@ class _Rows:
         self._periods(ds, table, tahun)
         self._breakdowns(ds, table)
         self._misaligned(table, self.conflicts)
+
+    def _marked(self, i: int, a, problems: list[str]) -> None:
+        """A row holding a NIK or a control character is never published, nor taken as a total or as another
+        region's: it stays a record of ours with its problems, so that validation rejects it and says why."""
+        self.kode[i], self.nama[i] = (a.kode if a.kind == "milik" else None), a.nama
+        self.problems[i] += [*problems, *([a.why] if a.kind == "masalah" and a.why else [])]
 
     def _misaligned(self, table: Table, conflicts: set[int]) -> None:
         """Codes that contradict their names in a period's rows mean the rows of that period (in this sheet) may
@@ -529,6 +539,9 @@ def refuse_when_not_ours(b: Builder, ds: Dataset, region: RegionIndex, label: st
     """A file with no row of the configured region (at the dataset's level) holds someone else's figures."""
     import pyarrow as pa
 
+    from walidata.privacy import clean_text
+
+    label = clean_text(label)  # as read_tables reports the file
     counts = b.rows_by_file.get(label, {"milik": 0, "lain": 0, "total": 0})
     if counts["milik"]:
         return
@@ -546,10 +559,14 @@ def refuse_when_not_ours(b: Builder, ds: Dataset, region: RegionIndex, label: st
 def standardise_files(ds: Dataset, files: list[tuple[Path, str]], region: RegionIndex) -> Standardised:
     """Tidy records from source files, given as (path to read, name to report). A file none of whose rows
     belong to the configured region is refused: its figures are someone else's."""
+    from walidata.privacy import clean_text, nik_prefixes_in
+
     b = Builder(ds)
+    prefixes = nik_prefixes_in(region.g.w)
     for path, label in files:
+        label = clean_text(label, prefixes)  # a file name may hold a NIK too
         lain_before = len(b.lain["sumber_baris"])
-        for table in read_tables(path, ds, label):
+        for table in read_tables(path, ds, label, prefixes):
             b.add_table(table, region)
         refuse_when_not_ours(b, ds, region, label, lain_before)
     records, totals, lain = b.arrow()

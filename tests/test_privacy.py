@@ -1,0 +1,192 @@
+"""Nothing leaked, nothing injected: NIKs masked, control characters taken out, personal columns pseudonymised —
+at read, before anything else sees the grid. Real files, the real pipeline, every output searched."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import DATASET, ROOT, SAMPLE_FILE, edit_workbook, replace_inbox_file
+from walidata import cli, pipeline
+from walidata.catalog import get_dataset
+from walidata.privacy import PseudonymKeyMissing, is_nik, mask, mask_text, nik_prefixes
+from walidata.reference import RegionIndex
+from walidata.spreadsheet import read_tables
+from walidata.standardise import standardise_files
+from walidata.validate import ValidationFailed
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_attribution import dataset  # noqa: E402
+
+REF = ROOT / "include" / "reference"
+REGION = RegionIndex(REF, "62.06")
+DS = get_dataset(ROOT / "include" / "catalog", DATASET)
+# A NIK of kecamatan 62.06.01, a woman born 17 August 1990 (day + 40): its middle digits must never show up.
+NIK, MIDDLE, MASKED = "6206015708900001", "570890", "620601******0001"
+
+
+def _strings(table) -> list[str]:
+    """Every text value of an Arrow table."""
+    return [v for col in table.columns for v in col.to_pylist() if isinstance(v, str)]
+
+
+def _everything(out) -> str:
+    """All that standardise hands on: records, totals, the `lain` table and the lineage, as one text."""
+    return "\n".join([*_strings(out.records), *_strings(out.totals), *_strings(out.lain),
+                      json.dumps(out.lineage, ensure_ascii=False)])
+
+
+# ---------------------------------------------------------------------------------------------- NIK
+
+def test_what_counts_as_a_nik():
+    prefixes = nik_prefixes(REF)
+    assert "620601" in prefixes and len(prefixes) == 7285  # every kecamatan of Indonesia
+    assert is_nik(NIK, prefixes) and mask(NIK) == MASKED
+    for text in (NIK, "6206 0157 0890 0001", "62.06.01.570890.0001", "6206-0157-0890-0001"):
+        assert mask_text(text, prefixes) == (MASKED, [MASKED]), text
+    assert mask_text(f"Budi {NIK}", prefixes) == (f"Budi {MASKED}", [MASKED])
+    assert mask_text(f"Tahun 2024 {NIK} 2025", prefixes) == (f"Tahun 2024 {MASKED} 2025", [MASKED])
+    for text in ("62060157089000012",  # 17 digits: not a NIK
+                 "0000015708900001",  # 00.00.01 is no kecamatan
+                 "1.234.567", "2023 2024 2025 2026", "Rp 1.234.567.890"):
+        assert mask_text(text, prefixes) == (text, []), text
+
+
+def test_a_nik_in_a_value_cell_is_masked_and_its_row_never_published(tmp_path):
+    f = edit_workbook(SAMPLE_FILE, tmp_path / "nik.xlsx", {("2025", "C10"): int(NIK)})
+    out = standardise_files(DS, [(f, f.name)], REGION)
+    r = out.frame()
+    row10 = r[(r.periode == "2025") & (r.sumber_baris == 10)]
+    assert len(row10) == 2  # both values of the row (L and P) are refused, not only the NIK cell
+    assert row10.masalah.str.contains(
+        f"column C: berisi NIK \\(nomor induk kependudukan\\), disamarkan: {re.escape(MASKED)}").all()
+    assert row10.nilai.max() < 1e6  # no 6.2e15 children
+    assert MIDDLE not in _everything(out)
+
+
+def test_a_nik_anywhere_in_a_file_reaches_no_output_of_the_pipeline(sandbox, tmp_path, capsys, caplog):
+    edits = {("2025", "B11"): f"Budi {NIK}", ("2025", "C10"): int(NIK),
+             ("2025", "A1"): f"Tabel 3.1 Penduduk (petugas {NIK})", ("2024", "D9"): "6206 0157 0890 0001"}
+    f = replace_inbox_file(sandbox, edit_workbook(SAMPLE_FILE, tmp_path / "sumber" / "penduduk.xlsx", edits))
+    with pytest.raises(ValidationFailed):
+        pipeline.run_dataset(DATASET, "nik", sandbox)
+    assert cli.main(["check", str(f), "--dataset", DATASET, "--laporan", str(tmp_path / "lake" / "cek.xlsx")]) == 1
+    printed = capsys.readouterr().out + caplog.text
+    assert MASKED in printed and MIDDLE not in printed
+    found = _outputs(tmp_path, sandbox.warehouse_url)
+    assert any(MASKED in text for text in found.values())
+    leaked = [where for where, text in found.items() if MIDDLE in text]
+    assert leaked == []
+
+
+def test_a_nik_in_a_file_or_sheet_name_is_masked(tmp_path):
+    f = edit_workbook(SAMPLE_FILE, tmp_path / f"penduduk_{NIK}.xlsx", {("2025", "C9"): "#REF!"})
+    from openpyxl import load_workbook
+
+    wb = load_workbook(f)
+    wb["2025"].title = f"2025 {NIK}"
+    wb.save(f)
+    ds = DS.model_copy(update={"sumber": DS.sumber.model_copy(update={
+        "sheet": r"^\d{4}", "periode": DS.sumber.periode.model_copy(update={"pola": r"^(\d{4})"})})})
+    out = standardise_files(ds, [(f, f.name)], REGION)
+    r = out.frame()
+    assert set(r.sumber_file) == {f"penduduk_{MASKED}.xlsx"} and f"2025 {MASKED}" in set(r.sumber_sheet)
+    # The formula error is still found in the sheet whose name was masked.
+    assert r.masalah.str.contains("column C: sel berisi galat rumus #REF!").any()
+    assert MIDDLE not in _everything(out)
+
+
+def _outputs(root: Path, warehouse_url: str) -> dict[str, str]:
+    """The text of everything the run wrote outside the raw zone and the inbox (lake, GX results, Data Docs,
+    feedback workbooks) and of every table of the warehouse."""
+    import pyarrow.parquet as pq
+    import sqlalchemy as sa
+    from openpyxl import load_workbook
+
+    out = {}
+    for p in root.rglob("*"):
+        if not p.is_file() or {"raw", "inbox", "sumber"} & set(p.relative_to(root).parts) or p.suffix == ".duckdb":
+            continue
+        if p.suffix == ".parquet":
+            out[str(p)] = str(pq.read_table(p).to_pylist())
+        elif p.suffix == ".xlsx":
+            wb = load_workbook(p, read_only=True)
+            out[str(p)] = str([row for ws in wb for row in ws.iter_rows(values_only=True)])
+            wb.close()
+        else:
+            out[str(p)] = p.read_bytes().decode("utf-8", errors="replace")
+    engine = sa.create_engine(warehouse_url, poolclass=sa.pool.NullPool)
+    with engine.connect() as c:
+        for schema, table in c.execute(sa.text("SELECT table_schema, table_name FROM information_schema.tables "
+                                               "WHERE table_schema IN ('audit', 'fact', 'mart', 'ref')")).all():
+            out[f"{schema}.{table}"] = str(c.execute(sa.text(f'SELECT * FROM {schema}."{table}"')).all())
+    engine.dispose()
+    for zone in ("staging", "quarantine", "umpan_balik", "data_docs", "validations", "audit.hasil_validasi"):
+        assert any(zone in where for where in out), zone
+    return out
+
+
+# --------------------------------------------------------------------------------- personal columns
+
+PERSONAL = [{"name": "kecamatan", "alias": ["kecamatan"], "peran": "kecamatan"},
+            {"name": "pelapor", "alias": ["nama pelapor"], "peran": "abaikan", "pribadi": True},
+            {"name": "jumlah", "alias": ["jumlah"], "peran": "nilai"},
+            {"name": "tahun", "alias": ["tahun"], "peran": "periode"}]
+# 'Ketut …' as the first text of a row reads like a footer ('Ket…'): the footer is kept as lineage, pseudonymised.
+REPORTS = (f"kecamatan,nama pelapor,jumlah,tahun\nKamipang,Budi Santoso,5,2024\nKatingan Hilir,Siti {NIK},7,2024\n"
+           f",Ketut Suardana,3,2024\nSumber: Dinas Sosial,,,\n")
+
+
+def _expected(key: str, clear: str) -> str:
+    return "psd_" + hmac.new(key.encode(), clear.casefold().encode(), hashlib.sha256).hexdigest()[:20]
+
+
+def _personal(tmp_path) -> tuple:
+    ds = dataset("kecamatan", PERSONAL)
+    f = tmp_path / "laporan.csv"
+    f.write_text(REPORTS, encoding="utf-8")
+    return ds, f
+
+
+def test_personal_columns_hold_keyed_pseudonyms_from_read_on(tmp_path, monkeypatch):
+    ds, f = _personal(tmp_path)
+    key, other = "kunci-rahasia-uji-0123456789", "kunci-lain-sama-panjang-98765"
+    monkeypatch.setenv("WALIDATA_PSEUDONYM_KEY", key)
+    rows = [row for _, row in read_tables(f, ds)[0].rows]
+    assert [row[1] for row in rows] == [_expected(key, "Budi Santoso"), _expected(key, f"Siti {NIK}")]
+    assert [row[1] for _, row in read_tables(f, ds)[0].rows] == [row[1] for row in rows]  # stable
+    out = standardise_files(ds, [(f, f.name)], REGION)
+    assert out.records.column("masalah").null_count == 2  # a NIK in a declared personal column is expected
+    assert out.lineage[0]["catatan"] == [f"{_expected(key, 'Ketut Suardana')} 3 2024", "Sumber: Dinas Sosial"]
+    for clear in ("Budi", "Siti", MIDDLE, "Ketut"):
+        assert clear not in _everything(out)
+    monkeypatch.setenv("WALIDATA_PSEUDONYM_KEY", other)
+    assert [row[1] for _, row in read_tables(f, ds)[0].rows] == [_expected(other, "Budi Santoso"),
+                                                                  _expected(other, f"Siti {NIK}")]
+    assert _expected(other, "Budi Santoso") != _expected(key, "Budi Santoso")
+
+
+def test_the_key_may_come_from_an_airflow_connection(tmp_path, monkeypatch):
+    ds, f = _personal(tmp_path)
+    key = "kunci-dari-koneksi-airflow-42"
+    monkeypatch.delenv("WALIDATA_PSEUDONYM_KEY", raising=False)
+    monkeypatch.setenv("AIRFLOW_CONN_WALIDATA_PSEUDONIM", json.dumps({"conn_type": "generic", "password": key}))
+    assert read_tables(f, ds)[0].rows[0][1][1] == _expected(key, "Budi Santoso")
+
+
+def test_personal_columns_without_a_key_are_refused(tmp_path, monkeypatch):
+    ds, f = _personal(tmp_path)
+    monkeypatch.delenv("WALIDATA_PSEUDONYM_KEY", raising=False)
+    monkeypatch.delenv("AIRFLOW_CONN_WALIDATA_PSEUDONIM", raising=False)
+    with pytest.raises(PseudonymKeyMissing, match=r"columns \['pelapor'\] are declared pribadi .* no pseudonymisation "
+                                                  r"key is available: set WALIDATA_PSEUDONYM_KEY"):
+        standardise_files(ds, [(f, f.name)], REGION)
+    monkeypatch.setenv("WALIDATA_PSEUDONYM_KEY", "pendek")
+    with pytest.raises(PseudonymKeyMissing, match="shorter than 16 bytes"):
+        read_tables(f, ds)
