@@ -12,9 +12,9 @@ import time
 from pathlib import Path
 
 import pytest
+from test_publish_units import _rows, current, lake_rows
 
 from conftest import DATASET, SAMPLE_FILE, edit_workbook, replace_inbox_file
-from test_publish_units import _rows, current, lake_rows
 from walidata import pipeline
 from walidata.extract import NoSourceFiles, SourceChanged
 from walidata.settings import get_settings

@@ -1,6 +1,7 @@
 """Text from an OPD's file is data, never markup or a way in: Data Docs show it escaped, and the analyst role
 cannot read the audit columns that quote it as written."""
 
+import re
 import uuid
 
 import pytest
@@ -105,3 +106,13 @@ def test_analyst_reads_audit_history_but_not_raw_samples(postgres_url):
                 c.exec_driver_sql(f"DROP ROLE IF EXISTS {role}")
         admin.dispose()
 
+
+
+def test_the_terminal_never_gets_raw_control_characters(capsys):
+    """Whatever a command prints (a path, a message quoting a file) passes the escaper: no ESC, BEL, NUL or CR."""
+    from walidata import cli
+
+    rc = cli.main(["check", "/tmp/tidak_ada\x1b[2J\x07\r.xlsx", "--dataset", "disdukcapil.penduduk_kecamatan"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "tidak_ada\\x1b[2J\\x07\\x0d.xlsx: not found" in err
+    assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", err)

@@ -101,7 +101,8 @@ def test_partial_load_leaves_the_figures_of_rejected_rows_in_force(partial, tmp_
     pipeline.run_dataset(DATASET, "v1", partial)
     before = current(partial)
     kamipang, hilir = _code(partial, "Kamipang"), _code(partial, "Katingan Hilir")
-    good_change = {("2025", "C8"): 23292, ("2025", "E8"): 44887, ("2025", "C20"): 94411}  # a consistent revision of Katingan Hilir
+    # A consistent revision of Katingan Hilir's L figure (row total and column total follow).
+    good_change = {("2025", "C8"): 23292, ("2025", "E8"): 44887, ("2025", "C20"): 94411}
     resent = edit_workbook(SAMPLE_FILE, tmp_path / "kirim_ulang.xlsx", {**good_change, **bad_cells})
     replace_inbox_file(partial, resent)
     out = pipeline.run_dataset(DATASET, "v2", partial)

@@ -481,7 +481,15 @@ def load_catalog(catalog_dir: Path) -> tuple[list[Dataset], list[CatalogError]]:
     return datasets, errors
 
 
+DATASET_ID = re.compile(r"[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*")
+
+
 def get_dataset(catalog_dir: Path, dataset_id: str) -> Dataset:
+    """The catalog entry of a dataset id; an id that is not one (a path, '..') is refused before any file is
+    opened, so a lookup never reads outside the catalog."""
+    if not DATASET_ID.fullmatch(str(dataset_id)):
+        raise KeyError(f"{str(dataset_id)!r} is not a dataset id (<opd>.<name>: lower-case letters, "
+                       f"digits and _)")
     opd, _, name = dataset_id.partition(".")
     for ext in ("yaml", "yml"):
         path = Path(catalog_dir) / opd / f"{name}.{ext}"

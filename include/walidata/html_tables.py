@@ -13,6 +13,18 @@ from pathlib import Path
 _SPACES = re.compile(r"\s+")
 _CHARSET = re.compile(rb"<meta[^>]+charset=[\"']?([A-Za-z0-9_-]+)", re.I)
 MAX_SPAN = 1000  # a colspan/rowspan beyond this is a broken (or hostile) page, not a table
+MAX_TABLE_CELLS = 2_000_000  # cells of one table once spans are spread (a page with 40 cells of 1000 × 1000 spans
+# asks for 40 million); real HTML tables hold thousands
+
+
+class TableTooLarge(ValueError):
+    """A table that would spread to more than MAX_TABLE_CELLS cells; refused before it is built."""
+
+    def __init__(self, table: str, cells: int):
+        self.table = table
+        self.reason = (f"tabel HTML ini meliputi lebih dari {MAX_TABLE_CELLS:,} sel setelah rowspan/colspan "
+                       f"direntangkan (sudah {cells:,}); bukan tabel statistik yang dapat dibaca").replace(",", ".")
+        super().__init__(self.reason)
 
 
 def looks_like_html(head: bytes) -> bool:
@@ -47,9 +59,10 @@ def _owner(node):
     return p
 
 
-def table_grid(table) -> tuple[list[list], list]:
+def table_grid(table, name: str = "tabel") -> tuple[list[list], list]:
     """A `<table>` → (grid of cell texts, merged ranges [((r0, c0), (r1, c1))]) like calamine gives."""
     cells: dict[tuple[int, int], str] = {}
+    filled = 0
     merged = []
     rows = [tr for tr in table.css("tr") if _owner(tr) is not None and _owner(tr).mem_id == table.mem_id]
     for r, tr in enumerate(rows):
@@ -60,6 +73,9 @@ def table_grid(table) -> tuple[list[list], list]:
             while (r, c) in cells:
                 c += 1
             rs, cs = _span(cell, "rowspan"), _span(cell, "colspan")
+            filled += rs * cs
+            if filled > MAX_TABLE_CELLS:
+                raise TableTooLarge(name, filled)
             text = _SPACES.sub(" ", cell.text(deep=True, separator=" ")).strip()
             for dr in range(rs):
                 for dc in range(cs):
@@ -88,7 +104,7 @@ def read_html(path: Path) -> list[tuple[str, list[list], list, list[str]]]:
             recent = [*recent[-5:], text]
         elif node.tag == "table":
             n += 1
-            grid, merged = table_grid(node)
+            grid, merged = table_grid(node, f"tabel {n}")
             if grid:
                 out.append((f"tabel {n}", grid, merged, recent))
             recent = []
