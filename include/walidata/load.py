@@ -314,10 +314,14 @@ def publish_units(data):
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    order = [("periode", "ascending"), (UNIT_COLUMN, "ascending")]
+    regions = pc.unique(pc.utf8_slice_codeunits(pc.unique(data.column("kode_wilayah")), 0, 5))
+    if len(regions) == 1:  # the usual load, one kabupaten/kota: its periods are the units (no pairing needed)
+        periods = pc.unique(data.column("periode"))
+        return pa.table({"periode": periods, UNIT_COLUMN: pa.repeat(regions[0], len(periods))}).sort_by(order)
     unit = pc.utf8_slice_codeunits(data.column("kode_wilayah"), 0, 5)
     pairs = pa.table({"periode": data.column("periode"), UNIT_COLUMN: unit})
-    return pairs.group_by(["periode", UNIT_COLUMN]).aggregate([]).sort_by([("periode", "ascending"),
-                                                                          (UNIT_COLUMN, "ascending")])
+    return pairs.group_by(["periode", UNIT_COLUMN]).aggregate([]).sort_by(order)
 
 
 class Replaced(NamedTuple):
