@@ -119,3 +119,35 @@ def test_bad_workbook_fails_at_validation_and_changes_nothing(airflow_env, tmp_p
     with _warehouse(base) as c:
         assert c.execute("SELECT status FROM audit.load_log ORDER BY selesai DESC LIMIT 1").fetchone() == (
             "gagal_validasi",)
+
+
+def test_an_airflow_run_and_a_cli_run_at_once_never_interleave(airflow_env, tmp_path):
+    """`airflow dags test` and `walidata run` of one dataset started together on a revised file: each publishes
+    or is refused (never a mix), and the warehouse and the lake end with the revision, row by row."""
+    base, env = airflow_env
+    inbox = tmp_path / "inbox"
+    edit_workbook(SAMPLE_FILE, inbox / "disdukcapil" / "penduduk_kecamatan" / "revisi.xlsx", {
+        ("2025", "C7"): 4942, ("2025", "E7"): 9517, ("2025", "C20"): 94411})
+    env = {**env, "WALIDATA_INBOX": str(inbox)}
+    with _warehouse(base) as c:
+        since = c.execute("SELECT COALESCE(MAX(selesai), TIMESTAMPTZ '2000-01-01') FROM audit.load_log").fetchone()[0]
+    procs = [subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for cmd in (
+        [shutil.which("airflow", path=env["PATH"]), "dags", "test", DAG_ID],
+        [sys.executable, "-m", "walidata.cli", "run", DATASET])]
+    outs = [p.communicate(timeout=600)[0] for p in procs]
+    for p, out in zip(procs, outs, strict=True):
+        assert p.returncode == 0 or "Run again" in out, out[-3000:]  # published, or refused as superseded
+    assert any(p.returncode == 0 for p in procs)
+    with _warehouse(base) as c:
+        log = c.execute("SELECT run_id, status, pesan FROM audit.load_log WHERE selesai > ? ORDER BY selesai",
+                        [since]).fetchall()
+        current = c.execute(f"SELECT variabel, kode_wilayah, periode, jenis_kelamin, nilai, load_id FROM {FACT} "
+                            "ORDER BY ALL").fetchall()
+        lake = c.execute(f"""SELECT variabel, kode_wilayah, periode, jenis_kelamin, nilai, load_id FROM read_parquet(
+            '{base}/lake/clean/dataset={DATASET}/**/*.parquet', hive_partitioning = 1,
+            hive_types = {{'periode': VARCHAR, 'wilayah': VARCHAR}}) ORDER BY ALL""").fetchall()
+    published = [r for r in log if r[1] == "dimuat"]
+    assert published and len({r[0] for r in published}) == len(published)
+    assert all("Run again" in r[2] for r in log if r[1] == "gagal_muat")
+    assert len(current) == 78 and lake == current
+    assert [r[4] for r in current if r[1] == "62.06.01" and r[2] == "2025" and r[3] == "L"] == [4942.0]

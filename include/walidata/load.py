@@ -461,14 +461,15 @@ def lock_dataset(conn: sa.Connection, dataset: str) -> None:
 
 
 def published_since(conn: sa.Connection, dataset: str, regions: list[str], since: dt.datetime | None,
-                    run_id: str) -> dict | None:
+                    run_id: str, load_id: str) -> dict | None:
     """Another run's successful load of the dataset for one of `regions`, finished after `since`: a run that
-    read its files before that load must not publish over it."""
+    read its files before that load must not publish over it. (A load of the very same files and catalog entry,
+    the same load id, is no newer: publishing it again changes nothing.)"""
     if since is None:
         return None
     rows = conn.execute(sa.select(load_log.c.run_id, load_log.c.wilayah, load_log.c.selesai).where(
         load_log.c.dataset == dataset, load_log.c.status == "dimuat", load_log.c.run_id != run_id,
-        load_log.c.selesai > since).order_by(load_log.c.selesai)).all()
+        load_log.c.load_id != load_id, load_log.c.selesai > since).order_by(load_log.c.selesai)).all()
     for r in rows:
         theirs = {w.strip() for w in (r.wilayah or "").split(",") if w.strip()}
         if not theirs or theirs & set(regions):  # a row from before regions were logged: assume it overlaps

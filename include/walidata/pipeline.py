@@ -260,7 +260,8 @@ def _publish_units(ref: dict, settings: Settings, ds: Dataset, lake: Lake, outco
             load.ensure_schema(conn, ds)
             load.refresh_reference(conn, settings.reference, ds)
             regions = sorted(set(load.publish_units(table).column(load.UNIT_COLUMN).to_pylist()))
-            newer = load.published_since(conn, ds.id, regions, _ts(ref.get("mulai")), ref["run_id"])
+            newer = load.published_since(conn, ds.id, regions, _ts(ref.get("mulai")), ref["run_id"],
+                                         load_id_for(ds, ref))
             if newer:
                 raise RunSuperseded(
                     f"{ds.id}: run {newer['run_id']} published this dataset for {newer['wilayah']} at "
