@@ -116,7 +116,7 @@ def extract(ds: Dataset, inbox: str | Path, lake: Lake, skip_sha256: set[str] = 
     keeps its first arrival time.
     """
     fs, _ = _fs(inbox)
-    manifests, skipped = [], []
+    manifests, skipped, vanished = [], [], []
     raw_root = lake.raw_dir(ds.id)
     with writing(raw_root):
         raw_root.mkdir(parents=True, exist_ok=True)
@@ -126,7 +126,12 @@ def extract(ds: Dataset, inbox: str | Path, lake: Lake, skip_sha256: set[str] = 
         # The name travels (XCom, audit, messages): NIKs masked, control characters shown, as for cell text.
         # Only the raw zone's own manifest keeps the name as it was.
         name = clean_text(original)
-        tmp, digest = _copy(fs, src, raw_root)
+        try:
+            tmp, digest = _copy(fs, src, raw_root)
+        except FileNotFoundError:  # the OPD removed or renamed it after the listing: the next run sees what is there
+            log.warning("%s: %s disappeared while the run was reading the inbox: not taken", ds.id, name)
+            vanished.append(name)
+            continue
         try:
             target_dir = raw_root / f"sha256={digest}"
             target, manifest_path = target_dir / name, target_dir / "_manifest.json"
@@ -147,8 +152,9 @@ def extract(ds: Dataset, inbox: str | Path, lake: Lake, skip_sha256: set[str] = 
             Path(tmp).unlink(missing_ok=True)
         (skipped if digest in skip_sha256 else manifests).append(manifest)
     if not manifests:
+        gone = f"; {len(vanished)} disappeared while being read ({', '.join(vanished)})" if vanished else ""
         raise NoSourceFiles(f"no new file in {inbox_dir(inbox, ds)}: {len(skipped)} file(s) already published "
-                            f"({', '.join(m['file'] for m in skipped)})")
+                            f"({', '.join(m['file'] for m in skipped)}){gone}")
     return manifests
 
 
