@@ -274,3 +274,13 @@ def test_data_dictionary_from_catalog_and_live_schema(sandbox):
     assert "`fact.dinkes__kelahiran__riwayat`: belum ada di gudang data" in text
     rows = _q(sandbox.warehouse_url, "SELECT pemeriksaan, sukses FROM audit.hasil_validasi WHERE run_id = 'r1'")
     assert len(rows) >= 10 and all(ok for _, ok in rows)
+
+
+@pytest.mark.parametrize("name", ['x; DROP TABLE fact.y; --', 'a"b', "Jenis_Kelamin", "a" * 64, "", "../x"])
+def test_identifiers_from_the_catalog_are_checked_again_before_they_reach_sql(name):
+    """Defence in depth: even a name the catalog let through (or a hand-made Dataset) never reaches SQL raw."""
+    from walidata.load import ident
+
+    with pytest.raises(ValueError, match="is not a safe SQL identifier"):
+        ident(name)
+    assert ident("jenis_kelamin") == '"jenis_kelamin"' and ident("a" * 63) == f'"{"a" * 63}"'

@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 import sqlalchemy as sa
 
-from walidata.catalog import Dataset
+from walidata.catalog import HISTORY_SUFFIX, MAX_IDENTIFIER_BYTES, Dataset
 from walidata.reference import EDISI, Wilayah, all_wilayah, reference_fingerprint
 
 metadata = sa.MetaData()
@@ -89,7 +89,7 @@ def fact_table(ds: Dataset, md: sa.MetaData | None = None) -> sa.Table:
     md = md if md is not None else sa.MetaData()
     m = ds.metadata
     return sa.Table(
-        f"{ds.fact_table}__riwayat", md,
+        f"{ds.fact_table}{HISTORY_SUFFIX}", md,
         sa.Column("variabel", sa.String, nullable=False, comment=f"Variabel: {', '.join(ds.variabel_list)}"),
         sa.Column("kode_wilayah", sa.String, nullable=False, comment="Kode Kemendagri, lihat ref.wilayah"),
         sa.Column("periode", sa.String, nullable=False,
@@ -155,6 +155,17 @@ def _q(text: str) -> str:
     return "'" + str(text).replace("'", "''") + "'"
 
 
+IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
+
+
+def ident(name: str) -> str:
+    """A catalog-derived SQL identifier, checked and double-quoted (never pasted raw into SQL)."""
+    if not IDENTIFIER.fullmatch(name or "") or len(name.encode()) > MAX_IDENTIFIER_BYTES:
+        raise ValueError(f"{name!r} is not a safe SQL identifier (lower-case letters, digits and _, "
+                         f"at most {MAX_IDENTIFIER_BYTES} bytes)")
+    return f'"{name}"'
+
+
 def ensure_schema(conn: sa.Connection, ds: Dataset | None = None) -> None:
     """Migrate to the latest schema; for a dataset, its history table, its views and the comments."""
     from walidata.migrations import migrate
@@ -196,7 +207,7 @@ def refresh_observasi(conn: sa.Connection) -> None:
     parts = []
     for ds_id, table in conn.execute(sa.select(dataset_table.c.id, dataset_table.c.tabel_fakta)
                                      .order_by(dataset_table.c.id)).all():
-        name = table.split(".", 1)[1] + "__riwayat"
+        name = table.split(".", 1)[1] + HISTORY_SUFFIX
         if not insp.has_table(name, schema="fact"):
             continue
         dims = [c for c in columns_of(conn, "fact", name) if c not in FACT_FIXED]
@@ -287,18 +298,6 @@ def bulk_insert(conn: sa.Connection, table: sa.Table, data) -> int:
     else:
         _copy(conn, target, data)
     return data.num_rows
-
-
-IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
-PG_MAX_IDENTIFIER = 63  # bytes; PostgreSQL truncates longer names silently
-
-
-def ident(name: str) -> str:
-    """A catalog-derived SQL identifier, checked and double-quoted (never pasted raw into SQL)."""
-    if not IDENTIFIER.fullmatch(name or "") or len(name.encode()) > PG_MAX_IDENTIFIER:
-        raise ValueError(f"{name!r} is not a safe SQL identifier (lower-case letters, digits and _, "
-                         f"at most {PG_MAX_IDENTIFIER} bytes)")
-    return f'"{name}"'
 
 
 UNIT_COLUMN = "wilayah"  # the kabupaten/kota (or province) a figure belongs to: the unit of publishing
@@ -526,7 +525,7 @@ def published_sha256(url: str, dataset: str) -> set[str]:
 def sha256_in_force(url: str, ds: Dataset) -> set[str]:
     """sha256 of the source files behind the dataset's figures in force (kept by the raw zone's retention)."""
     with engine_for(url) as engine, connect(engine) as conn:
-        if not sa.inspect(conn).has_table(f"{ds.fact_table}__riwayat", schema="fact"):
+        if not sa.inspect(conn).has_table(f"{ds.fact_table}{HISTORY_SUFFIX}", schema="fact"):
             return set()
         rows = conn.execute(sa.text(
             f"SELECT DISTINCT l.sumber_sha256 FROM audit.load_log l WHERE l.dataset = :d AND l.status = 'dimuat' "

@@ -262,7 +262,8 @@ def published_history(ds: Dataset, warehouse_url: str | None):
 
     with load.engine_for(warehouse_url) as engine, load.connect(engine) as conn:
         try:
-            rows = conn.execute(sa.text(f'SELECT {", ".join(cols)} FROM fact."{ds.fact_table}"')).all()
+            rows = conn.execute(sa.text(f"SELECT {', '.join(load.ident(c) for c in cols)} "
+                                        f"FROM fact.{load.ident(ds.fact_table)}")).all()
         except sa.exc.DBAPIError:  # not published yet
             rows = []
     return pd.DataFrame([tuple(r) for r in rows], columns=cols)
