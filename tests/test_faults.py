@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from test_publish_units import _rows, current, lake_rows
 
-from conftest import DATASET, SAMPLE_FILE, edit_workbook, replace_inbox_file
+from conftest import DATASET, SAMPLE_FILE, edit_workbook, replace_inbox_file, workbook_figures
 from walidata import pipeline
 from walidata.extract import NoSourceFiles, SourceChanged
 from walidata.settings import get_settings
@@ -113,7 +113,14 @@ def test_disk_full_at_each_stage_names_stage_and_path_and_a_rerun_completes(sand
     out = pipeline.run_dataset(DATASET, f"ulang-{stage}", sandbox, force=True)
     assert out["rows_loaded"] == 78
     rows = current(sandbox)
-    assert len(rows) == 78 and lake_rows(sandbox) == rows
+    assert sorted((r[2], r[3], r[4]) for r in rows) == sample_figures()  # every figure of the workbook
+    assert lake_rows(sandbox) == rows
+
+
+def sample_figures() -> list[tuple]:
+    """(periode, jenis_kelamin, nilai) of every figure in the sample workbook, read with openpyxl."""
+    return sorted(x for (sheet, _), (laki, perempuan) in workbook_figures(SAMPLE_FILE).items()
+                  for x in ((sheet, "L", laki), (sheet, "P", perempuan)))
 
 
 # ---------------------------------------------------------------- two runs at once
