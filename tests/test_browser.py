@@ -11,9 +11,9 @@ import time
 from pathlib import Path
 
 import pytest
+from test_hostile_output import IMG, SCRIPT, _validate
 
 from conftest import ROOT, SAMPLE_FILE, edit_workbook
-from test_hostile_output import IMG, SCRIPT, _validate
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
