@@ -117,3 +117,28 @@ def test_partial_load_leaves_the_figures_of_rejected_rows_in_force(partial, tmp_
                                             "baris_ditolak, pesan FROM audit.load_log WHERE run_id = 'v2'")[0]
     assert (status, kept_n) == ("dimuat", len(kept_sexes)) and rejected >= 1
     assert f"{len(kept_sexes)} angka yang sudah terbit tidak ada dalam muatan ini dan tetap berlaku" in pesan
+
+
+def test_a_lake_of_the_layout_before_regions_is_rewritten_whole(warehouse, tmp_path):
+    """A lake written before the unit had a region (`dataset=<id>/periode=<p>/`) would be read twice beside the
+    new partitions: the first publish after the upgrade rewrites every unit in force and drops the old ones."""
+    pipeline.run_dataset(DATASET, "v1", warehouse)
+    root = warehouse.lake / "clean" / f"dataset={DATASET}"
+    for part in sorted((root / "wilayah=62.06").iterdir()):
+        part.rename(root / part.name)  # as the earlier release laid it out
+    (root / "wilayah=62.06").rmdir()
+    from openpyxl import load_workbook
+
+    revised = edit_workbook(SAMPLE_FILE, tmp_path / "revisi.xlsx", {("2025", "C7"): 4942, ("2025", "E7"): 9517,
+                                                                    ("2025", "C20"): 94411})
+    wb = load_workbook(revised)
+    for name in ("2023", "2024"):  # the revision carries 2025 only
+        del wb[name]
+    wb.save(revised)
+    replace_inbox_file(warehouse, revised)
+    out = pipeline.run_dataset(DATASET, "v2", warehouse)
+    assert out["periods"] == ["2025"]
+    assert sorted(p.name for p in root.iterdir()) == ["wilayah=62.06"]
+    assert sorted(p.name for p in (root / "wilayah=62.06").iterdir()) == ["periode=2023", "periode=2024",
+                                                                           "periode=2025"]
+    assert lake_rows(warehouse) == current(warehouse) and len(current(warehouse)) == 78

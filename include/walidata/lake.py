@@ -36,6 +36,11 @@ class Lake:
         """One publish unit: a kabupaten/kota (or province) and a period, so regions never replace each other."""
         return self.clean_dataset_dir(dataset) / f"wilayah={safe(wilayah)}" / f"periode={safe(periode)}"
 
+    def legacy_partitions(self, dataset: str) -> list[Path]:
+        """Partitions of the layout before the publish unit had a region (`dataset=<id>/periode=<p>/`)."""
+        folder = self.clean_dataset_dir(dataset)
+        return sorted(p for p in folder.glob("periode=*") if p.is_dir()) if folder.is_dir() else []
+
     def lock_path(self, dataset: str) -> Path:
         return self.root / "locks" / f"dataset={dataset}.lock"
 
@@ -132,3 +137,8 @@ def commit_partitions(staged: list[tuple[Path, Path]]) -> None:
 def discard_partitions(staged: list[tuple[Path, Path]]) -> None:
     for tmp, _ in staged:
         tmp.unlink(missing_ok=True)
+
+
+def remove_partitions(folders: list[Path]) -> None:
+    for folder in folders:
+        shutil.rmtree(folder, ignore_errors=True)

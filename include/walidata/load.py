@@ -394,6 +394,17 @@ def _insert_new(conn: sa.Connection, t: sa.Table, data, when: dt.datetime) -> in
 LAKE_COLUMNS = ["variabel", "kode_wilayah", "nilai", *FACT_COLUMNS_EXTRA]
 
 
+def all_units(conn: sa.Connection, ds: Dataset):
+    """Every (periode, wilayah) unit with figures in force, as Arrow (to rewrite a whole dataset's lake)."""
+    import pyarrow as pa
+
+    t = fact_table(ds)
+    rows = conn.execute(sa.text(f"SELECT DISTINCT r.periode, {unit_sql('r')} FROM fact.{ident(t.name)} r "
+                                f"WHERE r.berlaku_sampai IS NULL ORDER BY 1, 2")).all()
+    return pa.table({"periode": pa.array([r[0] for r in rows], pa.string()),
+                     UNIT_COLUMN: pa.array([r[1] for r in rows], pa.string())})
+
+
 def current_units(conn: sa.Connection, ds: Dataset, units):
     """The figures in force for the given (periode, wilayah) units, as Arrow: what the lake's clean zone holds,
     so the lake always equals the warehouse (kept figures and the load ids of unchanged ones included)."""

@@ -269,7 +269,10 @@ def _publish_units(ref: dict, settings: Settings, ds: Dataset, lake: Lake, outco
                     f"nothing published by this run, so newer figures are not replaced by older ones. Run again.")
             res = load.replace_partitions(conn, ds, table, load.now(), close_absent=not outcome.rejected)
             load.refresh_observasi(conn)
-            staged = lk.stage_partitions(lake, ds.id, _lake_parts(load.current_units(conn, ds, res.units)))
+            # A lake of the layout before regions: rewrite the whole dataset in the new one, then drop the old.
+            legacy = lake.legacy_partitions(ds.id)
+            units = load.all_units(conn, ds) if legacy else res.units
+            staged = lk.stage_partitions(lake, ds.id, _lake_parts(load.current_units(conn, ds, units)))
             row = _audit_row(ref, ds, outcome, "dimuat", load_id=load_id_for(ds, ref), baris_dimuat=table.num_rows,
                              baris_berubah=res.changed, baris_dipertahankan=res.kept, wilayah=", ".join(regions),
                              periode=", ".join(sorted(set(res.units.column("periode").to_pylist()))),
@@ -281,6 +284,7 @@ def _publish_units(ref: dict, settings: Settings, ds: Dataset, lake: Lake, outco
         lk.discard_partitions(staged)
         raise
     lk.commit_partitions(staged)
+    lk.remove_partitions(legacy)
     return res, row
 
 
