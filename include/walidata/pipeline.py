@@ -242,8 +242,8 @@ def publish(ref: dict, settings: Settings | None = None) -> dict:
     with _failure_recorded("publish", ref, ds, settings, outcome):
         table = _facts(ds, ref, outcome)
         res, row = _publish_units(ref, settings, ds, lake, outcome, table)
-    log.info("%s: %d rows published for units %s (load %s)%s", ds.id, table.num_rows, row["periode"],
-             row["load_id"], f"; {res.kept} figure(s) kept in force" if res.kept else "")
+    log.info("%s: %d rows published for %s, periods %s (load %s)%s", ds.id, table.num_rows, row["wilayah"],
+             row["periode"], row["load_id"], f"; {res.kept} figure(s) kept in force" if res.kept else "")
     return {**ref, "load_id": row["load_id"], "rows_loaded": table.num_rows, "rows_changed": res.changed,
             "rows_kept": res.kept, "periods": sorted(set(res.units.column("periode").to_pylist())),
             "lake": str(lake.clean_dataset_dir(ds.id)), "warehouse": settings.redacted_url()}
