@@ -108,6 +108,18 @@ def warehouse(request, sandbox, monkeypatch):
     return sandbox
 
 
+def query(url: str, sql: str) -> list[tuple]:
+    """The rows of one query on a warehouse, through a short-lived engine (the DuckDB file is let go after)."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as c:
+            return [tuple(r) for r in c.execute(sa.text(sql)).all()]
+    finally:
+        engine.dispose()
+
+
 def snapshot(url: str, tables: list[str]) -> dict[str, list[tuple]]:
     """Every row of the named tables, sorted: for 'the warehouse did not change' comparisons."""
     import sqlalchemy as sa

@@ -3,23 +3,13 @@
 import duckdb
 import pandas as pd
 import pytest
-import sqlalchemy as sa
 
-from conftest import DATASET, SAMPLE_FILE, edit_workbook, replace_inbox_file, snapshot
+from conftest import DATASET, SAMPLE_FILE, edit_workbook, query, replace_inbox_file, snapshot
 from walidata import pipeline
 from walidata.validate import ValidationFailed
 
 FACT = "fact.disdukcapil__penduduk_kecamatan"
 DATA_TABLES = [FACT, "ref.wilayah", "ref.dataset"]
-
-
-def _query(url, sql):
-    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
-    try:
-        with engine.connect() as c:
-            return [tuple(r) for r in c.execute(sa.text(sql)).all()]
-    finally:
-        engine.dispose()
 
 
 def _lake_files(settings):
@@ -31,16 +21,16 @@ def test_publish_fills_warehouse_and_lake(warehouse):
     out = pipeline.run_dataset(DATASET, "run-1", warehouse)
     assert out["rows_loaded"] == 78 and out["periods"] == ["2023", "2024", "2025"]
     url = warehouse.warehouse_url
-    sums = dict(((p, jk), v) for p, jk, v in _query(
+    sums = dict(((p, jk), v) for p, jk, v in query(
         url, f"SELECT periode, jenis_kelamin, SUM(nilai) FROM {FACT} GROUP BY periode, jenis_kelamin"))
     assert sums[("2025", "L")] == 94401 and sums[("2025", "P")] == 87562
-    assert _query(url, f"SELECT COUNT(DISTINCT kode_wilayah) FROM {FACT}") == [(13,)]
-    assert _query(url, "SELECT COUNT(*) FROM ref.wilayah WHERE tingkat IN ('kabupaten', 'kota')") == [(514,)]
-    assert _query(url, "SELECT kode_bps, nama FROM ref.wilayah WHERE kode_kemendagri = '62.06.02'") == [
+    assert query(url, f"SELECT COUNT(DISTINCT kode_wilayah) FROM {FACT}") == [(13,)]
+    assert query(url, "SELECT COUNT(*) FROM ref.wilayah WHERE tingkat IN ('kabupaten', 'kota')") == [(514,)]
+    assert query(url, "SELECT kode_bps, nama FROM ref.wilayah WHERE kode_kemendagri = '62.06.02'") == [
         ("6209050", "Katingan Hilir")]
-    (ds_row,) = _query(url, "SELECT produsen_data, satuan, jadwal_pemutakhiran, tabel_fakta FROM ref.dataset")
+    (ds_row,) = query(url, "SELECT produsen_data, satuan, jadwal_pemutakhiran, tabel_fakta FROM ref.dataset")
     assert ds_row == ("Dinas Kependudukan dan Pencatatan Sipil", "jiwa", "tahunan", FACT)
-    (log,) = _query(url, "SELECT run_id, dataset, status, hasil_validasi, baris_dibaca, baris_dimuat, baris_ditolak,"
+    (log,) = query(url, "SELECT run_id, dataset, status, hasil_validasi, baris_dibaca, baris_dimuat, baris_ditolak,"
                          " sumber_sha256 FROM audit.load_log")
     assert log[:7] == ("run-1", DATASET, "dimuat", "lulus", 78, 78, 0)
     assert log[7] == out["files"][0]["sha256"]
@@ -56,7 +46,7 @@ def test_same_run_twice_gives_the_same_warehouse(warehouse):
     pipeline.run_dataset(DATASET, "run-2", warehouse, force=True)
     assert snapshot(warehouse.warehouse_url, DATA_TABLES) == first
     assert _lake_files(warehouse) == lake1
-    logs = _query(warehouse.warehouse_url, "SELECT run_id, load_id FROM audit.load_log ORDER BY run_id")
+    logs = query(warehouse.warehouse_url, "SELECT run_id, load_id FROM audit.load_log ORDER BY run_id")
     assert [r[0] for r in logs] == ["run-1", "run-2"] and logs[0][1] == logs[1][1]
 
 
@@ -85,7 +75,7 @@ def test_bad_workbook_leaves_warehouse_unchanged_and_quarantines(warehouse, tmp_
     assert _lake_files(warehouse) == lake_before
     q = pd.read_parquet(warehouse.lake / "quarantine" / f"dataset={DATASET}" / "run=bad" / "rejected.parquet")
     assert set(q.sumber_baris) == {9, 11} and q.alasan.str.contains("sheet '2025'").all()
-    failed = _query(warehouse.warehouse_url, "SELECT status, baris_ditolak, karantina, pesan FROM audit.load_log "
+    failed = query(warehouse.warehouse_url, "SELECT status, baris_ditolak, karantina, pesan FROM audit.load_log "
                                              "WHERE run_id = 'bad'")
     assert failed[0][:2] == ("gagal_validasi", len(q)) and "rejected.parquet" in failed[0][2]
     assert "row 9, column B" in failed[0][3]
@@ -108,7 +98,7 @@ def test_failure_inside_the_publish_transaction_changes_nothing(warehouse):
     assert snapshot(warehouse.warehouse_url, DATA_TABLES) == {k: before[k] for k in DATA_TABLES}
     assert _lake_files(warehouse) == lake_before
     # The failed attempt leaves evidence: the good load's audit row as it was, and one row for the failure.
-    audit = _query(warehouse.warehouse_url, "SELECT run_id, status, baris_dimuat, pesan FROM audit.load_log "
+    audit = query(warehouse.warehouse_url, "SELECT run_id, status, baris_dimuat, pesan FROM audit.load_log "
                                             "ORDER BY selesai")
     assert [a[:3] for a in audit] == [("good", "dimuat", before["audit.load_log"][0][8]), ("broken", "gagal_muat", 0)]
     assert "tahap publish (terbitkan)" in audit[1][3] and "duplicate key" in audit[1][3]
@@ -129,14 +119,14 @@ def test_resent_file_replaces_only_its_periods(warehouse, tmp_path):
     replace_inbox_file(warehouse, f)
     out = pipeline.run_dataset(DATASET, "v2", warehouse)
     assert out["periods"] == ["2025"]
-    rows = dict(((p, jk), (v, lid)) for p, jk, v, lid in _query(
+    rows = dict(((p, jk), (v, lid)) for p, jk, v, lid in query(
         warehouse.warehouse_url,
         f"SELECT periode, jenis_kelamin, SUM(nilai), MIN(load_id) FROM {FACT} GROUP BY periode, jenis_kelamin"))
     assert rows[("2025", "L")][0] == 94411 and rows[("2024", "L")][0] == 93144
     assert out["rows_changed"] == 2  # the changed figure is added and its previous version closed
     assert rows[("2024", "L")][1] != out["load_id"]
     # History: the previous figure stays queryable with the load that brought it and when it was superseded.
-    hist = _query(warehouse.warehouse_url, f"""SELECT nilai, load_id, berlaku_sampai IS NULL FROM {FACT}__riwayat
+    hist = query(warehouse.warehouse_url, f"""SELECT nilai, load_id, berlaku_sampai IS NULL FROM {FACT}__riwayat
         WHERE periode = '2025' AND jenis_kelamin = 'L' AND kode_wilayah = '62.06.01' ORDER BY berlaku_mulai""")
     assert [(h[1] == out["load_id"], h[2]) for h in hist] == [(False, False), (True, True)]
     assert hist[1][0] == hist[0][0] + 10
@@ -180,5 +170,5 @@ def test_unreadable_file_is_logged_and_changes_no_data(sandbox, tmp_path):
     with pytest.raises(SourceError, match="file tanpa_kolom.xlsx, sheet '2024', row 4: required column 'laki_laki'"):
         pipeline.run_dataset(DATASET, "unreadable", sandbox)
     assert snapshot(sandbox.warehouse_url, DATA_TABLES) == before
-    (row,) = _query(sandbox.warehouse_url, "SELECT status, pesan FROM audit.load_log WHERE run_id = 'unreadable'")
+    (row,) = query(sandbox.warehouse_url, "SELECT status, pesan FROM audit.load_log WHERE run_id = 'unreadable'")
     assert row[0] == "gagal_baca" and "tanpa_kolom.xlsx" in row[1]

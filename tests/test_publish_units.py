@@ -7,24 +7,15 @@ import shutil
 
 import duckdb
 import pytest
-import sqlalchemy as sa
 
 from conftest import DATASET, SAMPLE_FILE, edit_workbook, replace_inbox_file
+from conftest import query as _rows
 from walidata import pipeline
 from walidata.sample import write_penduduk_kecamatan
 from walidata.settings import get_settings
 
 FACT = "fact.disdukcapil__penduduk_kecamatan"
 KEY = "variabel, kode_wilayah, periode, jenis_kelamin"
-
-
-def _rows(url: str, sql: str) -> list[tuple]:
-    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
-    try:
-        with engine.connect() as c:
-            return [tuple(r) for r in c.execute(sa.text(sql)).all()]
-    finally:
-        engine.dispose()
 
 
 def current(settings) -> list[tuple]:
