@@ -120,6 +120,35 @@ def query(url: str, sql: str) -> list[tuple]:
         engine.dispose()
 
 
+def published(url: str, ds) -> list[dict]:
+    """The figures in force of a dataset (its `fact` view), as dicts; [] when it never published."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as c:
+            if not sa.inspect(c).has_table(f"{ds.fact_table}__riwayat", schema="fact"):
+                return []
+            return [dict(r._mapping) for r in c.execute(sa.text(f'SELECT * FROM fact."{ds.fact_table}"'))]
+    finally:
+        engine.dispose()
+
+
+def drop_database_and_roles(url: str, roles) -> None:
+    """Clean-up of a PostgreSQL test that made roles: its database (forced) and the roles, from `postgres`."""
+    import sqlalchemy as sa
+
+    admin = sa.create_engine(url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT",
+                             poolclass=sa.pool.NullPool)
+    try:
+        with admin.connect() as c:
+            c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+            for role in roles:
+                c.exec_driver_sql(f"DROP ROLE IF EXISTS {role}")
+    finally:
+        admin.dispose()
+
+
 def snapshot(url: str, tables: list[str]) -> dict[str, list[tuple]]:
     """Every row of the named tables, sorted: for 'the warehouse did not change' comparisons."""
     import sqlalchemy as sa

@@ -29,7 +29,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import copy_gx
+from conftest import copy_gx, published
 
 HOSTILE = Path(__file__).resolve().parent / "hostile"
 FILES, CATALOG = HOSTILE / "files", HOSTILE / "catalog"
@@ -330,7 +330,6 @@ def _engine(run: Run):
 
 
 def _published_rows(run: Run) -> list[dict]:
-    import sqlalchemy as sa
 
     if run.settings is None or not (run.root / "warehouse.duckdb").exists():
         return []
@@ -340,14 +339,7 @@ def _published_rows(run: Run) -> list[dict]:
         ds = get_dataset(run.settings.catalog, run.case.get("dataset", DEFAULT_DATASET))
     except (KeyError, ValueError):
         return []
-    engine = _engine(run)
-    try:
-        with engine.connect() as c:
-            if not sa.inspect(c).has_table(f"{ds.fact_table}__riwayat", schema="fact"):
-                return []
-            return [dict(r._mapping) for r in c.execute(sa.text(f'SELECT * FROM fact."{ds.fact_table}"'))]
-    finally:
-        engine.dispose()
+    return published(run.settings.warehouse_url, ds)
 
 
 def _load_log_text(run: Run, column: str = "pesan") -> str:

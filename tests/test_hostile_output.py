@@ -7,7 +7,7 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from conftest import DATASET, SAMPLE_FILE, edit_workbook
+from conftest import DATASET, SAMPLE_FILE, drop_database_and_roles, edit_workbook
 from walidata.catalog import get_dataset
 from walidata.reference import RegionIndex
 from walidata.standardise import standardise_files
@@ -98,13 +98,7 @@ def test_analyst_reads_audit_history_but_not_raw_samples(postgres_url):
             as_analyst("SELECT contoh FROM audit.hasil_validasi_baru")
     finally:
         engine.dispose()
-        admin = sa.create_engine(postgres_url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT",
-                                 poolclass=sa.pool.NullPool)
-        with admin.connect() as c:
-            c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{postgres_url.rsplit("/", 1)[1]}" WITH (FORCE)')
-            for role in (analyst, pipe):
-                c.exec_driver_sql(f"DROP ROLE IF EXISTS {role}")
-        admin.dispose()
+        drop_database_and_roles(postgres_url, (analyst, pipe))
 
 
 

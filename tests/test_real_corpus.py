@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import copy_gx
+from conftest import copy_gx, published
 
 REAL = Path(__file__).resolve().parent / "real"
 FILES, CATALOG, EXPECTED = REAL / "files", REAL / "catalog", REAL / "expected"
@@ -64,16 +64,7 @@ def _settings(tmp_path: Path, monkeypatch, spec: dict, region: str, dataset: str
 
 
 def _published(settings, ds) -> list[dict]:
-    import sqlalchemy as sa
-
-    engine = sa.create_engine(settings.warehouse_url, poolclass=sa.pool.NullPool)
-    try:
-        with engine.connect() as c:
-            if not sa.inspect(c).has_table(f"{ds.fact_table}__riwayat", schema="fact"):
-                return []
-            return [dict(r._mapping) for r in c.execute(sa.text(f'SELECT * FROM fact."{ds.fact_table}"'))]
-    finally:
-        engine.dispose()
+    return published(settings.warehouse_url, ds)
 
 
 def _matches(row: dict, want: dict) -> bool:

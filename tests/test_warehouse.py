@@ -14,7 +14,7 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from conftest import DATASET, SAMPLE_FILE, edit_workbook, replace_inbox_file, snapshot
+from conftest import DATASET, SAMPLE_FILE, drop_database_and_roles, edit_workbook, replace_inbox_file, snapshot
 from walidata import load, pipeline
 from walidata.catalog import get_dataset
 from walidata.migrations import LATEST, migrate
@@ -250,13 +250,7 @@ def test_analyst_role_reads_but_cannot_write_create_or_see_personal_data(sandbox
                 as_analyst(sql)
     finally:
         engine.dispose()
-        admin = sa.create_engine(postgres_url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT",
-                                 poolclass=sa.pool.NullPool)
-        with admin.connect() as c:
-            c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{postgres_url.rsplit("/", 1)[1]}" WITH (FORCE)')
-            for role in (analyst, pipe):
-                c.exec_driver_sql(f"DROP ROLE IF EXISTS {role}")
-        admin.dispose()
+        drop_database_and_roles(postgres_url, (analyst, pipe))
 
 
 def test_data_dictionary_from_catalog_and_live_schema(sandbox):

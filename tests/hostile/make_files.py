@@ -67,12 +67,9 @@ def table(year: int = 2025, names: dict[int, str] | None = None, values: dict[tu
 
 
 def _col(i: int) -> str:
-    s = ""
-    i += 1
-    while i:
-        i, r = divmod(i - 1, 26)
-        s = chr(65 + r) + s
-    return s
+    from walidata.spreadsheet import col_letter  # the reader's own column letters
+
+    return col_letter(i)
 
 
 def _ooxml_text(s: str) -> str:
