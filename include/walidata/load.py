@@ -330,16 +330,17 @@ class Replaced(NamedTuple):
 
 
 def replace_partitions(conn: sa.Connection, ds: Dataset, data, when: dt.datetime,
-                       close_absent: bool = True) -> Replaced:
+                       close_absent: bool = True, units=None) -> Replaced:
     """Publish the (kabupaten/kota, periode) units the load covers, keeping history.
 
     A figure that changed is closed (`berlaku_sampai = when`) and its new value added; an unchanged figure
     stays as it was, so the same file loaded twice changes nothing. A figure the load no longer carries is
     closed only when `close_absent` (a complete load): after a partial load, where rows were quarantined,
-    it stays in force. Figures of other regions, and of periods the load does not cover, are never touched."""
+    it stays in force. Figures of other regions, and of periods the load does not cover, are never touched.
+    `units` are the load's `publish_units`, when the caller has them already."""
     t = fact_table(ds)
     target = f"fact.{ident(t.name)}"
-    units = publish_units(data)
+    units = publish_units(data) if units is None else units
     stage, ustage = f"_walidata_{uuid.uuid4().hex}", f"_walidata_{uuid.uuid4().hex}"
     keys = [ident(k) for k in ["variabel", "kode_wilayah", "periode", *ds.breakdowns]]
     same_key = " AND ".join(f"s.{k} = r.{k}" for k in keys)

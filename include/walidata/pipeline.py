@@ -197,7 +197,7 @@ class StageFailed(RuntimeError):
     path or the service; the audit log has a row; what was published stays in force."""
 
 
-def _facts(ds: Dataset, ref: dict, outcome):
+def _facts(ds: Dataset, ref: dict, outcome, load_id: str):
     """The rows to publish, as Arrow: the run's records without the quarantined ones, sorted by key."""
     import pandas as pd
     import pyarrow as pa
@@ -208,7 +208,7 @@ def _facts(ds: Dataset, ref: dict, outcome):
     if outcome.rejected:
         records = records.drop(index=sorted(int(i) for i in outcome.rejected))
     keys = ["variabel", "kode_wilayah", "periode", *ds.breakdowns]
-    facts = records.assign(load_id=load_id_for(ds, ref)).sort_values(keys)
+    facts = records.assign(load_id=load_id).sort_values(keys)
     return pa.Table.from_pandas(facts[[*keys, "nilai", *load.FACT_COLUMNS_EXTRA]], preserve_index=False)
 
 
@@ -239,17 +239,18 @@ def publish(ref: dict, settings: Settings | None = None) -> dict:
     if not ref.get("valid"):
         raise RuntimeError(f"{ds.id}: refusing to publish a run that did not pass validation")
     outcome = Outcome(**read_json(ref["validation"]))
+    load_id = load_id_for(ds, ref)
     with _failure_recorded("publish", ref, ds, settings, outcome):
-        table = _facts(ds, ref, outcome)
-        res, row = _publish_units(ref, settings, ds, lake, outcome, table)
+        table = _facts(ds, ref, outcome, load_id)
+        res, row = _publish_units(ref, settings, ds, lake, outcome, table, load_id)
     log.info("%s: %d rows published for %s, periods %s (load %s)%s", ds.id, table.num_rows, row["wilayah"],
              row["periode"], row["load_id"], f"; {res.kept} figure(s) kept in force" if res.kept else "")
-    return {**ref, "load_id": row["load_id"], "rows_loaded": table.num_rows, "rows_changed": res.changed,
-            "rows_kept": res.kept, "periods": sorted(set(res.units.column("periode").to_pylist())),
+    return {**ref, "load_id": load_id, "rows_loaded": table.num_rows, "rows_changed": res.changed,
+            "rows_kept": res.kept, "periods": row["periode"].split(", "),
             "lake": str(lake.clean_dataset_dir(ds.id)), "warehouse": settings.redacted_url()}
 
 
-def _publish_units(ref: dict, settings: Settings, ds: Dataset, lake: Lake, outcome, table):
+def _publish_units(ref: dict, settings: Settings, ds: Dataset, lake: Lake, outcome, table, load_id: str):
     from walidata import lake as lk
     from walidata import load
 
@@ -259,21 +260,22 @@ def _publish_units(ref: dict, settings: Settings, ds: Dataset, lake: Lake, outco
             load.lock_dataset(conn, ds.id)  # PostgreSQL: one publish of a dataset at a time (DuckDB: one writer)
             load.ensure_schema(conn, ds)
             load.refresh_reference(conn, settings.reference, ds)
-            regions = sorted(set(load.publish_units(table).column(load.UNIT_COLUMN).to_pylist()))
-            newer = load.published_since(conn, ds.id, regions, _ts(ref.get("mulai")), ref["run_id"],
-                                         load_id_for(ds, ref))
+            units = load.publish_units(table)
+            regions = sorted(set(units.column(load.UNIT_COLUMN).to_pylist()))
+            newer = load.published_since(conn, ds.id, regions, _ts(ref.get("mulai")), ref["run_id"], load_id)
             if newer:
                 raise RunSuperseded(
                     f"{ds.id}: run {newer['run_id']} published this dataset for {newer['wilayah']} at "
                     f"{newer['selesai']:%Y-%m-%d %H:%M:%S}, after this run ({ref['run_id']}) had read its files; "
                     f"nothing published by this run, so newer figures are not replaced by older ones. Run again.")
-            res = load.replace_partitions(conn, ds, table, load.now(), close_absent=not outcome.rejected)
+            res = load.replace_partitions(conn, ds, table, load.now(), close_absent=not outcome.rejected,
+                                          units=units)
             load.refresh_observasi(conn)
             # A lake of the layout before regions: rewrite the whole dataset in the new one, then drop the old.
             legacy = lake.legacy_partitions(ds.id)
-            units = load.all_units(conn, ds) if legacy else res.units
-            staged = lk.stage_partitions(lake, ds.id, _lake_parts(load.current_units(conn, ds, units)))
-            row = _audit_row(ref, ds, outcome, "dimuat", load_id=load_id_for(ds, ref), baris_dimuat=table.num_rows,
+            in_lake = load.all_units(conn, ds) if legacy else units
+            staged = lk.stage_partitions(lake, ds.id, _lake_parts(load.current_units(conn, ds, in_lake)))
+            row = _audit_row(ref, ds, outcome, "dimuat", load_id=load_id, baris_dimuat=table.num_rows,
                              baris_berubah=res.changed, baris_dipertahankan=res.kept, wilayah=", ".join(regions),
                              periode=", ".join(sorted(set(res.units.column("periode").to_pylist()))),
                              lake=str(lake.clean_dataset_dir(ds.id)), karantina=ref.get("quarantine"),
