@@ -32,10 +32,10 @@ def main() -> int:
     from python_calamine import CalamineWorkbook
 
     from walidata.catalog import load_catalog
-    from walidata.reference import RegionIndex
     from walidata.sample import write_inbox
-    from walidata.spreadsheet import read_tables
-    from walidata.standardise import Builder
+    from walidata.sources.spreadsheet import read_tables
+    from walidata.standardise.records import Builder
+    from walidata.standardise.reference import RegionIndex
 
     first, last = (int(x) for x in a.years.split("-"))
     ref = ROOT / "include" / "reference"
@@ -114,7 +114,7 @@ def main() -> int:
 def _raw(path: Path) -> int:
     """The least work that turns a file into cells: calamine for workbooks, the csv module for CSV, Lexbor
     (selectolax) for HTML tables. Returns the number of cells."""
-    from walidata.spreadsheet import sniff_format
+    from walidata.sources.spreadsheet import sniff_format
 
     kind = sniff_format(path, path.name, 1e9, 1e9)
     if kind == "csv":
@@ -146,9 +146,9 @@ def real_corpus(repeat: int) -> dict:
     import yaml
 
     from walidata.catalog import get_dataset
-    from walidata.reference import RegionIndex
-    from walidata.spreadsheet import SourceError, read_tables
-    from walidata.standardise import Builder
+    from walidata.sources.spreadsheet import SourceError, read_tables
+    from walidata.standardise.records import Builder
+    from walidata.standardise.reference import RegionIndex
 
     real = ROOT / "tests" / "real"
     jobs = []

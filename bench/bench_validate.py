@@ -73,9 +73,9 @@ def main() -> int:
     from great_expectations.core.run_identifier import RunIdentifier
 
     from walidata.catalog import get_dataset
-    from walidata.reference import RegionIndex
-    from walidata.standardise import STATUSES
-    from walidata.validate import ROW_ID, _checkpoint, gx_context, run_suite, suite_spec
+    from walidata.standardise.records import STATUSES
+    from walidata.standardise.reference import RegionIndex
+    from walidata.validate.suite import ROW_ID, _checkpoint, gx_context, run_suite, suite_spec
 
     ds = get_dataset(ROOT / "include" / "catalog", "disdukcapil.penduduk_kecamatan")
     region = RegionIndex(ROOT / "include" / "reference", "62.06")

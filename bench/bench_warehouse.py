@@ -55,8 +55,8 @@ def make_rows(n: int) -> pa.Table:
 
 
 def walidata_load(url: str, data: pa.Table) -> float:
-    from walidata import load
     from walidata.catalog import get_dataset
+    from walidata.publish import warehouse as load
 
     ds = get_dataset(ROOT / "include" / "catalog", "disdukcapil.penduduk_kecamatan")
     with load.engine_for(url) as engine:

@@ -41,8 +41,8 @@ def _fail_fast(fn, *args):
 
     from walidata.pipeline import RunSuperseded
     from walidata.settings import SettingsError
-    from walidata.spreadsheet import SourceError
-    from walidata.validate import ValidationFailed
+    from walidata.sources.spreadsheet import SourceError
+    from walidata.validate.suite import ValidationFailed
 
     try:
         return fn(*args)
@@ -69,8 +69,8 @@ def build_dag(ds: Dataset):
         def extract(dataset_id: str) -> dict:
             from airflow.sdk.exceptions import AirflowSkipException
 
-            from walidata.extract import NoSourceFiles
             from walidata.pipeline import extract as run
+            from walidata.sources.inbox import NoSourceFiles
 
             ctx = get_current_context()
             try:

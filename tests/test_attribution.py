@@ -7,10 +7,10 @@ from __future__ import annotations
 import pytest
 
 from walidata.catalog import Dataset
-from walidata.reference import RegionIndex
 from walidata.settings import PROJECT_ROOT
-from walidata.spreadsheet import SourceError
-from walidata.standardise import standardise_files
+from walidata.sources.spreadsheet import SourceError
+from walidata.standardise.records import standardise_files
+from walidata.standardise.reference import RegionIndex
 
 REF = PROJECT_ROOT / "include" / "reference"
 META = {"konsep": "k", "definisi": "d", "satuan": "kejadian", "ukuran": "jumlah", "klasifikasi_penyajian": ["x"],
@@ -60,7 +60,7 @@ def test_a_provincial_file_gives_each_kabupaten_kota_its_own_row(tmp_path, regio
 def test_the_province_total_is_checked_against_every_kabupaten_row(tmp_path):
     import shutil
 
-    from walidata.validate import validate
+    from walidata.validate.suite import validate
 
     ds = dataset("kabupaten", KABKOTA)
     gx = tmp_path / "gx"

@@ -7,10 +7,10 @@ import pytest
 
 from conftest import ROOT
 from walidata.catalog import load_catalog
-from walidata.reference import RegionIndex
 from walidata.sample import write_inbox
-from walidata.standardise import standardise_files
-from walidata.validate import validate
+from walidata.standardise.records import standardise_files
+from walidata.standardise.reference import RegionIndex
+from walidata.validate.suite import validate
 
 INBOX = ROOT / "include" / "sample_data" / "inbox"
 REF = ROOT / "include" / "reference"

@@ -6,8 +6,8 @@ import pytest
 
 from conftest import DATASET
 from walidata.catalog import get_dataset
-from walidata.extract import NoSourceFiles, extract
-from walidata.lake import Lake
+from walidata.publish.lake import Lake
+from walidata.sources.inbox import NoSourceFiles, extract
 
 
 def test_raw_zone_copy_is_unchanged_and_immutable(sandbox):

@@ -16,8 +16,8 @@ from test_publish_units import _rows, current, lake_rows
 
 from conftest import DATASET, SAMPLE_FILE, edit_workbook, replace_inbox_file, workbook_figures
 from walidata import pipeline
-from walidata.extract import NoSourceFiles, SourceChanged
 from walidata.settings import get_settings
+from walidata.sources.inbox import NoSourceFiles, SourceChanged
 
 
 def _audit(settings, run_id: str) -> list[tuple]:
@@ -241,7 +241,8 @@ PG_BIN = Path("/usr/lib/postgresql/15/bin")
 
 SLOW_PUBLISH = r"""
 import json, sys, time
-from walidata import load, pipeline
+from walidata import pipeline
+from walidata.publish import warehouse as load
 from walidata.settings import get_settings
 
 settings = get_settings()

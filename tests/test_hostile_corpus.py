@@ -220,7 +220,7 @@ PROBE = """
 import sys
 from pathlib import Path
 from walidata.catalog import get_dataset
-from walidata.spreadsheet import SourceError, read_sheets
+from walidata.sources.spreadsheet import SourceError, read_sheets
 path = Path(sys.argv[1])
 try:
     read_sheets(path, path.name, get_dataset(Path(sys.argv[2]), sys.argv[3]))
@@ -277,9 +277,9 @@ def test_case(run: Run):
 
 
 def _assert_refusal_type(run: Run) -> None:
-    from walidata.extract import NoSourceFiles
-    from walidata.spreadsheet import SourceError
-    from walidata.validate import ValidationFailed
+    from walidata.sources.inbox import NoSourceFiles
+    from walidata.sources.spreadsheet import SourceError
+    from walidata.validate.suite import ValidationFailed
 
     allowed = {"extract": (SourceError, NoSourceFiles, ValueError, PermissionError), "standardise": (SourceError,),
                "validate": (ValidationFailed,)}[run.stage]

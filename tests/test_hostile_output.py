@@ -9,9 +9,9 @@ import sqlalchemy as sa
 
 from conftest import DATASET, SAMPLE_FILE, drop_database_and_roles, edit_workbook
 from walidata.catalog import get_dataset
-from walidata.reference import RegionIndex
-from walidata.standardise import standardise_files
-from walidata.validate import validate
+from walidata.standardise.records import standardise_files
+from walidata.standardise.reference import RegionIndex
+from walidata.validate.suite import validate
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = "<img src=x onerror=alert(1)>"
@@ -54,8 +54,8 @@ def test_names_written_as_markup_are_escaped_in_data_docs(sandbox, tmp_path):
 
 @pytest.mark.postgres
 def test_analyst_reads_audit_history_but_not_raw_samples(postgres_url):
-    from walidata import load
-    from walidata.access import setup_roles
+    from walidata.publish import warehouse as load
+    from walidata.publish.access import setup_roles
 
     analyst, pipe = f"analis_{uuid.uuid4().hex[:8]}", f"pipa_{uuid.uuid4().hex[:8]}"
     engine = sa.create_engine(postgres_url, poolclass=sa.pool.NullPool)

@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 
-from walidata.periode import parse_periode, parse_tanggal, periode_of_date
+from walidata.standardise.periode import parse_periode, parse_tanggal, periode_of_date
 
 
 @pytest.mark.parametrize(
@@ -70,6 +70,6 @@ def test_period_of_date():
     ("2020-13", None),
 ])
 def test_periods_written_in_digits(written, want):
-    from walidata.periode import parse_periode
+    from walidata.standardise.periode import parse_periode
 
     assert parse_periode(written) == want

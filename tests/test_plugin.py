@@ -11,9 +11,9 @@ from fastapi.testclient import TestClient
 
 from conftest import DATASET, ROOT, SAMPLE_FILE
 from walidata.catalog import get_dataset
-from walidata.reference import RegionIndex
-from walidata.standardise import standardise_files
-from walidata.validate import validate
+from walidata.standardise.records import standardise_files
+from walidata.standardise.reference import RegionIndex
+from walidata.validate.suite import validate
 
 sys.path.insert(0, str(ROOT / "plugins"))
 import walidata_data_docs  # noqa: E402

@@ -15,11 +15,11 @@ import pytest
 from conftest import DATASET, ROOT, SAMPLE_FILE, edit_workbook, replace_inbox_file
 from walidata import cli, pipeline
 from walidata.catalog import get_dataset
-from walidata.privacy import PseudonymKeyMissing, is_nik, mask, mask_text, nik_prefixes
-from walidata.reference import RegionIndex
-from walidata.spreadsheet import read_tables
-from walidata.standardise import standardise_files
-from walidata.validate import ValidationFailed
+from walidata.sources.privacy import PseudonymKeyMissing, is_nik, mask, mask_text, nik_prefixes
+from walidata.sources.spreadsheet import read_tables
+from walidata.standardise.records import standardise_files
+from walidata.standardise.reference import RegionIndex
+from walidata.validate.suite import ValidationFailed
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_attribution import dataset  # noqa: E402

@@ -6,7 +6,7 @@ import pytest
 
 from conftest import DATASET, SAMPLE_FILE, edit_workbook, query, replace_inbox_file, snapshot
 from walidata import pipeline
-from walidata.validate import ValidationFailed
+from walidata.validate.suite import ValidationFailed
 
 FACT = "fact.disdukcapil__penduduk_kecamatan"
 DATA_TABLES = [FACT, "ref.wilayah", "ref.dataset"]
@@ -51,7 +51,7 @@ def test_same_run_twice_gives_the_same_warehouse(warehouse):
 
 
 def test_already_published_file_is_skipped(warehouse):
-    from walidata.extract import NoSourceFiles
+    from walidata.sources.inbox import NoSourceFiles
 
     pipeline.run_dataset(DATASET, "run-1", warehouse)
     before = snapshot(warehouse.warehouse_url, DATA_TABLES + ["audit.load_log"])
@@ -161,7 +161,7 @@ def test_publish_waits_for_another_process_holding_the_duckdb_file(sandbox):
 
 
 def test_unreadable_file_is_logged_and_changes_no_data(sandbox, tmp_path):
-    from walidata.spreadsheet import SourceError
+    from walidata.sources.spreadsheet import SourceError
 
     pipeline.run_dataset(DATASET, "good", sandbox)
     before = snapshot(sandbox.warehouse_url, DATA_TABLES)

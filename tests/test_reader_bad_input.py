@@ -15,10 +15,10 @@ from openpyxl import load_workbook
 from conftest import DATASET, ROOT, SAMPLE_FILE, edit_workbook, replace_inbox_file, snapshot
 from walidata import cli, pipeline
 from walidata.catalog import get_dataset
-from walidata.reference import RegionIndex
-from walidata.spreadsheet import SourceError
-from walidata.standardise import standardise_files
-from walidata.validate import ValidationFailed
+from walidata.sources.spreadsheet import SourceError
+from walidata.standardise.records import standardise_files
+from walidata.standardise.reference import RegionIndex
+from walidata.validate.suite import ValidationFailed
 
 REF = ROOT / "include" / "reference"
 REGION = RegionIndex(REF, "62.06")

@@ -9,10 +9,10 @@ import shutil
 import pytest
 from test_attribution import KABKOTA, KECAMATAN, REF, dataset, read
 
-from walidata.reference import RegionIndex
 from walidata.settings import PROJECT_ROOT
-from walidata.spreadsheet import SourceError
-from walidata.standardise import parse_number
+from walidata.sources.spreadsheet import SourceError
+from walidata.standardise.records import parse_number
+from walidata.standardise.reference import RegionIndex
 
 
 @pytest.fixture
@@ -23,7 +23,7 @@ def gx(tmp_path):
 
 
 def _validate(ds, out, region: str, gx):
-    from walidata.validate import validate
+    from walidata.validate.suite import validate
 
     return validate(ds, out.frame(), out.totals.to_pandas(), RegionIndex(REF, region), gx, "t")
 
@@ -202,7 +202,7 @@ def test_row_totals_in_wide_layouts_are_checked_per_period(tmp_path):
 # ------------------------------------------------------------------------------------------ feedback at size
 
 def test_identical_problems_are_one_line_with_row_ranges():
-    from walidata.umpan_balik import group_texts
+    from walidata.validate.umpan_balik import group_texts
 
     texts = [f"file a.xlsx, sheet 'S', row {r}, column Q: bulan 'JANUARI' tanpa tahun" for r in
              [*range(2, 53786), 60000]] + ["file a.xlsx, sheet 'S', row 9, column B: kecamatan 'X' tidak dikenal"]
@@ -289,7 +289,7 @@ def test_a_partial_load_that_would_publish_nothing_fails(tmp_path, gx):
 def test_text_from_a_file_is_never_a_formula_in_the_feedback_workbook(tmp_path, gx):
     from openpyxl import load_workbook
 
-    from walidata.umpan_balik import write_workbook
+    from walidata.validate.umpan_balik import write_workbook
 
     ds = dataset("kecamatan", KECAMATAN)
     out = read(tmp_path, ds, 'kecamatan,jumlah,tahun\n"=HYPERLINK(""http://x"",""klik"")",1,2024\n', "62.06")

@@ -76,9 +76,9 @@ def _matches(row: dict, want: dict) -> bool:
 @pytest.mark.parametrize("spec, case", [(s, c) for _, s, c in CASES], ids=[i for i, _, _ in CASES])
 def test_real_file(spec, case, tmp_path, monkeypatch):
     from walidata import pipeline
-    from walidata.reference import RegionIndex
-    from walidata.spreadsheet import SourceError
-    from walidata.validate import ValidationFailed
+    from walidata.sources.spreadsheet import SourceError
+    from walidata.standardise.reference import RegionIndex
+    from walidata.validate.suite import ValidationFailed
 
     settings, ds = _settings(tmp_path, monkeypatch, spec, case["wilayah"], case.get("dataset", spec["dataset"]))
     expected = case["hasil"]

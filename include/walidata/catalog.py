@@ -199,7 +199,7 @@ class Kolom(_Model):
     # 'tidak' turns it off.
     batas_penduduk: float | Literal["tidak"] | None = Field(default=None)
     # Personal data (names, NIK, addresses of people): every value is replaced by a keyed pseudonym at read,
-    # before it leaves the raw zone (walidata.privacy). Only for peran: abaikan (see PERSONAL_ROLES).
+    # before it leaves the raw zone (walidata.sources.privacy). Only for peran: abaikan (see PERSONAL_ROLES).
     pribadi: bool = False
 
     @model_validator(mode="after")

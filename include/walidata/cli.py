@@ -32,7 +32,7 @@ def latest_loads(since: dt.datetime | None = None) -> list[dict]:
     """The newest audit.load_log row per dataset (optionally only rows finished after `since`)."""
     import sqlalchemy as sa
 
-    from walidata import load
+    from walidata.publish import warehouse as load
 
     settings = get_settings()
     with load.engine_for(settings.warehouse_url) as engine, load.connect(engine) as conn:
@@ -82,7 +82,8 @@ def cmd_nightly(args) -> int:
     if airflow is None:
         print("airflow is not on PATH (run through `make run`, which puts .venv/bin first)", file=sys.stderr)
         return 2
-    from walidata import kamus, load
+    from walidata.publish import warehouse as load
+    from walidata.serve import kamus
 
     with load.transaction(settings.warehouse_url) as conn:  # schema migrations are applied at start
         load.ensure_schema(conn)
@@ -125,8 +126,8 @@ def cmd_nightly(args) -> int:
 
 def cmd_run(args) -> int:
     """One dataset through the four stages in this process, without Airflow."""
-    from walidata.extract import NoSourceFiles
     from walidata.pipeline import new_run_id, run_dataset
+    from walidata.sources.inbox import NoSourceFiles
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     settings = get_settings()
@@ -153,10 +154,10 @@ CHECK_LINES = 30  # problems shown on the console; the full list goes into the w
 def cmd_check(args) -> int:
     """Read one file exactly as the pipeline would, run the dataset's checks, publish nothing."""
     from walidata.catalog import get_dataset
-    from walidata.privacy import clean_text, nik_prefixes
-    from walidata.reference import RegionIndex
-    from walidata.spreadsheet import SourceError, col_letter, read_tables
-    from walidata.standardise import Builder, refuse_when_not_ours
+    from walidata.sources.privacy import clean_text, nik_prefixes
+    from walidata.sources.spreadsheet import SourceError, col_letter, read_tables
+    from walidata.standardise.records import Builder, refuse_when_not_ours
+    from walidata.standardise.reference import RegionIndex
 
     settings = get_settings()
     try:
@@ -198,9 +199,9 @@ def _check_outcome(args, settings, ds, region, path, records, totals, lain) -> i
     import shutil
     import tempfile
 
-    from walidata.standardise import set_aside_summary
-    from walidata.umpan_balik import group_texts, write_workbook
-    from walidata.validate import validate
+    from walidata.standardise.records import set_aside_summary
+    from walidata.validate.suite import validate
+    from walidata.validate.umpan_balik import group_texts, write_workbook
 
     frame = records.to_pandas()
     periods = sorted(set(frame["periode"].dropna()))
@@ -236,7 +237,7 @@ def _check_outcome(args, settings, ds, region, path, records, totals, lain) -> i
 
 def cmd_peran(args) -> int:
     """PostgreSQL roles for the pipeline and the analysts (idempotent)."""
-    from walidata.access import setup_roles
+    from walidata.publish.access import setup_roles
 
     settings = get_settings()
     try:
@@ -251,7 +252,7 @@ def cmd_peran(args) -> int:
 
 def cmd_kamus(args) -> int:
     """Write the data dictionary page."""
-    from walidata import kamus
+    from walidata.serve import kamus
 
     print(kamus.write(get_settings(), args.keluar))
     return 0

@@ -13,9 +13,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from walidata.catalog import Dataset, get_dataset
-from walidata.lake import Lake, read_json, write_json, write_parquet
-from walidata.reference import RegionIndex
+from walidata.publish.lake import Lake, read_json, write_json, write_parquet
 from walidata.settings import Settings, get_settings
+from walidata.standardise.reference import RegionIndex
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ def _ctx(settings: Settings | None, dataset_id: str) -> tuple[Settings, Dataset,
 
 def extract(dataset_id: str, run_id: str, settings: Settings | None = None, force: bool = False) -> dict:
     """New files of the dataset into the raw zone; `force` takes already published files again."""
-    from walidata.load import now
+    from walidata.publish.warehouse import now
 
     settings, ds, _ = _ctx(settings, dataset_id)
     with _failure_recorded("extract", {"run_id": run_id, "mulai": now().isoformat()}, ds, settings):
@@ -50,8 +50,8 @@ def validate(ref: dict, settings: Settings | None = None) -> dict:
 
 def _extract(dataset_id: str, run_id: str, settings: Settings | None = None, force: bool = False) -> dict:
     """New files of the dataset into the raw zone; `force` takes already published files again."""
-    from walidata import extract as ex
-    from walidata import load
+    from walidata.publish import warehouse as load
+    from walidata.sources import inbox as ex
 
     settings, ds, lake = _ctx(settings, dataset_id)
     started = load.now().isoformat()
@@ -67,8 +67,8 @@ def _extract(dataset_id: str, run_id: str, settings: Settings | None = None, for
 
 
 def _standardise(ref: dict, settings: Settings | None = None) -> dict:
-    from walidata.spreadsheet import SourceError
-    from walidata.standardise import set_aside_summary, standardise_files
+    from walidata.sources.spreadsheet import SourceError
+    from walidata.standardise.records import set_aside_summary, standardise_files
 
     settings, ds, lake = _ctx(settings, ref["dataset"])
     region = RegionIndex(settings.reference, settings.region)
@@ -77,7 +77,7 @@ def _standardise(ref: dict, settings: Settings | None = None) -> dict:
         out = standardise_files(ds, files, region)
     except SourceError as exc:
         # A file that cannot be read as declared is evidence too: log the attempt, then stop.
-        from walidata import load
+        from walidata.publish import warehouse as load
 
         load.record_outcome(settings.warehouse_url, {
             "run_id": ref["run_id"], "dataset": ds.id, "status": "gagal_baca", "hasil_validasi": None,
@@ -116,7 +116,7 @@ def _ts(iso: str | None):
 
 
 def _audit_row(ref: dict, ds: Dataset, outcome, status: str, **extra) -> dict:
-    from walidata.load import now
+    from walidata.publish.warehouse import now
 
     return {
         "run_id": ref["run_id"], "dataset": ds.id, "status": status, "hasil_validasi": outcome.label,
@@ -138,9 +138,9 @@ def _validate(ref: dict, settings: Settings | None = None) -> dict:
     import pandas as pd
     import pyarrow as pa
 
-    from walidata import load
-    from walidata.validate import ValidationFailed, quarantine_frame
-    from walidata.validate import validate as run_suite
+    from walidata.publish import warehouse as load
+    from walidata.validate.suite import ValidationFailed, quarantine_frame
+    from walidata.validate.suite import validate as run_suite
 
     settings, ds, lake = _ctx(settings, ref["dataset"])
     region = RegionIndex(settings.reference, settings.region)
@@ -154,14 +154,14 @@ def _validate(ref: dict, settings: Settings | None = None) -> dict:
         quarantine = str(write_parquet(pa.Table.from_pandas(q, preserve_index=False),
                                        lake.quarantine_dir(ds.id, ref["run_id"]) / "rejected.parquet"))
         outcome.quarantine = quarantine
-    from walidata.umpan_balik import write_report
+    from walidata.validate.umpan_balik import write_report
 
     report = write_report(ds, outcome, records, lake.root, ref["run_id"])
     if report:
         log.warning("%s: feedback for the OPD written to %s", ds.id, report)
     hasil = write_json(lake.staging_dir(ds.id, ref["run_id"]) / "validation.json", outcome.__dict__)
     load.record_validation(settings.warehouse_url, ref["run_id"], ds.id, outcome.results)
-    from walidata.umpan_balik import group_texts
+    from walidata.validate.umpan_balik import group_texts
 
     for p in group_texts(outcome.problems, 50):
         log.warning("%s: %s", ds.id, p)
@@ -202,7 +202,7 @@ def _facts(ds: Dataset, ref: dict, outcome, load_id: str):
     import pandas as pd
     import pyarrow as pa
 
-    from walidata import load
+    from walidata.publish import warehouse as load
 
     records = pd.read_parquet(ref["records"])
     if outcome.rejected:
@@ -216,7 +216,7 @@ def _lake_parts(current) -> dict[tuple[str, str], object]:
     """The warehouse's figures in force, split into the lake's (wilayah, periode) partitions."""
     import pyarrow.compute as pc
 
-    from walidata.load import UNIT_COLUMN
+    from walidata.publish.warehouse import UNIT_COLUMN
 
     cols = [c for c in current.column_names if c not in ("periode", UNIT_COLUMN)]
     units = current.select(["periode", UNIT_COLUMN]).group_by(["periode", UNIT_COLUMN]).aggregate([]).to_pylist()
@@ -233,7 +233,7 @@ def kept_note(kept: int, rejected: int) -> list[str]:
 def publish(ref: dict, settings: Settings | None = None) -> dict:
     """Replace the (kabupaten/kota, periode) units the run covers in the warehouse (one transaction) and in
     the lake's clean zone; a failure leaves both as they were and an audit row that says why."""
-    from walidata.validate import Outcome
+    from walidata.validate.suite import Outcome
 
     settings, ds, lake = _ctx(settings, ref["dataset"])
     if not ref.get("valid"):
@@ -251,8 +251,8 @@ def publish(ref: dict, settings: Settings | None = None) -> dict:
 
 
 def _publish_units(ref: dict, settings: Settings, ds: Dataset, lake: Lake, outcome, table, load_id: str):
-    from walidata import lake as lk
-    from walidata import load
+    from walidata.publish import lake as lk
+    from walidata.publish import warehouse as load
 
     staged = []
     try:
@@ -301,7 +301,7 @@ def _failure_recorded(stage: str, ref: dict, ds: Dataset, settings: Settings, ou
     """A stage that fails for a reason other than the data (storage full, warehouse unreachable; at publish,
     anything) fails with a message naming the stage and the path or service, and leaves an audit row; the
     published figures stay in force."""
-    from walidata.lake import WriteFailed
+    from walidata.publish.lake import WriteFailed
 
     try:
         yield
@@ -338,7 +338,7 @@ def _first_line(exc: BaseException) -> str:
 
 def _record_failure(ref: dict, ds: Dataset, settings: Settings, outcome, status: str, text: str) -> None:
     """The audit row of a failed stage; if the warehouse itself cannot take it, the log says so."""
-    from walidata import load
+    from walidata.publish import warehouse as load
 
     row = {"run_id": ref["run_id"], "dataset": ds.id, "status": status,
            "hasil_validasi": outcome.label if outcome is not None else None,

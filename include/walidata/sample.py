@@ -13,8 +13,8 @@ import io
 import random
 from pathlib import Path
 
-from walidata.reference import RegionIndex, kabkota
 from walidata.settings import PROJECT_ROOT
+from walidata.standardise.reference import RegionIndex, kabkota
 
 # Rough shares of the population by kecamatan for Katingan (capital Kasongan in Katingan Hilir);
 # other regions get seeded shares.
@@ -483,7 +483,7 @@ def write_kekerasan(p: Profile, inbox: Path) -> list[Path]:
 
 
 def _col(i: int) -> str:
-    from walidata.spreadsheet import col_letter
+    from walidata.sources.spreadsheet import col_letter
 
     return col_letter(i)
 

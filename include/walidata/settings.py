@@ -76,7 +76,7 @@ class Settings(BaseSettings):
             if not db.is_absolute():
                 object.__setattr__(self, "warehouse_url", url.set(database=str(home / db)).render_as_string(False))
         self._check_paths()
-        from walidata.reference import ReferenceMissing, kabkota  # reads a small CSV; no heavy imports
+        from walidata.standardise.reference import ReferenceMissing, kabkota  # reads a small CSV; no heavy imports
 
         try:
             regions = kabkota(self.reference)

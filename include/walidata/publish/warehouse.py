@@ -16,7 +16,7 @@ from typing import NamedTuple
 import sqlalchemy as sa
 
 from walidata.catalog import HISTORY_SUFFIX, MAX_IDENTIFIER_BYTES, Dataset
-from walidata.reference import EDISI, Wilayah, all_wilayah, reference_fingerprint
+from walidata.standardise.reference import EDISI, Wilayah, all_wilayah, reference_fingerprint
 
 metadata = sa.MetaData()
 
@@ -168,7 +168,7 @@ def ident(name: str) -> str:
 
 def ensure_schema(conn: sa.Connection, ds: Dataset | None = None) -> None:
     """Migrate to the latest schema; for a dataset, its history table, its views and the comments."""
-    from walidata.migrations import migrate
+    from walidata.publish.migrations import migrate
 
     migrate(conn)
     if ds is None:
@@ -201,7 +201,7 @@ def ensure_schema(conn: sa.Connection, ds: Dataset | None = None) -> None:
 
 def refresh_observasi(conn: sa.Connection) -> None:
     """`fact.observasi`: the current figures of every dataset in one long table, for indicators."""
-    from walidata.migrations import FACT_FIXED, columns_of
+    from walidata.publish.migrations import FACT_FIXED, columns_of
 
     insp = sa.inspect(conn)
     parts = []

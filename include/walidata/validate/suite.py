@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from walidata.catalog import Dataset
-from walidata.periode import PERIODE_RE
-from walidata.reference import RegionIndex
 from walidata.safe_text import visible
-from walidata.standardise import STATUSES
+from walidata.standardise.periode import PERIODE_RE
+from walidata.standardise.records import STATUSES
+from walidata.standardise.reference import RegionIndex
 
 log = logging.getLogger(__name__)
 
@@ -258,7 +258,7 @@ def published_history(ds: Dataset, warehouse_url: str | None):
     cols = ["variabel", "kode_wilayah", "periode", *ds.breakdowns, "nilai"]
     if not warehouse_url:
         return pd.DataFrame(columns=cols)
-    from walidata import load
+    from walidata.publish import warehouse as load
 
     with load.engine_for(warehouse_url) as engine, load.connect(engine) as conn:
         try:
@@ -450,7 +450,7 @@ def consistency_checks(ds: Dataset, df, warehouse_url: str | None) -> list[dict]
         name = f"walidata_konsisten_dengan_{k.dataset.replace('.', '__')}"
         other = {}
         if warehouse_url:
-            from walidata import load
+            from walidata.publish import warehouse as load
 
             with load.engine_for(warehouse_url) as engine, load.connect(engine) as conn:
                 try:
@@ -528,7 +528,7 @@ def validate(ds: Dataset, records, totals, region: RegionIndex, gx_root: Path, r
     """Run the dataset's suite on its standardised records; Data Docs are built from an escaped copy."""
     from great_expectations.core.run_identifier import RunIdentifier
 
-    from walidata.lake import safe
+    from walidata.publish.lake import safe
 
     df = records.reset_index(drop=True).copy()
     df.insert(0, ROW_ID, range(len(df)))

@@ -166,7 +166,7 @@ def _sheet(wb, title: str, headers: list[str], lines: list[list], widths: tuple[
 
 def write_report(ds: Dataset, outcome, records, lake_root: Path, run_id: str) -> Path | None:
     """The feedback workbook in the lake's umpan_balik zone, or None when there is nothing to report."""
-    from walidata.lake import safe
+    from walidata.publish.lake import safe
 
     path = Path(lake_root) / "umpan_balik" / f"opd={ds.opd}" / f"{ds.name}__{safe(run_id)}.xlsx"
     return write_workbook(path, ds, outcome, records, run_id)

@@ -43,7 +43,7 @@ KEY_ENV = "WALIDATA_PSEUDONYM_KEY"
 KEY_CONNECTION = "walidata_pseudonim"
 MIN_KEY_BYTES = 16
 PSEUDONYM_PREFIX = "psd_"
-DEFAULT_REFERENCE = Path(__file__).resolve().parents[1] / "reference"
+DEFAULT_REFERENCE = Path(__file__).resolve().parents[2] / "reference"
 
 _CONTROL_CLASS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
 _CONTROL = re.compile(f"[{_CONTROL_CLASS}]")
@@ -62,7 +62,7 @@ class PseudonymKeyMissing(RuntimeError):
 
 @lru_cache(maxsize=8)
 def _prefixes_of(reference_dir: Path) -> frozenset[str]:
-    from walidata.reference import all_wilayah
+    from walidata.standardise.reference import all_wilayah
 
     return nik_prefixes_in(all_wilayah(reference_dir))
 

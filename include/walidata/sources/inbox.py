@@ -15,8 +15,8 @@ import tempfile
 from pathlib import Path
 
 from walidata.catalog import Dataset
-from walidata.lake import Lake, read_json, write_json, writing
-from walidata.privacy import clean_text
+from walidata.publish.lake import Lake, read_json, write_json, writing
+from walidata.sources.privacy import clean_text
 
 log = logging.getLogger(__name__)
 

@@ -424,6 +424,6 @@ def build_national_csv(out: Path) -> int:
 if __name__ == "__main__":
     import sys
 
-    default = Path(__file__).resolve().parents[1] / "reference" / NATIONAL_CSV
+    default = Path(__file__).resolve().parents[2] / "reference" / NATIONAL_CSV
     target = Path(sys.argv[1]) if len(sys.argv) > 1 else default
     print(f"{build_national_csv(target)} regions written to {target}")

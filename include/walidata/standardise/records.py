@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from walidata.catalog import Dataset
-from walidata.periode import FLAGS, find_year, parse_periode, parse_tanggal, periode_of_date
-from walidata.reference import RegionIndex, fold
-from walidata.spreadsheet import SourceError, Table, col_letter, formula_errors, norm, read_tables
+from walidata.sources.spreadsheet import SourceError, Table, col_letter, formula_errors, norm, read_tables
+from walidata.standardise.periode import FLAGS, find_year, parse_periode, parse_tanggal, periode_of_date
+from walidata.standardise.reference import RegionIndex, fold
 
 STATUS_TETAP = "tetap"
 NOT_AVAILABLE = {"...", "…", "..", "n.a", "na", "n/a"}
@@ -110,7 +110,7 @@ class _Rows:
     """Per data row: whose row it is (attribution), period, breakdowns and problems."""
 
     def __init__(self, ds: Dataset, table: Table, region: RegionIndex, tahun: str | None):
-        from walidata.attribution import Attributor
+        from walidata.standardise.attribution import Attributor
 
         n = len(table.rows)
         self.kind = ["milik"] * n  # milik, lain, total
@@ -225,7 +225,7 @@ class _Rows:
                     self.periode[i] = (periode_of_date(d, src.granularitas), STATUS_TETAP)
         if no_year:
             rows = [r for r, _ in no_year]
-            from walidata.umpan_balik import ribuan, row_ranges
+            from walidata.validate.umpan_balik import ribuan, row_ranges
 
             raise SourceError(table.file, f"{ribuan(len(no_year))} baris (baris {row_ranges(rows)}) berisi bulan atau "
                                           f"triwulan tanpa tahun, misalnya '{no_year[0][1]}'"
@@ -306,7 +306,7 @@ class Builder:
         self.rows_by_file: dict[str, dict[str, int]] = {}  # file → {milik, lain, total}: rows of each kind
 
     def add_table(self, table: Table, region: RegionIndex) -> None:
-        from walidata.attribution import check_region_columns, check_titles
+        from walidata.standardise.attribution import check_region_columns, check_titles
 
         ds = self.ds
         check_region_columns(ds, table, region)
@@ -539,7 +539,7 @@ def refuse_when_not_ours(b: Builder, ds: Dataset, region: RegionIndex, label: st
     """A file with no row of the configured region (at the dataset's level) holds someone else's figures."""
     import pyarrow as pa
 
-    from walidata.privacy import clean_text
+    from walidata.sources.privacy import clean_text
 
     label = clean_text(label)  # as read_tables reports the file
     counts = b.rows_by_file.get(label, {"milik": 0, "lain": 0, "total": 0})
@@ -559,7 +559,7 @@ def refuse_when_not_ours(b: Builder, ds: Dataset, region: RegionIndex, label: st
 def standardise_files(ds: Dataset, files: list[tuple[Path, str]], region: RegionIndex) -> Standardised:
     """Tidy records from source files, given as (path to read, name to report). A file none of whose rows
     belong to the configured region is refused: its figures are someone else's."""
-    from walidata.privacy import clean_text, nik_prefixes_in
+    from walidata.sources.privacy import clean_text, nik_prefixes_in
 
     b = Builder(ds)
     prefixes = nik_prefixes_in(region.g.w)

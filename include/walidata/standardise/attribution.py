@@ -17,8 +17,8 @@ import re
 from typing import NamedTuple
 
 from walidata.catalog import Dataset, Kolom
-from walidata.reference import LEVELS, TOTAL_LABELS, Match, RegionIndex, fold, split_kind
-from walidata.spreadsheet import Table, col_letter
+from walidata.sources.spreadsheet import Table, col_letter
+from walidata.standardise.reference import LEVELS, TOTAL_LABELS, Match, RegionIndex, fold, split_kind
 
 LEVEL_OF_ROLE = {"provinsi": "provinsi", "kabupaten_kota": "kabupaten", "kecamatan": "kecamatan", "desa": "desa"}
 ROLE_WORD = {"provinsi": "provinsi", "kabupaten_kota": "kabupaten/kota", "kecamatan": "kecamatan", "desa": "desa"}
@@ -230,7 +230,7 @@ def _looks_like_region(region: RegionIndex, text: str) -> bool:
 def check_region_columns(ds: Dataset, table: Table, region: RegionIndex, sample: int = 300) -> None:
     """Refuse a table with an undeclared (or ignored) column whose values are mostly names or codes of regions:
     its rows would otherwise all be taken as the configured region's."""
-    from walidata.spreadsheet import SourceError
+    from walidata.sources.spreadsheet import SourceError
 
     ignored = [table.columns[k.name] for k in ds.kolom_peran("abaikan") if k.name in table.columns]
     for c in [*table.extra_index, *ignored]:
@@ -285,7 +285,7 @@ def title_regions(region: RegionIndex, texts: list[str]) -> list[str]:
 def check_titles(ds: Dataset, table: Table, region: RegionIndex) -> None:
     """A table without region columns is taken as the configured region's own: refuse it when its title or
     sheet name says it is about another region, or about a whole province."""
-    from walidata.spreadsheet import SourceError
+    from walidata.sources.spreadsheet import SourceError
 
     if ds.region_kolom or ds.sumber.wilayah_dari == "sheet":
         return

@@ -17,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from walidata.catalog import Dataset, Kolom
-from walidata.periode import parse_periode
+from walidata.standardise.periode import parse_periode
 
 INDEX_CELL = re.compile(r"^\(\d+\)$")  # the "(1) (2) (3)" column-index row under BPS headers
 # Column-number cells: '(1)', '(3)=(4)+(5)', '3 = Σ (4-14)', '4+5' — column numbers and arithmetic, no words.
@@ -139,7 +139,7 @@ def sniff_format(path: Path, label: str, max_mb: float, max_unzipped_mb: float) 
     if head.startswith(b"PK\x03\x04"):
         check_zip(path, label, size, max_unzipped_mb)
         return "calamine"
-    from walidata.html_tables import looks_like_html
+    from walidata.sources.html_tables import looks_like_html
 
     if b"urn:schemas-microsoft-com:office:spreadsheet" in start:
         raise SourceError(label, "an XML Spreadsheet 2003 file, not a workbook this pipeline reads; open it in a "
@@ -386,7 +386,7 @@ def read_sheets(path: Path, label: str, ds: Dataset) -> list[Sheet]:
     if kind == "csv":
         return [check_grid(read_csv(Path(path), label, src.csv_pemisah, src.csv_encoding), label)]
     if kind == "html":
-        from walidata.html_tables import TableTooLarge, read_html
+        from walidata.sources.html_tables import TableTooLarge, read_html
 
         pattern = re.compile(src.sheet)
         try:
@@ -443,7 +443,7 @@ def formula_errors(path: Path, sheet: str) -> dict[tuple[int, int], str]:
         return {}
     from openpyxl import load_workbook
 
-    from walidata.privacy import clean_text
+    from walidata.sources.privacy import clean_text
 
     wb = load_workbook(path, read_only=True, data_only=True)
     try:
@@ -625,7 +625,7 @@ def locate_table(sheet: Sheet, ds: Dataset, file: str, tahun: str | None = None,
     titles = [*sheet.titles, *(" ".join(str(v).strip() for v in row if norm(v)) for row in grid[:start]
                                 if any(norm(v) for v in row))]
     if src.periode.tahun_dari == "judul" and tahun is None:
-        from walidata.periode import find_year
+        from walidata.standardise.periode import find_year
 
         tahun = next((y for t in titles if (y := find_year(t))), None)
     wide = src.periode.dari == "header"
@@ -666,7 +666,7 @@ def _refuse_control_in_header(marks, start: int, depth: int, file: str, sheet: s
 def _mark_rows(grid: list[list], table: Table, marks, ds: Dataset) -> None:
     """Data rows holding a NIK or a control character get a problem (they are never published); the cells of
     personal columns (`pribadi`) get their pseudonyms, in the data rows and in the footer."""
-    from walidata.privacy import pseudonym
+    from walidata.sources.privacy import pseudonym
 
     personal = sorted({table.columns[k.name] for k in ds.kolom if k.pribadi and k.name in table.columns})
     marked: dict[int, list[int]] = {}
@@ -790,8 +790,8 @@ def read_tables(path: Path, ds: Dataset, label: str | None = None,
                 nik_prefixes: frozenset[str] | None = None) -> list[Table]:
     """Every declared sheet of a file, as located tables. Each grid is scrubbed as soon as it is read (NIKs
     masked, control characters taken out, see `privacy`): nothing after this sees them."""
-    from walidata import privacy
-    from walidata.periode import find_year
+    from walidata.sources import privacy
+    from walidata.standardise.periode import find_year
 
     prefixes = nik_prefixes if nik_prefixes is not None else privacy.nik_prefixes()
     label = privacy.clean_text(label or Path(path).name, prefixes)
@@ -822,7 +822,7 @@ def read_tables(path: Path, ds: Dataset, label: str | None = None,
 
 def _scrub(sheet: Sheet, prefixes: frozenset[str], key: bytes | None):
     """The sheet's grid, name and titles with NIKs masked and control characters taken out (privacy.Marks)."""
-    from walidata import privacy
+    from walidata.sources import privacy
 
     marks = privacy.scrub_grid(sheet.grid, prefixes, key)
     privacy.spread_over_merged(marks, sheet.merged)

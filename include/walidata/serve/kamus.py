@@ -34,9 +34,9 @@ def _table_md(conn, schema: str, table: str, comments: dict[str, str]) -> list[s
 
 
 def build(settings: Settings) -> str:
-    from walidata import load
-    from walidata.migrations import current_version
-    from walidata.reference import RegionIndex
+    from walidata.publish import warehouse as load
+    from walidata.publish.migrations import current_version
+    from walidata.standardise.reference import RegionIndex
 
     datasets, _ = load_catalog(settings.catalog)
     region = RegionIndex(settings.reference, settings.region)
