@@ -42,7 +42,7 @@ def _fail_fast(fn, *args):
     from walidata.pipeline import RunSuperseded
     from walidata.settings import SettingsError
     from walidata.sources.spreadsheet import SourceError
-    from walidata.validate.suite import ValidationFailed
+    from walidata.validate.outcome import ValidationFailed
 
     try:
         return fn(*args)

@@ -60,7 +60,7 @@ def test_a_provincial_file_gives_each_kabupaten_kota_its_own_row(tmp_path, regio
 def test_the_province_total_is_checked_against_every_kabupaten_row(tmp_path):
     import shutil
 
-    from walidata.validate.suite import validate
+    from walidata.validate.outcome import validate
 
     ds = dataset("kabupaten", KABKOTA)
     gx = tmp_path / "gx"

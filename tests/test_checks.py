@@ -11,7 +11,7 @@ from conftest import ROOT, SAMPLE_FILE, edit_workbook
 from walidata.catalog import Dataset, get_dataset
 from walidata.standardise.records import standardise_files
 from walidata.standardise.reference import RegionIndex
-from walidata.validate.suite import validate
+from walidata.validate.outcome import validate
 
 CATALOG = ROOT / "include" / "catalog"
 INBOX = ROOT / "include" / "sample_data" / "inbox"
@@ -113,7 +113,7 @@ def test_feedback_report_for_the_opd(sandbox, tmp_path):
 
     from conftest import replace_inbox_file
     from walidata import pipeline
-    from walidata.validate.suite import ValidationFailed
+    from walidata.validate.outcome import ValidationFailed
 
     f = edit_workbook(SAMPLE_FILE, tmp_path / "kiriman.xlsx", {("2024", "B9"): "Antah Berantah",
                                                                 ("2025", "C12"): -5})
@@ -190,7 +190,7 @@ def test_plausibility_against_the_published_previous_period(sandbox, tmp_path):
 def test_absurd_and_non_finite_figures_are_errors_of_their_row():
     import pandas as pd
 
-    from walidata.validate.suite import ROW_ID, magnitude_check
+    from walidata.validate.checks import ROW_ID, magnitude_check
 
     cases = [(1e308, "tetap"), (float("inf"), "tetap"), (float("-inf"), "revisi"), (float("nan"), "tetap"),
              (2.0 ** 53 + 2, "tetap"), (float("nan"), "tidak_tersedia"), (None, "rahasia"), (12.0, "tetap"),

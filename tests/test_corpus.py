@@ -10,7 +10,7 @@ from walidata.catalog import load_catalog
 from walidata.sample import write_inbox
 from walidata.standardise.records import standardise_files
 from walidata.standardise.reference import RegionIndex
-from walidata.validate.suite import validate
+from walidata.validate.outcome import validate
 
 INBOX = ROOT / "include" / "sample_data" / "inbox"
 REF = ROOT / "include" / "reference"

@@ -279,7 +279,7 @@ def test_case(run: Run):
 def _assert_refusal_type(run: Run) -> None:
     from walidata.sources.inbox import NoSourceFiles
     from walidata.sources.spreadsheet import SourceError
-    from walidata.validate.suite import ValidationFailed
+    from walidata.validate.outcome import ValidationFailed
 
     allowed = {"extract": (SourceError, NoSourceFiles, ValueError, PermissionError), "standardise": (SourceError,),
                "validate": (ValidationFailed,)}[run.stage]

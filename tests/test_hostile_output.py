@@ -11,7 +11,7 @@ from conftest import DATASET, SAMPLE_FILE, drop_database_and_roles, edit_workboo
 from walidata.catalog import get_dataset
 from walidata.standardise.records import standardise_files
 from walidata.standardise.reference import RegionIndex
-from walidata.validate.suite import validate
+from walidata.validate.outcome import validate
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = "<img src=x onerror=alert(1)>"

@@ -13,7 +13,7 @@ from conftest import DATASET, ROOT, SAMPLE_FILE
 from walidata.catalog import get_dataset
 from walidata.standardise.records import standardise_files
 from walidata.standardise.reference import RegionIndex
-from walidata.validate.suite import validate
+from walidata.validate.outcome import validate
 
 sys.path.insert(0, str(ROOT / "plugins"))
 import walidata_data_docs  # noqa: E402

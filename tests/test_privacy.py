@@ -19,7 +19,7 @@ from walidata.sources.privacy import PseudonymKeyMissing, is_nik, mask, mask_tex
 from walidata.sources.spreadsheet import read_tables
 from walidata.standardise.records import standardise_files
 from walidata.standardise.reference import RegionIndex
-from walidata.validate.suite import ValidationFailed
+from walidata.validate.outcome import ValidationFailed
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_attribution import dataset  # noqa: E402

@@ -6,7 +6,7 @@ import pytest
 
 from conftest import DATASET, SAMPLE_FILE, edit_workbook, query, replace_inbox_file, snapshot
 from walidata import pipeline
-from walidata.validate.suite import ValidationFailed
+from walidata.validate.outcome import ValidationFailed
 
 FACT = "fact.disdukcapil__penduduk_kecamatan"
 DATA_TABLES = [FACT, "ref.wilayah", "ref.dataset"]

@@ -18,7 +18,7 @@ from walidata.catalog import get_dataset
 from walidata.sources.spreadsheet import SourceError
 from walidata.standardise.records import standardise_files
 from walidata.standardise.reference import RegionIndex
-from walidata.validate.suite import ValidationFailed
+from walidata.validate.outcome import ValidationFailed
 
 REF = ROOT / "include" / "reference"
 REGION = RegionIndex(REF, "62.06")

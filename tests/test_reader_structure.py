@@ -23,7 +23,7 @@ def gx(tmp_path):
 
 
 def _validate(ds, out, region: str, gx):
-    from walidata.validate.suite import validate
+    from walidata.validate.outcome import validate
 
     return validate(ds, out.frame(), out.totals.to_pandas(), RegionIndex(REF, region), gx, "t")
 

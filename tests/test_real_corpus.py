@@ -78,7 +78,7 @@ def test_real_file(spec, case, tmp_path, monkeypatch):
     from walidata import pipeline
     from walidata.sources.spreadsheet import SourceError
     from walidata.standardise.reference import RegionIndex
-    from walidata.validate.suite import ValidationFailed
+    from walidata.validate.outcome import ValidationFailed
 
     settings, ds = _settings(tmp_path, monkeypatch, spec, case["wilayah"], case.get("dataset", spec["dataset"]))
     expected = case["hasil"]

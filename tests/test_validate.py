@@ -7,7 +7,8 @@ from conftest import DATASET, SAMPLE_FILE, edit_workbook
 from walidata.catalog import get_dataset
 from walidata.standardise.records import standardise_files
 from walidata.standardise.reference import RegionIndex
-from walidata.validate.suite import build_expectations, quarantine_frame, suite_spec, validate
+from walidata.validate.outcome import quarantine_frame, validate
+from walidata.validate.suite import build_expectations, suite_spec
 
 
 def _run(settings, path, run_id="t1"):

@@ -200,7 +200,7 @@ def _check_outcome(args, settings, ds, region, path, records, totals, lain) -> i
     import tempfile
 
     from walidata.standardise.records import set_aside_summary
-    from walidata.validate.suite import validate
+    from walidata.validate.outcome import validate
     from walidata.validate.umpan_balik import group_texts, write_workbook
 
     frame = records.to_pandas()

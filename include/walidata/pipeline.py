@@ -139,8 +139,8 @@ def _validate(ref: dict, settings: Settings | None = None) -> dict:
     import pyarrow as pa
 
     from walidata.publish import warehouse as load
-    from walidata.validate.suite import ValidationFailed, quarantine_frame
-    from walidata.validate.suite import validate as run_suite
+    from walidata.validate.outcome import ValidationFailed, quarantine_frame
+    from walidata.validate.outcome import validate as run_suite
 
     settings, ds, lake = _ctx(settings, ref["dataset"])
     region = RegionIndex(settings.reference, settings.region)
@@ -233,7 +233,7 @@ def kept_note(kept: int, rejected: int) -> list[str]:
 def publish(ref: dict, settings: Settings | None = None) -> dict:
     """Replace the (kabupaten/kota, periode) units the run covers in the warehouse (one transaction) and in
     the lake's clean zone; a failure leaves both as they were and an audit row that says why."""
-    from walidata.validate.suite import Outcome
+    from walidata.validate.outcome import Outcome
 
     settings, ds, lake = _ctx(settings, ref["dataset"])
     if not ref.get("valid"):

@@ -67,7 +67,7 @@ def table(year: int = 2025, names: dict[int, str] | None = None, values: dict[tu
 
 
 def _col(i: int) -> str:
-    from walidata.spreadsheet import col_letter  # the reader's own column letters
+    from walidata.sources.spreadsheet import col_letter  # the reader's own column letters
 
     return col_letter(i)
 
