@@ -4,10 +4,29 @@
 latest validation page of a dataset (each DAG's description links there). Data Docs are static files under
 `<WALIDATA_GX_ROOT>/uncommitted/data_docs/local_site/`. Only Airflow plugins live in this folder.
 
-The pages are served from Airflow's own origin, so every response carries a Content-Security-Policy that runs
-no inline script (GX's own inline helpers, such as 'hide succeeded validations', are blocked with it): scripts
-and styles only from this origin and the CDNs GX pages load them from, no images from elsewhere (GX's logo
-request carries the data context id).
+Offline: the pages load their scripts, stylesheets and fonts from the site itself (`static/walidata/`, copied
+there by walidata.validate.data_docs.localise_site after each build, from include/data_docs_assets/). A page
+built before that, still naming the CDNs, is rewritten the same way as it is served, and `static/walidata/`
+files missing from such a site are served from include/data_docs_assets/. So nothing is fetched from outside.
+
+The pages are served from Airflow's own origin, so every response carries a Content-Security-Policy:
+scripts, styles, fonts and images from this origin only ('self'; images also as data: URIs, the form-control
+icons Bootstrap's stylesheet embeds, which fetch nothing), styles also inline (GX pages carry <style> blocks
+and style attributes), no plugins, no framing by other origins.
+
+Inline <script> blocks stay blocked ('unsafe-inline' is never allowed, and no hash allowlist is used):
+- the GX inline scripts that would matter carry data: the index page's tables are filled by
+  `$(...).bootstrapTable({data: ...})` with the run's names and results. Their hashes change with every build,
+  so they could only be computed from the page being served, which would let whatever an OPD's file put into
+  a page run. Not done.
+- the data-free template scripts are GX's walkthrough modal and "how to" call-to-action (promotion, unwanted
+  offline) and the "show all / hide succeeded validations" helpers, which are reached only through inline
+  onclick= handlers that would also need 'unsafe-hashes'. A hash list would also silently stop matching at the
+  next GX upgrade (the hashes cover GX's exact template whitespace).
+What still works without them: each validation page's tables are `data-toggle="table"` tables with their rows
+in the HTML, which bootstrap-table's own file (a 'self' script) renders on load. What does not: the index
+page's run lists stay empty under the policy (the DAG links go to `/walidata/data-docs-terbaru/<dataset>`
+instead) and the "hide succeeded" toggle does nothing.
 """
 
 from __future__ import annotations
@@ -16,21 +35,16 @@ from pathlib import Path
 
 from airflow.plugins_manager import AirflowPlugin
 from fastapi import FastAPI, HTTPException, Request
-from fastapi.responses import FileResponse, RedirectResponse
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 
 PREFIX = "/walidata"
 app = FastAPI(title="Walidata Data Docs", description="Hasil pemeriksaan (Great Expectations) per dataset")
 
-# Where GX 1.x Data Docs pages load their scripts and stylesheets from (until they are served locally).
-SCRIPT_HOSTS = ("https://cdn.jsdelivr.net", "https://cdnjs.cloudflare.com", "https://code.jquery.com",
-                "https://stackpath.bootstrapcdn.com", "https://unpkg.com")
-STYLE_HOSTS = ("https://cdn.jsdelivr.net", "https://cdnjs.cloudflare.com", "https://maxcdn.bootstrapcdn.com",
-               "https://unpkg.com")
 CSP = "; ".join([
     "default-src 'self'",
-    "script-src 'self' " + " ".join(SCRIPT_HOSTS),
-    "style-src 'self' 'unsafe-inline' " + " ".join(STYLE_HOSTS),  # GX pages carry <style> blocks
-    "font-src 'self' data: https://cdnjs.cloudflare.com",
+    "script-src 'self'",
+    "style-src 'self' 'unsafe-inline'",  # GX pages carry <style> blocks and style attributes
+    "font-src 'self'",
     "img-src 'self' data:",
     "object-src 'none'",
     "base-uri 'none'",
@@ -58,8 +72,34 @@ def data_docs(path: str = "index.html"):
     site = _site().resolve()
     target = (site / (path or "index.html")).resolve()
     if site not in target.parents and target != site or not target.is_file():  # no escaping the site folder
-        raise HTTPException(status_code=404, detail=f"no Data Docs page {path!r}")
+        vendored = _vendored(site, target)
+        if vendored is None:
+            raise HTTPException(status_code=404, detail=f"no Data Docs page {path!r}")
+        return FileResponse(vendored)
+    if target.suffix == ".html":
+        return _offline_page(site, target)
     return FileResponse(target)
+
+
+def _offline_page(site: Path, page: Path):
+    """A page still naming the CDNs (built before localise_site ran) is served rewritten to the local copies."""
+    from walidata.validate.data_docs import localise_html, page_prefix
+
+    text = page.read_text(encoding="utf-8")
+    new, _, _ = localise_html(text, page_prefix(page, site))
+    return FileResponse(page) if new == text else HTMLResponse(new)
+
+
+def _vendored(site: Path, target: Path) -> Path | None:
+    """A `static/walidata/` file the site lacks, from include/data_docs_assets/ if assets.json lists it."""
+    from walidata.validate.data_docs import SITE_ASSETS, assets_dir, manifest
+
+    own = site / SITE_ASSETS
+    if own not in target.parents:
+        return None
+    rel = target.relative_to(own).as_posix()
+    listed = {f["path"] for rec in manifest()["packages"] for f in [*rec["files"], rec["licence_file"]]}
+    return assets_dir() / rel if rel in listed else None
 
 
 @app.get("/data-docs-terbaru/{dataset_id}")

@@ -190,12 +190,12 @@ def test_plausibility_against_the_published_previous_period(sandbox, tmp_path):
 def test_absurd_and_non_finite_figures_are_errors_of_their_row():
     import pandas as pd
 
-    from walidata.validate.checks import ROW_ID, magnitude_check
+    from walidata.validate.checks import RECORD_ID, magnitude_check
 
     cases = [(1e308, "tetap"), (float("inf"), "tetap"), (float("-inf"), "revisi"), (float("nan"), "tetap"),
              (2.0 ** 53 + 2, "tetap"), (float("nan"), "tidak_tersedia"), (None, "rahasia"), (12.0, "tetap"),
              (-2.0 ** 53, "tetap"), (0.0, "nihil")]
-    df = pd.DataFrame({ROW_ID: range(len(cases)), "masalah": pd.array([None] * len(cases), dtype="string"),
+    df = pd.DataFrame({RECORD_ID: range(len(cases)), "masalah": pd.array([None] * len(cases), dtype="string"),
                        "nilai": [v for v, _ in cases], "status": [s for _, s in cases], "variabel": "murid",
                        "sumber_file": "f.xlsx", "sumber_sheet": "2025", "sumber_baris": range(5, 5 + len(cases)),
                        "sumber_kolom_nilai": "D"})

@@ -203,10 +203,11 @@ def _facts(ds: Dataset, ref: dict, outcome, load_id: str):
     import pyarrow as pa
 
     from walidata.publish import warehouse as load
+    from walidata.standardise.records import RECORD_ID
 
     records = pd.read_parquet(ref["records"])
     if outcome.rejected:
-        records = records.drop(index=sorted(int(i) for i in outcome.rejected))
+        records = records[~records[RECORD_ID].isin([int(i) for i in outcome.rejected])]
     keys = ["variabel", "kode_wilayah", "periode", *ds.breakdowns]
     facts = records.assign(load_id=load_id).sort_values(keys)
     return pa.Table.from_pandas(facts[[*keys, "nilai", *load.FACT_COLUMNS_EXTRA]], preserve_index=False)

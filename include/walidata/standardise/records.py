@@ -80,8 +80,17 @@ def parse_number(raw, tipe: str, tanda_strip: str = "nihil", desimal: str = "kom
     return Parsed(v, status)
 
 
+RECORD_ID = "rekaman_id"  # a record's number in its run, set once by standardise: validation rejects and publish
+# drops records by it, never by their position in a frame
+
+
 def record_columns(ds: Dataset) -> list[str]:
-    """The tidy record layout every later stage relies on."""
+    """The tidy record layout every later stage relies on (the record id first)."""
+    return [RECORD_ID, *cell_columns(ds)]
+
+
+def cell_columns(ds: Dataset) -> list[str]:
+    """What a record says about one value cell: the record layout without the record id."""
     return ["dataset", "variabel", "kode_wilayah", "nama_wilayah", "periode", *ds.breakdowns, "nilai", "satuan",
             "status", "masalah", "sumber_file", "sumber_sheet", "sumber_baris", "sumber_kolom_wilayah",
             "sumber_kolom_nilai"]
@@ -298,7 +307,7 @@ class Builder:
 
     def __init__(self, ds: Dataset):
         self.ds = ds
-        self.cols: dict[str, list] = {c: [] for c in record_columns(ds) if c not in self.RUNS}
+        self.cols: dict[str, list] = {c: [] for c in cell_columns(ds) if c not in self.RUNS}
         self.runs: dict[str, list[tuple[str, int]]] = {c: [] for c in self.RUNS}
         self.totals: dict[str, list] = {c: [] for c in TOTAL_COLUMNS}
         self.lain: dict[str, list] = {c: [] for c in LAIN_COLUMNS}
@@ -444,7 +453,7 @@ class Builder:
         ds = self.ds
         types = {"nilai": pa.float64(), "sumber_baris": pa.int64()}
         arrays = {}
-        for c in record_columns(ds):
+        for c in cell_columns(ds):
             if c in self.runs:
                 values = [v for v, _ in self.runs[c]]
                 idx = np.repeat(np.arange(len(values), dtype=np.int32), [n for _, n in self.runs[c]])
@@ -498,7 +507,7 @@ def aggregate(records, ds: Dataset):
         "sumber_sheet": events["sumber_sheet_first"], "nama_wilayah": events["nama_wilayah_first_first"],
         "sumber_kolom_wilayah": events["sumber_kolom_wilayah_first_first"],
         "sumber_kolom_nilai": events["sumber_kolom_wilayah_first_first"]}
-    cols = record_columns(ds)
+    cols = cell_columns(ds)
     parts = [pa.table({c: sums[c] for c in cols}).cast(records.schema),
              pa.table({c: counts[c] for c in cols}).cast(records.schema), bad]
     out = pa.concat_tables(parts)
@@ -559,6 +568,8 @@ def refuse_when_not_ours(b: Builder, ds: Dataset, region: RegionIndex, label: st
 def standardise_files(ds: Dataset, files: list[tuple[Path, str]], region: RegionIndex) -> Standardised:
     """Tidy records from source files, given as (path to read, name to report). A file none of whose rows
     belong to the configured region is refused: its figures are someone else's."""
+    import pyarrow as pa
+
     from walidata.sources.privacy import clean_text, nik_prefixes_in
 
     b = Builder(ds)
@@ -570,4 +581,5 @@ def standardise_files(ds: Dataset, files: list[tuple[Path, str]], region: Region
             b.add_table(table, region)
         refuse_when_not_ours(b, ds, region, label, lain_before)
     records, totals, lain = b.arrow()
-    return Standardised(records=records, totals=totals, lain=lain, lineage=b.lineage)
+    ids = pa.array(range(records.num_rows), pa.int64())  # the record's name in every later stage
+    return Standardised(records=records.add_column(0, RECORD_ID, ids), totals=totals, lain=lain, lineage=b.lineage)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from walidata.catalog import Dataset
 from walidata.standardise.reference import RegionIndex
-from walidata.validate.suite import MAX_LISTED, ROW_ID, region_codes
+from walidata.validate.suite import MAX_LISTED, RECORD_ID, region_codes
 
 SUM_CHECK = "walidata_jumlah_kecamatan_sama_dengan_total"
 def _fmt(v) -> str:
@@ -136,7 +136,7 @@ def walidata_checks(ds: Dataset, df, region: RegionIndex, today=None, history=No
         whole = ok[ok["variabel"] == b.keseluruhan].set_index(keys)["nilai"]
         joined = part.join(whole.rename("_whole"), how="inner")
         bad = joined[joined["nilai"] > joined["_whole"]]
-        rows = {int(r[ROW_ID]): f"{_where_row(r)}: {b.bagian} = {_fmt(r['nilai'])} melebihi {b.keseluruhan} = "
+        rows = {int(r[RECORD_ID]): f"{_where_row(r)}: {b.bagian} = {_fmt(r['nilai'])} melebihi {b.keseluruhan} = "
                                 f"{_fmt(r['_whole'])}" for _, r in bad.iterrows()}
         out.append({"expectation": f"walidata_{b.bagian}_tidak_melebihi_{b.keseluruhan}", "column": "nilai",
                     "severity": b.severity, "success": not rows, "unexpected_count": len(rows),
@@ -180,7 +180,7 @@ def magnitude_check(df) -> dict:
             why = "tak hingga: sel atau jumlahnya meluap, bukan angka yang dapat dimuat"
         else:
             why = f"melebihi batas ±{limit}: bukan angka yang mungkin untuk statistik wilayah"
-        rows[int(r[ROW_ID])] = f"{_where_row(r)}: {r['variabel']} = {_fmt(float(x))} {why}"
+        rows[int(r[RECORD_ID])] = f"{_where_row(r)}: {r['variabel']} = {_fmt(float(x))} {why}"
     return {"expectation": "walidata_nilai_terhingga", "column": "nilai", "severity": "critical",
             "success": not rows, "unexpected_count": len(rows), "sample": list(rows.values())[:MAX_LISTED],
             "row_level": bool(rows), "rows": rows}
@@ -196,7 +196,7 @@ def plausibility_check(ds: Dataset, ok, history) -> dict:
     scope = ok
     if history is not None and len(history):
         # Published periods that this load does not cover are the 'previous period' of its first one.
-        past = history[~history["periode"].isin(set(ok["periode"]))].assign(**{ROW_ID: -1})
+        past = history[~history["periode"].isin(set(ok["periode"]))].assign(**{RECORD_ID: -1})
         scope = pd.concat([ok, past], ignore_index=True)
     scope = scope[scope["variabel"].isin(k.variabel)] if k.variabel else scope
     series = scope.assign(_jenis=scope["periode"].str.len()).sort_values([*keys[:1], "periode"])
@@ -204,12 +204,12 @@ def plausibility_check(ds: Dataset, ok, history) -> dict:
     series = series.assign(_prev=by["nilai"].shift(), _prev_per=by["periode"].shift(),
                            _next=by["nilai"].shift(-1), _next_per=by["periode"].shift(-1))
     change = (series["nilai"] - series["_prev"]).abs() / series["_prev"]
-    bad = series[(series["_prev"] >= k.minimum) & (change * 100 > k.persen) & (series[ROW_ID] >= 0)]
-    rows = {int(r[ROW_ID]): f"{_where_row(r)}: {r['variabel']} = {_fmt(r['nilai'])} berubah "
+    bad = series[(series["_prev"] >= k.minimum) & (change * 100 > k.persen) & (series[RECORD_ID] >= 0)]
+    rows = {int(r[RECORD_ID]): f"{_where_row(r)}: {r['variabel']} = {_fmt(r['nilai'])} berubah "
                             f"{100 * (r['nilai'] - r['_prev']) / r['_prev']:+.0f}% dari {_fmt(r['_prev'])} "
                             f"({r['_prev_per']}), batas {k.persen:g}%" for _, r in bad.iterrows()}
-    zero = series[(series["nilai"] == 0) & (series["_next"] >= k.minimum) & (series[ROW_ID] >= 0)]
-    rows |= {int(r[ROW_ID]): f"{_where_row(r)}: {r['variabel']} = 0 lalu {_fmt(r['_next'])} ({r['_next_per']}): "
+    zero = series[(series["nilai"] == 0) & (series["_next"] >= k.minimum) & (series[RECORD_ID] >= 0)]
+    rows |= {int(r[RECORD_ID]): f"{_where_row(r)}: {r['variabel']} = 0 lalu {_fmt(r['_next'])} ({r['_next_per']}): "
                              f"angka 0 tidak wajar (wilayah belum ada, atau data kosong ditulis 0?)"
              for _, r in zero.iterrows()}
     return {"expectation": "walidata_perubahan_wajar", "column": "nilai", "severity": k.severity,
@@ -251,7 +251,7 @@ def population_check(ds: Dataset, ok, region: RegionIndex) -> dict:
         limit = scoped["variabel"].map(bounds) * pop
         for _, r in scoped[scoped["nilai"] > limit].iterrows():
             w = g.w[g.ancestor(r["kode_wilayah"], scope_level)]
-            rows[int(r[ROW_ID])] = (f"{_where_row(r)}: {r['variabel']} = {_fmt(r['nilai'])} melebihi penduduk "
+            rows[int(r[RECORD_ID])] = (f"{_where_row(r)}: {r['variabel']} = {_fmt(r['nilai'])} melebihi penduduk "
                                     f"{w.nama} ({_fmt(w.penduduk_total)}, Dukcapil) × {bounds[r['variabel']]:g}")
         additive = {k.variabel or ds.variabel for k in ds.nilai_kolom if k.aditif} - {
             k.variabel or ds.variabel for k in ds.nilai_kolom if not k.aditif}
@@ -265,7 +265,7 @@ def population_check(ds: Dataset, ok, region: RegionIndex) -> dict:
                     why = (f"jumlah {var} periode {per} di {w.nama} = {_fmt(total)} melebihi penduduk "
                            f"{w.nama} ({_fmt(w.penduduk_total)}, Dukcapil) × {bounds[var]:g}")
                     for _, r in grp.iterrows():
-                        rows.setdefault(int(r[ROW_ID]), f"{_where_row(r)}: {why}")
+                        rows.setdefault(int(r[RECORD_ID]), f"{_where_row(r)}: {why}")
     return {"expectation": "walidata_tidak_melebihi_penduduk", "column": "nilai", "severity": "critical",
             "success": not rows, "unexpected_count": len(rows), "sample": list(rows.values())[:MAX_LISTED],
             "row_level": bool(rows), "rows": rows}

@@ -20,7 +20,7 @@ from walidata.validate.checks import (
     published_history,
     walidata_checks,
 )
-from walidata.validate.suite import MAX_LISTED, ROW_ID, _checkpoint, gx_context, run_suite, suite_spec
+from walidata.validate.suite import MAX_LISTED, RECORD_ID, _checkpoint, gx_context, run_suite, suite_spec
 
 
 class ValidationFailed(RuntimeError):
@@ -72,18 +72,19 @@ def validate(ds: Dataset, records, totals, region: RegionIndex, gx_root: Path, r
     from walidata.publish.lake import safe
 
     df = records.reset_index(drop=True).copy()
-    df.insert(0, ROW_ID, range(len(df)))
+    if RECORD_ID not in df:  # records made by hand (tests); standardise numbers its records itself
+        df.insert(0, RECORD_ID, range(len(df)))
     spec = suite_spec(ds, region, list(records.columns))
     ctx = gx_context(gx_root)
     vr, data_docs = run_suite(ctx, _checkpoint(ctx, ds, spec), df, RunIdentifier(run_name=safe(run_id)))
 
     results, row_reasons, warnings = [], {}, []
-    by_id = df.set_index(ROW_ID, drop=False)
+    by_id = df.set_index(RECORD_ID, drop=False)
     for r in vr.results:
         cfg = r.expectation_config
         column = cfg.kwargs.get("column")
         severity = str(getattr(cfg.severity, "value", cfg.severity) or "critical")
-        ids = [d[ROW_ID] for d in (r.result.get("unexpected_index_list") or []) if isinstance(d, dict)]
+        ids = [d[RECORD_ID] for d in (r.result.get("unexpected_index_list") or []) if isinstance(d, dict)]
         entry = {"expectation": cfg.type, "column": column, "severity": severity, "success": bool(r.success),
                  "unexpected_count": r.result.get("unexpected_count"),
                  "sample": [str(v) for v in (r.result.get("partial_unexpected_list") or [])[:MAX_LISTED]],
@@ -144,7 +145,9 @@ def quarantine_frame(records, outcome: Outcome):
 
     rejected = {int(i): v for i, v in outcome.rejected.items()}  # JSON round trips turn keys into str
     ids = sorted(rejected)
-    q = records.reset_index(drop=True).iloc[ids].copy()
+    if RECORD_ID not in records:
+        records = records.reset_index(drop=True).rename_axis(RECORD_ID).reset_index()
+    q = records.set_index(RECORD_ID, drop=False).loc[ids].reset_index(drop=True)
     q["pemeriksaan"] = pd.array([", ".join(dict.fromkeys(e for e, _ in rejected[i])) for i in ids], dtype="string")
     q["alasan"] = pd.array(["; ".join(dict.fromkeys(t for _, t in rejected[i])) for i in ids], dtype="string")
     return q

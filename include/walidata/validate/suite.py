@@ -12,12 +12,13 @@ from pathlib import Path
 from walidata.catalog import Dataset
 from walidata.safe_text import visible
 from walidata.standardise.periode import PERIODE_RE
-from walidata.standardise.records import STATUSES
+from walidata.standardise.records import RECORD_ID, STATUSES
 from walidata.standardise.reference import RegionIndex
+from walidata.validate.data_docs import localise_site
 
 log = logging.getLogger(__name__)
 
-ROW_ID = "_baris_id"
+
 DATASOURCE = "walidata"
 BATCH = "seluruh"
 MAX_LISTED = 20
@@ -39,8 +40,8 @@ def suite_spec(ds: Dataset, region: RegionIndex, columns: list[str]) -> list[dic
     keys = ["variabel", "kode_wilayah", "periode", *ds.breakdowns]
     codes = region_codes(ds, region)
     spec = [
-        {"expectation": "expect_table_columns_to_match_set", "kwargs": {"column_set": [ROW_ID, *columns],
-                                                                          "exact_match": True}},
+        {"expectation": "expect_table_columns_to_match_set",
+         "kwargs": {"column_set": list(dict.fromkeys([RECORD_ID, *columns])), "exact_match": True}},
         {"expectation": "expect_column_values_to_be_null", "kwargs": {"column": "masalah"},
          "meta": {"arti": "sel terbaca sebagai angka dan nama wilayah dikenal"}},
         {"expectation": "expect_column_values_to_not_be_null", "kwargs": {"column": "kode_wilayah"}},
@@ -121,7 +122,7 @@ def _checkpoint(ctx, ds: Dataset, spec: list[dict]):
     return ctx.checkpoints.add_or_update(gx.Checkpoint(
         name=ds.id, validation_definitions=[vd],
         actions=[gx.checkpoint.UpdateDataDocsAction(name="perbarui_data_docs")],
-        result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [ROW_ID]},
+        result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [RECORD_ID]},
     ))
 
 
@@ -145,6 +146,8 @@ def run_suite(ctx, checkpoint, df, run_id):
                                        batch_identifier=vr.batch_id)
     ctx.validation_results_store.set(vr_id, _for_data_docs(vr))
     ctx.build_data_docs(resource_identifiers=[vr_id, suite_id])
+    # GX's pages load their styles and scripts from CDNs: point them at the vendored copies (offline server).
+    localise_site(Path(ctx.root_directory) / "uncommitted" / "data_docs" / "local_site")
     urls = ctx.get_docs_sites_urls(resource_identifier=vr_id)
     return vr, (urls[0]["site_url"] if urls else None)
 
