@@ -75,13 +75,13 @@ def main() -> int:
     from walidata.catalog import get_dataset
     from walidata.standardise.records import STATUSES
     from walidata.standardise.reference import RegionIndex
-    from walidata.validate.suite import ROW_ID, _checkpoint, gx_context, run_suite, suite_spec
+    from walidata.validate.suite import RECORD_ID, _checkpoint, gx_context, run_suite, suite_spec
 
     ds = get_dataset(ROOT / "include" / "catalog", "disdukcapil.penduduk_kecamatan")
     region = RegionIndex(ROOT / "include" / "reference", "62.06")
     df = make_records(a.rows)
     spec = suite_spec(ds, region, list(df.columns))
-    df.insert(0, ROW_ID, np.arange(len(df)))
+    df.insert(0, RECORD_ID, np.arange(len(df)))
     with tempfile.TemporaryDirectory(prefix="walidata-bench-gx-") as tmp:
         gx_root = Path(tmp) / "gx"
         shutil.copytree(ROOT / "great_expectations", gx_root, ignore=shutil.ignore_patterns("uncommitted"))
