@@ -18,11 +18,12 @@ export AIRFLOW__LOGGING__LOGGING_LEVEL ?= INFO
 export GX_ANALYTICS_ENABLED ?= false
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup airflow-db run test bench airflow lint sample clean
+.PHONY: help setup airflow-db run test test-fast bench airflow lint sample clean
 
 help:
 	@echo "make run      set up, run the nightly pipeline on the bundled sample data, print the summary"
 	@echo "make test     set up and run the whole test suite (what CI runs)"
+	@echo "make test-fast  unit and integration tests without the slow corpora (no Airflow runs, CLI, browser, faults)"
 	@echo "make airflow  start the Airflow UI on http://localhost:8080 with the project's DAGs"
 	@echo "make bench    time each stage against a hand-written baseline"
 	@echo "make lint     ruff"
@@ -48,6 +49,11 @@ run: setup airflow-db
 
 test: setup airflow-db
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The classes and the slow suites are set in tests/conftest.py (TEST_CLASSES, SLOW_SUITES); the PostgreSQL
+# cases of the tests that run on both warehouses are left to `make test` (the DuckDB cases run the same code).
+test-fast: setup airflow-db
+	$(BIN)/python -m pytest -m "(unit or integration) and not slow and not postgres" $(PYTEST_ARGS)
 
 bench: setup airflow-db
 	$(BIN)/python bench/bench_pipeline.py

@@ -1,7 +1,7 @@
 """Warehouse load throughput at 1M rows: the Walidata publish beside native bulk loads and DataFrame.to_sql.
 
 Same rows, same run, fresh tables each repeat:
-- walidata: `load.replace_partitions` (history-keeping publish of the covered periods) in one transaction;
+- walidata: `history.replace_partitions` (history-keeping publish of the covered periods) in one transaction;
 - native: DuckDB `INSERT … SELECT` from a registered Arrow table; PostgreSQL `COPY … FROM STDIN` of
   Arrow-written CSV; both into a plain table of the same columns as the published table (the facts and
   their `berlaku_mulai` time), so the ratio shows what Walidata adds on top of the native mechanism;
@@ -56,16 +56,16 @@ def make_rows(n: int) -> pa.Table:
 
 def walidata_load(url: str, data: pa.Table) -> float:
     from walidata.catalog import get_dataset
-    from walidata.publish import warehouse as load
+    from walidata.publish import history, schema, warehouse
 
     ds = get_dataset(ROOT / "include" / "catalog", "disdukcapil.penduduk_kecamatan")
-    with load.engine_for(url) as engine:
+    with warehouse.engine_for(url) as engine:
         with engine.begin() as conn:
-            load.ensure_schema(conn, ds)
+            schema.ensure_schema(conn, ds)
             conn.exec_driver_sql('TRUNCATE fact."disdukcapil__penduduk_kecamatan__riwayat"')
         t0 = time.perf_counter()
         with engine.begin() as conn:
-            load.replace_partitions(conn, ds, data, dt.datetime.now(dt.UTC))
+            history.replace_partitions(conn, ds, data, dt.datetime.now(dt.UTC))
         return time.perf_counter() - t0
 
 

@@ -181,3 +181,92 @@ def workbook_figures(path: Path) -> dict[tuple[str, str], float]:
                 parse = lambda v: float(str(v).replace(".", "")) if isinstance(v, str) else float(v)  # noqa: E731
                 out[(ws.title, row[1])] = (parse(row[2]), parse(row[3]))
     return out
+
+
+# ----------------------------------------------------------------------------- test classes (markers)
+# Every test is `unit`, `integration` or `e2e`, by its module (below), with a few single tests moved by name.
+#   unit         pure functions and in-memory frames: no services, subprocesses or browser
+#   integration  real files, DuckDB/PostgreSQL, Great Expectations runs, HTTP on loopback
+#   e2e          `airflow dags test`/the Airflow CLI, the CLI or a script as a subprocess, the browser, faults injected
+# A module missing here fails collection, so nothing runs unclassified: add a new module to TEST_CLASSES.
+# `slow` marks whole suites `make test-fast` leaves out (they run in `make test`, which is what CI runs).
+TEST_CLASSES = {
+    "test_attribution.py": "integration",
+    "test_browser.py": "e2e",
+    "test_catalog.py": "unit",
+    "test_checks.py": "integration",
+    "test_corpus.py": "integration",
+    "test_dags.py": "integration",
+    "test_data_docs_offline.py": "integration",
+    "test_deploy_files.py": "unit",
+    "test_e2e_airflow.py": "e2e",
+    "test_extract.py": "integration",
+    "test_faults.py": "e2e",
+    "test_hostile_corpus.py": "integration",
+    "test_hostile_output.py": "integration",
+    "test_one_truth.py": "integration",
+    "test_periode.py": "unit",
+    "test_plugin.py": "integration",
+    "test_privacy.py": "integration",
+    "test_publish.py": "integration",
+    "test_publish_units.py": "integration",
+    "test_reader_bad_input.py": "integration",
+    "test_reader_structure.py": "integration",
+    "test_real_corpus.py": "integration",
+    "test_reference.py": "unit",
+    "test_settings.py": "unit",
+    "test_standardise.py": "integration",
+    "test_validate.py": "integration",
+    "test_warehouse.py": "integration",
+}
+# Single tests whose class is not their module's: "module::function" (every parametrised case of it).
+TEST_CLASS_EXCEPTIONS = {
+    "test_catalog.py::test_the_catalog_loads_without_pandas_pyarrow_or_gx": "integration",  # a fresh interpreter
+    "test_data_docs_offline.py::test_the_manifest_check_passes_and_fails_on_a_tampered_file": "e2e",  # script run
+    "test_data_docs_offline.py::test_a_validation_page_renders_offline_through_the_plugin": "e2e",  # browser
+    "test_data_docs_offline.py::test_a_localised_page_also_works_opened_as_a_file": "e2e",  # browser
+    "test_plugin.py::test_airflow_loads_the_plugin": "e2e",  # `airflow plugins`
+    "test_warehouse.py::test_a_load_killed_mid_transaction_leaves_the_old_data_and_a_rerun_completes": "e2e",  # kill
+}
+SLOW_SUITES = {"test_real_corpus.py", "test_hostile_corpus.py", "test_corpus.py", "test_one_truth.py"}
+TEST_CLASS_MARKERS = ("unit", "integration", "e2e")
+
+
+def _test_module_key(item) -> str:
+    return Path(str(item.path)).resolve().relative_to(Path(__file__).resolve().parent).as_posix()
+
+
+def test_class_of(item) -> str:
+    """unit, integration or e2e for a collected test (pytest.UsageError when its module is not classified)."""
+    module = _test_module_key(item)
+    if module not in TEST_CLASSES:
+        raise pytest.UsageError(
+            f"tests/{module} is not classified: add it to TEST_CLASSES in tests/conftest.py as one of "
+            f"{', '.join(TEST_CLASS_MARKERS)} (unit: pure functions and in-memory frames; integration: real files, "
+            f"DuckDB/PostgreSQL, GX runs, HTTP on loopback; e2e: Airflow, the CLI as a subprocess, the browser, "
+            f"fault injection)")
+    name = getattr(item, "originalname", None) or item.name.split("[")[0]
+    return TEST_CLASS_EXCEPTIONS.get(f"{module}::{name}", TEST_CLASSES[module])
+
+
+def pytest_collection_modifyitems(config, items):
+    unknown = {v for v in [*TEST_CLASSES.values(), *TEST_CLASS_EXCEPTIONS.values()] if v not in TEST_CLASS_MARKERS}
+    if unknown:
+        raise pytest.UsageError(f"tests/conftest.py: unknown test class(es) {sorted(unknown)}")
+    # An exception naming a test that no longer exists would silently stop applying: refuse it.
+    modules = {_test_module_key(i): getattr(i, "module", None) for i in items}
+    for key in TEST_CLASS_EXCEPTIONS:
+        module, func = key.split("::")
+        if modules.get(module) is not None and not hasattr(modules[module], func):
+            raise pytest.UsageError(f"tests/conftest.py: TEST_CLASS_EXCEPTIONS names {key}, which does not exist")
+    unclassified = sorted({_test_module_key(i) for i in items} - set(TEST_CLASSES))
+    if unclassified:
+        raise pytest.UsageError(
+            f"test module(s) not classified: {', '.join('tests/' + m for m in unclassified)}. Add each to "
+            f"TEST_CLASSES in tests/conftest.py as one of {', '.join(TEST_CLASS_MARKERS)} (unit: pure functions "
+            f"and in-memory frames; integration: real files, DuckDB/PostgreSQL, GX runs, HTTP on loopback; e2e: "
+            f"Airflow, the CLI as a subprocess, the browser, fault injection)")
+    for item in items:
+        item.add_marker(test_class_of(item))
+        if _test_module_key(item) in SLOW_SUITES:
+            item.add_marker("slow")

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from walidata.catalog import Dataset, get_dataset, load_catalog, load_file
+from walidata.catalog import get_dataset, load_catalog, load_file
 
 ROOT = Path(__file__).resolve().parents[1]
 CATALOG = ROOT / "include" / "catalog"
@@ -76,7 +76,23 @@ def test_not_yaml(tmp_path):
     p = _write(tmp_path, "x", "y", "id: [unclosed")
     with pytest.raises(ValueError, match="not valid YAML"):
         load_file(p)
-    assert Dataset  # the model is importable without pandas
+
+
+def test_the_catalog_loads_without_pandas_pyarrow_or_gx():
+    # DAG parsing reads the catalog: it must stay light (checked in a fresh interpreter, nothing imported yet).
+    import json
+    import subprocess
+    import sys
+
+    code = ("import json, sys\n"
+            "from walidata.catalog import Dataset, load_catalog\n"
+            f"datasets, errors = load_catalog({str(CATALOG)!r})\n"
+            "heavy = [m for m in ('pandas', 'pyarrow', 'great_expectations', 'sqlalchemy') if m in sys.modules]\n"
+            "print(json.dumps({'n': len(datasets), 'errors': len(errors), 'heavy': heavy,"
+            " 'model': all(isinstance(d, Dataset) for d in datasets)}))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["heavy"] == [] and result["errors"] == 0 and result["n"] >= 1 and result["model"]
 
 
 def test_an_id_too_long_for_the_warehouse_is_refused_in_the_catalog():

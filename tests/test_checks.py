@@ -53,8 +53,9 @@ def test_parts_never_exceed_wholes(tmp_path):
     failed = _failed(outcome)["walidata_balita_stunting_tidak_melebihi_balita_diukur"]
     assert failed["row_level"] and failed["unexpected_count"] == 1
     assert "file stunting.xlsx, sheet '2025', row 4, column D: balita_stunting = 9999 melebihi balita_diukur" in \
-           "\n".join(outcome.problems)
-    assert list(outcome.rejected) and all(any("tidak_melebihi" in e for e, _ in v) for v in outcome.rejected.values())
+           "\n".join(outcome.lines)
+    assert outcome.rejected and all(any("tidak_melebihi" in p.check for p in outcome.problems if p.record == i)
+                                    for i in outcome.rejected)
 
 
 def test_implausible_change_is_a_warning_and_still_publishes(tmp_path):
@@ -65,7 +66,7 @@ def test_implausible_change_is_a_warning_and_still_publishes(tmp_path):
         ("2025", "C20"): ws["C20"].value + jump})
     outcome = _run(tmp_path, "disdukcapil.penduduk_kecamatan", f)
     assert outcome.success and outcome.label == "lulus dengan peringatan" and not outcome.rejected
-    (warning,) = [p for p in outcome.problems if "berubah" in p]
+    (warning,) = [p for p in outcome.lines if "berubah" in p]
     assert warning.startswith("peringatan: file lonjakan.xlsx, sheet '2025', row 7, column C: jumlah_penduduk = ")
     assert "berubah +" in warning and "batas 10%" in warning
 
@@ -75,7 +76,7 @@ def test_freshness_against_the_update_schedule(tmp_path):
     assert _run(tmp_path, "dlh.titik_panas", src, today=dt.date(2026, 3, 1)).problems == []
     late = _run(tmp_path, "dlh.titik_panas", src, today=dt.date(2026, 11, 28))
     assert late.success and late.label == "lulus dengan peringatan"
-    assert late.problems == ["peringatan: periode terakhir 2025-12 (berakhir 2025-12-31) lebih tua dari jadwal "
+    assert late.lines == ["peringatan: periode terakhir 2025-12 (berakhir 2025-12-31) lebih tua dari jadwal "
                              "bulanan (paling lama 92 hari setelah akhir periode; hari ini 2026-11-28)"]
 
 
@@ -89,10 +90,10 @@ def test_percentages_stay_within_0_100(tmp_path):
     f.write_bytes("\r\n".join(text).encode("cp1252"))
     outcome = _run(tmp_path, "disdukcapil.akta_kelahiran", f)
     assert not outcome.success
-    assert any("nilai=120.5 melanggar expect_column_values_to_be_between" in p for p in outcome.problems)
+    assert any("nilai=120.5 melanggar expect_column_values_to_be_between" in p for p in outcome.lines)
 
 
-@pytest.mark.parametrize("severity, publishes", [("error", False), ("critical", False), ("warning", True)])
+@pytest.mark.parametrize("severity, publishes", [("critical", False), ("warning", True)])
 def test_severity_decides_whether_the_dataset_publishes(tmp_path, severity, publishes):
     ds = get_dataset(CATALOG, "dinkes.stunting_desa")
     ds = Dataset.model_validate({**ds.model_dump(), "bagian_keseluruhan": [
@@ -133,7 +134,7 @@ def test_feedback_report_for_the_opd(sandbox, tmp_path):
     assert "expect_column_values_to_not_be_null" in row9.Pemeriksaan.tolist()[0]
     neg = problems[(problems.Sheet == "2025") & (problems.Baris == 12) & (problems.Kolom == "C")]
     assert neg.Nilai.tolist()[0] == -5 and "expect_column_values_to_be_between" in neg.Pemeriksaan.tolist()
-    assert (problems.Tingkat == "error").all()
+    assert (problems.Tingkat == "kritis").all()
 
 
 def test_same_quantity_from_two_datasets_agrees(warehouse, tmp_path):
@@ -154,13 +155,14 @@ def test_same_quantity_from_two_datasets_agrees(warehouse, tmp_path):
     alone = validate(ds, out.frame(), out.totals.to_pandas(), REGION, gx, "a", today=FRESH,
                      warehouse_url=warehouse.warehouse_url)
     check = next(r for r in alone.results if r["expectation"].startswith("walidata_konsisten"))
-    assert check["success"] and check["compared"] == 0  # nothing to compare with yet
+    assert check["success"] and check["unexpected_count"] == 0  # nothing to compare with yet
     pipeline.run_dataset("disdukcapil.penduduk_kecamatan", "k1", warehouse)
     outcome = validate(ds, out.frame(), out.totals.to_pandas(), REGION, gx, "b", today=FRESH,
                        warehouse_url=warehouse.warehouse_url)
     check = next(r for r in outcome.results if r["expectation"].startswith("walidata_konsisten"))
-    assert check["compared"] == 13 and not check["success"] and check["severity"] == "warning"
-    assert check["sample"][0].startswith("62.06.01 2025: jumlah_penduduk = ") and "batas 0.5%" in check["sample"][0]
+    assert check["unexpected_count"] == 1 and not check["success"] and check["severity"] == "warning"
+    assert check["sample"][0].startswith("peringatan: 62.06.01 2025: jumlah_penduduk = ")
+    assert "batas 0.5%" in check["sample"][0]
     assert outcome.success and outcome.label == "lulus dengan peringatan"
 
 
@@ -183,14 +185,14 @@ def test_plausibility_against_the_published_previous_period(sandbox, tmp_path):
 
     outcome = json.loads(open(out["validation"]).read())
     assert outcome["success"]
-    (warning,) = [p for p in outcome["problems"] if "berubah" in p]
-    assert "sheet '2025', row 8, column D" in warning and "(2024)" in warning
+    (warning,) = [p for p in outcome["problems"] if "berubah" in p["reason"]]
+    assert (warning["sheet"], warning["row"], warning["column"]) == ("2025", 8, "D") and "(2024)" in warning["reason"]
 
 
 def test_absurd_and_non_finite_figures_are_errors_of_their_row():
     import pandas as pd
 
-    from walidata.validate.checks import RECORD_ID, magnitude_check
+    from walidata.validate.checks import magnitude
 
     cases = [(1e308, "tetap"), (float("inf"), "tetap"), (float("-inf"), "revisi"), (float("nan"), "tetap"),
              (2.0 ** 53 + 2, "tetap"), (float("nan"), "tidak_tersedia"), (None, "rahasia"), (12.0, "tetap"),
@@ -199,16 +201,16 @@ def test_absurd_and_non_finite_figures_are_errors_of_their_row():
                        "nilai": [v for v, _ in cases], "status": [s for _, s in cases], "variabel": "murid",
                        "sumber_file": "f.xlsx", "sumber_sheet": "2025", "sumber_baris": range(5, 5 + len(cases)),
                        "sumber_kolom_nilai": "D"})
-    check = magnitude_check(df)
-    assert check["severity"] == "critical" and not check["success"] and check["row_level"]
-    assert sorted(check["rows"]) == [0, 1, 2, 3, 4]
-    assert check["rows"][0] == ("file f.xlsx, sheet '2025', row 5, column D: murid = 1e+308 melebihi batas "
-                                "±9.007.199.254.740.992: bukan angka yang mungkin untuk statistik wilayah")
-    assert check["rows"][1].startswith("file f.xlsx, sheet '2025', row 6, column D: murid = inf tak hingga")
-    assert "murid = -inf tak hingga" in check["rows"][2]
-    assert check["rows"][3].endswith("murid = nan bukan angka (NaN) padahal berstatus tetap")
-    assert "row 9, column D: murid = 9.0072e+15 melebihi batas" in check["rows"][4]
-    assert magnitude_check(df.iloc[5:])["success"]
+    found = {t["record"]: t for t in magnitude(df)["temuan"]}
+    assert sorted(found) == [0, 1, 2, 3, 4]
+    assert found[0] == {"reason": "murid = 1e+308 melebihi batas ±9.007.199.254.740.992: bukan angka yang mungkin "
+                                  "untuk statistik wilayah", "file": "f.xlsx", "sheet": "2025", "row": 5,
+                        "column": "D", "region": None, "value": 1e308, "record": 0}
+    assert found[1]["reason"].startswith("murid = inf tak hingga") and found[1]["row"] == 6
+    assert found[2]["reason"].startswith("murid = -inf tak hingga") and found[2]["value"] == "-inf"
+    assert found[3]["reason"] == "murid = nan bukan angka (NaN) padahal berstatus tetap"
+    assert found[4]["reason"].startswith("murid = 9.0072e+15 melebihi batas") and found[4]["row"] == 9
+    assert magnitude(df.iloc[5:])["temuan"] == []
 
 
 def test_an_overflowing_count_in_a_real_file_is_rejected(tmp_path):
@@ -219,8 +221,207 @@ def test_an_overflowing_count_in_a_real_file_is_rejected(tmp_path):
     assert not outcome.success and outcome.label == "gagal"
     failed = _failed(outcome)["walidata_nilai_terhingga"]
     assert failed["severity"] == "critical" and failed["unexpected_count"] == 2
-    text = "\n".join(outcome.problems)
+    text = "\n".join(outcome.lines)
     assert ("file layanan.xlsx, sheet 'Layanan', row 4, column B: layanan_publik = 1e+308 melebihi batas "
             "±9.007.199.254.740.992") in text
     assert "file layanan.xlsx, sheet 'Layanan', row 5, column C: layanan_daring = inf tak hingga" in text
-    assert all(any(e == "walidata_nilai_terhingga" for e, _ in v) for v in outcome.rejected.values())
+    assert all(any(p.check == "walidata_nilai_terhingga" for p in outcome.problems if p.record == i)
+               for i in outcome.rejected)
+
+
+# --- The Walidata's checks as GX expectations: each fails and passes inside the suite's own run (suite.run) ---
+
+def _records(ds_id: str, path=None):
+    """A dataset's standardised records and total rows, from its bundled sample (a small in-memory frame)."""
+    ds = get_dataset(CATALOG, ds_id)
+    path = path or (SAMPLE_FILE if ds_id == "disdukcapil.penduduk_kecamatan" else
+                    next((INBOX / ds.opd / ds.name).glob("*.xlsx")))
+    out = standardise_files(ds, [(path, path.name)], REGION)
+    return ds, out.frame(), out.totals.to_pandas()
+
+
+def _gx(tmp_path, ds, df, totals, today=FRESH, warehouse_url=None, run_id="t"):
+    """{expectation type: its GX result} of one suite.run, and the run's Data Docs page."""
+    from walidata.validate.suite import run
+
+    gx = tmp_path / "gx"
+    if not gx.exists():
+        shutil.copytree(ROOT / "great_expectations", gx, ignore=shutil.ignore_patterns("uncommitted"))
+    vr, page = run(ds, df, totals, REGION, gx, run_id, today=today, warehouse_url=warehouse_url)
+    return {r.expectation_config.type: r for r in vr.results}, page
+
+
+def _severity(r) -> str:
+    return str(getattr(r.expectation_config.severity, "value", r.expectation_config.severity))
+
+
+def _findings(r) -> list[dict]:
+    import json
+
+    assert not r.success
+    temuan = r.result["details"]["temuan"]
+    assert r.result["unexpected_count"] == len(temuan) and json.loads(json.dumps(temuan)) == temuan
+    assert r.result["partial_unexpected_list"][:1] and r.expectation_config.meta["arti"]
+    return temuan
+
+
+def _at(df, i: int) -> dict:
+    r = df.loc[df[RECORD_ID] == i].iloc[0]
+    return {"file": r["sumber_file"], "sheet": r["sumber_sheet"], "row": int(r["sumber_baris"]),
+            "column": r["sumber_kolom_nilai"], "region": r["nama_wilayah"], "record": i}
+
+
+RECORD_ID = "rekaman_id"
+
+
+def test_gx_magnitude(tmp_path):
+    ds, df, totals = _records("disdukcapil.penduduk_kecamatan")
+    assert _gx(tmp_path, ds, df, totals)[0]["walidata_nilai_terhingga"].success
+    df.loc[df[RECORD_ID] == 5, "nilai"] = float("inf")
+    r = _gx(tmp_path, ds, df, totals)[0]["walidata_nilai_terhingga"]
+    (t,) = _findings(r)
+    assert _severity(r) == "critical"
+    assert t == {**_at(df, 5), "value": "inf", "reason": "jumlah_penduduk = inf tak hingga: sel atau jumlahnya "
+                                                         "meluap, bukan angka yang dapat dimuat"}
+    assert r.result["partial_unexpected_list"][0].startswith(f"file {t['file']}, sheet '2023', row {t['row']}, ")
+
+
+def test_gx_completeness_per_period(tmp_path):
+    ds, df, totals = _records("disdukcapil.penduduk_kecamatan")
+    assert _gx(tmp_path, ds, df, totals)[0]["walidata_lengkap_per_periode"].success
+    gone = df[(df["periode"] == "2024") & (df["kode_wilayah"] == "62.06.03")]
+    r = _gx(tmp_path, ds, df.drop(gone.index), totals)[0]["walidata_lengkap_per_periode"]
+    assert _severity(r) == "critical"
+    assert _findings(r) == [{"reason": "periode 2024, variabel jumlah_penduduk: tidak ada angka untuk 1 wilayah: "
+                                       "62.06.03 (Tewang Sangalang Garing)"}]  # dataset-wide: no record, no place
+
+
+def test_gx_totals_equal_the_rows_they_cover(tmp_path):
+    ds, df, totals = _records("disdukcapil.penduduk_kecamatan")
+    assert _gx(tmp_path, ds, df, totals)[0]["walidata_jumlah_kecamatan_sama_dengan_total"].success
+    t0 = totals[totals["jenis"] == "total"].iloc[0]
+    totals.loc[t0.name, "nilai_total"] = t0["nilai_total"] + 7
+    r = _gx(tmp_path, ds, df, totals)[0]["walidata_jumlah_kecamatan_sama_dengan_total"]
+    (t,) = _findings(r)
+    assert _severity(r) == "critical" and "record" not in t
+    assert t == {"file": t0["sumber_file"], "sheet": t0["sumber_sheet"], "row": int(t0["sumber_baris"]),
+                 "column": t0["sumber_kolom"], "value": int(t0["nilai_total"] + 7),
+                 "reason": f"total {t0['nilai_total'] + 7:g} tidak sama dengan jumlah baris di atasnya "
+                           f"{t0['nilai_total']:g}"}
+
+
+def test_gx_parts_never_exceed_wholes(tmp_path):
+    ds, df, totals = _records("dinkes.stunting_desa")
+    name = "walidata_balita_stunting_tidak_melebihi_balita_diukur"
+    assert _gx(tmp_path, ds, df, totals)[0][name].success
+    part = df[df["variabel"] == "balita_stunting"].iloc[0]
+    df.loc[part.name, "nilai"] = 9999.0
+    r = _gx(tmp_path, ds, df, totals)[0][name]
+    (t,) = _findings(r)
+    assert _severity(r) == "critical" and r.expectation_config.kwargs["bagian"] == "balita_stunting"
+    assert t["record"] == int(part[RECORD_ID]) and t["value"] == 9999 and t["row"] == int(part["sumber_baris"])
+    assert t["reason"].startswith("balita_stunting = 9999 melebihi balita_diukur = ")
+
+
+def test_gx_plausibility_is_a_warning(tmp_path):
+    ds, df, totals = _records("disdukcapil.penduduk_kecamatan")
+    assert _gx(tmp_path, ds, df, totals)[0]["walidata_perubahan_wajar"].success
+    jump = df[(df["periode"] == "2025") & (df["kode_wilayah"] == "62.06.01") & (df["jenis_kelamin"] == "L")].iloc[0]
+    df.loc[jump.name, "nilai"] = jump["nilai"] * 1.5
+    r = _gx(tmp_path, ds, df, totals)[0]["walidata_perubahan_wajar"]
+    (t,) = _findings(r)
+    assert _severity(r) == "warning" and t["record"] == int(jump[RECORD_ID]) and t["region"] == "Kamipang"
+    assert "berubah +" in t["reason"] and "(2024), batas 10%" in t["reason"]
+
+
+def test_gx_population_bound(tmp_path):
+    ds, df, totals = _records("disdukcapil.penduduk_kecamatan")
+    assert _gx(tmp_path, ds, df, totals)[0]["walidata_tidak_melebihi_penduduk"].success
+    df.loc[df[RECORD_ID] == 3, "nilai"] = 5_000_000.0
+    r = _gx(tmp_path, ds, df, totals)[0]["walidata_tidak_melebihi_penduduk"]
+    temuan = _findings(r)
+    assert _severity(r) == "critical"
+    one = next(t for t in temuan if t["record"] == 3)
+    assert one == {**_at(df, 3), "value": 5_000_000,
+                   "reason": one["reason"]} and one["reason"].startswith("jumlah_penduduk = 5000000 melebihi penduduk")
+
+
+def _warehouse_with(tmp_path, rows: list[tuple]) -> str:
+    import sqlalchemy as sa
+
+    url = f"duckdb:///{tmp_path / 'wh.duckdb'}"
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE SCHEMA IF NOT EXISTS fact"))
+        conn.execute(sa.text("CREATE TABLE fact.observasi (dataset VARCHAR, variabel VARCHAR, kode_wilayah VARCHAR, "
+                             "periode VARCHAR, nilai DOUBLE)"))
+        for r in rows:
+            conn.execute(sa.text("INSERT INTO fact.observasi VALUES (:a, :b, :c, :d, :e)"),
+                         dict(zip("abcde", r, strict=True)))
+    engine.dispose()
+    return url
+
+
+def test_gx_consistency_with_another_dataset(tmp_path):
+    ds, df, totals = _records("disdukcapil.penduduk_umur",
+                              INBOX / "disdukcapil" / "penduduk_umur" / "penduduk_kelompok_umur_2025.xlsx")
+    name = "walidata_konsisten_dengan_disdukcapil__penduduk_kecamatan"
+    alone = _gx(tmp_path, ds, df, totals)[0][name]
+    assert alone.success and alone.result["details"]["catatan"] == ("tidak ada angka disdukcapil.penduduk_kecamatan "
+                                                                   "untuk dibandingkan")
+    mine = df[df["variabel"] == "jumlah_penduduk"].groupby(["kode_wilayah", "periode"])["nilai"].sum()
+    rows = [("disdukcapil.penduduk_kecamatan", "jumlah_penduduk", k, p, v * (1.2 if k == "62.06.01" else 1.0))
+            for (k, p), v in mine.items()]
+    r = _gx(tmp_path, ds, df, totals, warehouse_url=_warehouse_with(tmp_path, rows), run_id="u")[0][name]
+    (t,) = _findings(r)
+    assert _severity(r) == "warning" and r.result["details"]["dibandingkan"] == len(rows)
+    assert "record" not in t and t["region"] == "62.06.01" and "batas 0.5%" in t["reason"]
+    assert t["reason"].startswith("62.06.01 2025: jumlah_penduduk = ")
+
+
+def test_gx_freshness(tmp_path):
+    ds, df, totals = _records("disdukcapil.penduduk_kecamatan")
+    assert _gx(tmp_path, ds, df, totals)[0]["walidata_data_mutakhir"].success
+    r = _gx(tmp_path, ds, df, totals, today=dt.date(2029, 1, 1))[0]["walidata_data_mutakhir"]
+    assert _severity(r) == "warning" and r.expectation_config.kwargs["hari_ini"] == "2029-01-01"
+    assert _findings(r) == [{"reason": "periode terakhir 2025 (berakhir 2025-12-31) lebih tua dari jadwal tahunan "
+                                       "(paling lama 730 hari setelah akhir periode; hari ini 2029-01-01)",
+                             "value": "2025"}]
+
+
+def test_gx_run_context_is_not_stored_in_the_suite(tmp_path):
+    import json
+
+    ds, df, totals = _records("disdukcapil.penduduk_kecamatan")
+    _gx(tmp_path, ds, df, totals)
+    suite = json.loads((tmp_path / "gx" / "expectations" / "disdukcapil" / "penduduk_kecamatan.json").read_text())
+    own = {e["type"]: e for e in suite["expectations"] if e["type"].startswith("walidata_")}
+    assert set(own) == {"walidata_nilai_terhingga", "walidata_lengkap_per_periode", "walidata_perubahan_wajar",
+                        "walidata_jumlah_kecamatan_sama_dengan_total", "walidata_tidak_melebihi_penduduk",
+                        "walidata_data_mutakhir"}
+    assert all(e["kwargs"]["konteks"] == {"$PARAMETER": "walidata_konteks"} for e in own.values())
+    assert own["walidata_data_mutakhir"]["kwargs"]["hari_ini"] == {"$PARAMETER": "hari_ini"}
+
+
+def test_gx_failure_of_a_real_file_is_in_the_result_and_on_the_data_docs_page(tmp_path):
+    f = edit_workbook(SAMPLE_FILE, tmp_path / "kurang.xlsx", {})
+    wb = load_workbook(f)
+    wb["2024"].delete_rows(9)  # Tewang Sangalang Garing is gone from 2024 only
+    wb.save(f)
+    ds, df, totals = _records("disdukcapil.penduduk_kecamatan", f)
+    results, page = _gx(tmp_path, ds, df, totals)
+    r = results["walidata_lengkap_per_periode"]
+    assert not r.success and "62.06.03 (Tewang Sangalang Garing)" in r.result["details"]["temuan"][0]["reason"]
+    html = open(page.removeprefix("file://"), encoding="utf-8").read()
+    assert "walidata_lengkap_per_periode" in html
+    assert "semua 13 wilayah (kecamatan) punya angka di setiap periode" in html
+    def row_of(name: str) -> tuple[str, str]:
+        """An expectation's status icon, and its cell up to the next expectation's status icon."""
+        at = html.index(f">{name}<")
+        icon = html[html.rindex('<i class="fas', 0, at):at]
+        return icon[:60], html[at:html.find('<i class="fas', at)]
+
+    icon, cell = row_of("walidata_lengkap_per_periode")
+    assert "fa-times text-danger" in icon  # GX's failed marker, on this expectation's row
+    assert "periode 2024, variabel jumlah_penduduk: tidak ada angka untuk 1 wilayah" in cell
+    assert "fa-check-circle text-success" in row_of("walidata_nilai_terhingga")[0]

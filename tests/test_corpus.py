@@ -58,7 +58,7 @@ def test_every_dataset_reads_and_validates_clean(ds_id, tmp_path):
     shutil.copytree(ROOT / "great_expectations", gx, ignore=shutil.ignore_patterns("uncommitted"))
     # The sample runs to December 2025: checked as of a date when it was fresh.
     outcome = validate(DATASETS[ds_id], frame, out.totals.to_pandas(), REGION, gx, "t", today=dt.date(2026, 1, 20))
-    assert outcome.success and not outcome.problems, outcome.problems[:5]
+    assert outcome.success and not outcome.problems, outcome.lines[:5]
     ds = DATASETS[ds_id]
     has_source_line = any(b"Sumber" in p.read_bytes() or p.suffix != ".csv"
                           for p in (INBOX / ds.opd / ds.name).iterdir())
@@ -110,4 +110,4 @@ def test_another_kota_runs_every_dataset_down_to_its_kelurahan(tmp_path):
         frame = out.frame()
         assert frame.masalah.isna().all() and frame.kode_wilayah.str.startswith("62.71").all(), ds.id
         outcome = validate(ds, frame, out.totals.to_pandas(), region, gx, "t", today=dt.date(2026, 1, 20))
-        assert outcome.success and not outcome.problems, (ds.id, outcome.problems[:3])
+        assert outcome.success and not outcome.problems, (ds.id, outcome.lines[:3])

@@ -8,8 +8,15 @@ from pathlib import Path
 
 import pytest
 
+from walidata.catalog import load_catalog
+
 ROOT = Path(__file__).resolve().parents[1]
 DAGS = ROOT / "dags"
+
+
+# The catalog decides which DAGs exist: read it at collection (it is light), one test case per DAG id.
+CATALOG_DATASETS, CATALOG_ERRORS = load_catalog(ROOT / "include" / "catalog")
+CATALOG_DAG_IDS = sorted([d.dag_id for d in CATALOG_DATASETS] + [e.dag_id for e in CATALOG_ERRORS])
 
 
 @pytest.fixture(scope="module")
@@ -19,28 +26,36 @@ def dagbag():
     return DagBag(dag_folder=str(DAGS))
 
 
-def test_no_import_errors(dagbag):
+def test_dagbag_has_no_import_errors_and_exactly_the_catalogs_dags(dagbag):
     assert dagbag.import_errors == {}
+    assert CATALOG_ERRORS == []
+    assert sorted(dagbag.dag_ids) == sorted(d.dag_id for d in CATALOG_DATASETS)
     assert "opd__disdukcapil__penduduk_kecamatan" in dagbag.dag_ids
 
 
-def test_one_dag_per_catalog_dataset(dagbag):
-    from walidata.catalog import load_catalog
-
-    datasets, _ = load_catalog(ROOT / "include" / "catalog")
-    assert sorted(dagbag.dag_ids) == sorted(d.dag_id for d in datasets)
-
-
-def test_every_dag_has_owner_tags_retries_and_a_nightly_schedule(dagbag):
-    for dag_id, dag in dagbag.dags.items():
-        assert dag.tags, dag_id
-        assert "opd" in dag.tags
-        assert dag.catchup is False
-        assert dag.timezone.name == "Asia/Jakarta"
-        assert dag.doc_md
-        for t in dag.tasks:
-            assert t.owner == "walidata", (dag_id, t.task_id)
-            assert t.retries >= 1, (dag_id, t.task_id)
+@pytest.mark.parametrize("dag_id", CATALOG_DAG_IDS)
+def test_dag_imports_and_has_owner_tags_doc_retries_and_its_schedule(dagbag, dag_id):
+    broken = [e for e in CATALOG_ERRORS if e.dag_id == dag_id]
+    assert not broken, broken[0].message
+    ds = next(d for d in CATALOG_DATASETS if d.dag_id == dag_id)
+    assert dag_id in dagbag.dags, f"{dag_id} missing from the DagBag; import errors: {dagbag.import_errors}"
+    dag = dagbag.dags[dag_id]
+    assert str(Path(dag.fileloc).resolve()) not in {str(Path(f).resolve()) for f in dagbag.import_errors}
+    assert set(dag.tags) == {"opd", f"opd:{ds.opd}", *(f"smart-city:{d}" for d in ds.metadata.dimensi_smart_city)}
+    assert "katalog-tidak-valid" not in dag.tags
+    assert dag.doc_md and dag.doc_md == ds.doc_md()
+    assert dag.description == ds.judul
+    assert dag.catchup is False
+    assert dag.max_active_runs == 1
+    assert dag.timezone.name == "Asia/Jakarta"
+    assert dag.schedule == ds.jadwal or getattr(dag.timetable, "_expression", None) == ds.jadwal
+    assert [t.task_id for t in dag.topological_sort()] == ["extract", "standardise", "validate", "publish"]
+    (outlet,) = dag.get_task("publish").outlets
+    assert outlet.name == ds.id and outlet.uri == f"walidata://dataset/{ds.id}"
+    retries = int(os.environ["WALIDATA_RETRIES"]) if os.environ.get("WALIDATA_RETRIES") else ds.retries
+    for t in dag.tasks:
+        assert t.owner == ds.pemilik == "walidata", (dag_id, t.task_id)
+        assert t.retries == retries >= 1, (dag_id, t.task_id)
 
 
 def test_flagship_dag_shape(dagbag):

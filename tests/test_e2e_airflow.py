@@ -18,32 +18,83 @@ FACT = "fact.disdukcapil__penduduk_kecamatan"
 pytestmark = pytest.mark.airflow
 
 
-@pytest.fixture(scope="module")
-def airflow_env(tmp_path_factory):
-    """A migrated Airflow home of its own, and walidata settings pointing at throwaway places."""
-    base = tmp_path_factory.mktemp("e2e")
+# Every test gets its own Airflow home (a fresh copy of one migrated, never-run metadata DB: no DAG run, XCom or
+# log of another test), its own lake, warehouse, GX context and inbox, so the tests pass in any order and alone.
+# A test that needs figures already published starts from its own copy of a published baseline, made once by a
+# fixture (never by another test) and only read afterwards.
+
+
+def _airflow(env: dict) -> str:
+    return shutil.which("airflow", path=env["PATH"])
+
+
+def _env(base: Path) -> dict:
     home = base / "airflow"
-    env = {
+    return {
         **os.environ,
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
         "AIRFLOW_HOME": str(home),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
         "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__DEFAULT_TIMEZONE": "Asia/Jakarta",
         "WALIDATA_RETRIES": "0",
         "WALIDATA_LAKE": str(base / "lake"),
         "WALIDATA_WAREHOUSE_URL": f"duckdb:///{base / 'warehouse.duckdb'}",
-        "WALIDATA_GX_ROOT": str(copy_gx(base / "gx")),
+        "WALIDATA_GX_ROOT": str(base / "gx"),
         "WALIDATA_INBOX": str(base / "inbox"),
     }
+
+
+@pytest.fixture(scope="module")
+def migrated_airflow_db(tmp_path_factory) -> Path:
+    """One `airflow db migrate`, done once; tests only copy the resulting file."""
+    base = tmp_path_factory.mktemp("airflow-template")
+    env = _env(base)
+    (base / "airflow").mkdir()
+    subprocess.run([_airflow(env), "db", "migrate"], env=env, check=True, capture_output=True)
+    return base / "airflow" / "airflow.db"
+
+
+def _new_base(base: Path, airflow_db: Path, data_from: Path | None = None) -> tuple[Path, dict]:
+    """A test's own places: Airflow home with a copy of the migrated DB, inbox with the sample, and a lake,
+    warehouse and GX context that are either empty or a copy of `data_from` (a published baseline)."""
+    base.mkdir(parents=True)
+    (base / "airflow").mkdir()
+    shutil.copyfile(airflow_db, base / "airflow" / "airflow.db")
     shutil.copytree(ROOT / "include" / "sample_data" / "inbox", base / "inbox")
-    subprocess.run([shutil.which("airflow", path=env["PATH"]), "db", "migrate"], env=env, check=True,
-                   capture_output=True)
-    return base, env
+    if data_from is None:
+        copy_gx(base / "gx")
+    else:
+        shutil.copytree(data_from / "gx", base / "gx")
+        shutil.copytree(data_from / "lake", base / "lake")
+        shutil.copyfile(data_from / "warehouse.duckdb", base / "warehouse.duckdb")
+    return base, _env(base)
+
+
+@pytest.fixture(scope="module")
+def published_baseline(tmp_path_factory, migrated_airflow_db) -> Path:
+    """Lake, warehouse and GX context after one successful `dags test` of the sample (made once, then only copied)."""
+    base, env = _new_base(tmp_path_factory.mktemp("published") / "base", migrated_airflow_db)
+    run = _dags_test(env)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    return base
+
+
+@pytest.fixture
+def fresh(tmp_path, migrated_airflow_db):
+    """Nothing published yet: empty lake and warehouse, the sample in the inbox."""
+    return _new_base(tmp_path / "e2e", migrated_airflow_db)
+
+
+@pytest.fixture
+def published_once(tmp_path, migrated_airflow_db, published_baseline):
+    """The sample already published once (this test's own copy), the same sample still in the inbox."""
+    return _new_base(tmp_path / "e2e", migrated_airflow_db, data_from=published_baseline)
 
 
 def _dags_test(env, *extra) -> subprocess.CompletedProcess:
-    return subprocess.run([shutil.which("airflow", path=env["PATH"]), "dags", "test", DAG_ID, *extra], env=env,
+    return subprocess.run([_airflow(env), "dags", "test", DAG_ID, *extra], env=env,
                           capture_output=True, text=True, timeout=600)
 
 
@@ -56,8 +107,9 @@ def _dump(base: Path, tables=(FACT, "ref.wilayah", "ref.dataset")) -> dict:
         return {t: c.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in tables}
 
 
-def test_dags_test_publishes_the_workbook_figures(airflow_env):
-    base, env = airflow_env
+def test_dags_test_publishes_the_workbook_figures(fresh):
+    base, env = fresh
+    assert not (base / "warehouse.duckdb").exists()
     run = _dags_test(env)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     truth = workbook_figures(SAMPLE_FILE)
@@ -81,10 +133,8 @@ def test_dags_test_publishes_the_workbook_figures(airflow_env):
         "periode=2023", "periode=2024", "periode=2025"]
 
 
-def test_second_run_gives_the_same_warehouse(airflow_env):
-    base, env = airflow_env
-    if not (base / "warehouse.duckdb").exists():
-        assert _dags_test(env).returncode == 0
+def test_second_run_gives_the_same_warehouse(published_once):
+    base, env = published_once
     before = _dump(base)
     with_log = _dump(base, tables=(FACT, "audit.load_log"))
     # Nothing new in the inbox: the run succeeds and skips, nothing is reloaded or logged.
@@ -98,10 +148,9 @@ def test_second_run_gives_the_same_warehouse(airflow_env):
     assert _dump(base) == before
 
 
-def test_bad_workbook_fails_at_validation_and_changes_nothing(airflow_env, tmp_path):
-    base, env = airflow_env
-    if not (base / "warehouse.duckdb").exists():
-        assert _dags_test(env).returncode == 0
+def test_bad_workbook_fails_at_validation_and_changes_nothing(published_once, tmp_path):
+    base, env = published_once
+    assert not (base / "lake" / "quarantine").exists()
     before = _dump(base)
     inbox = tmp_path / "inbox" / "disdukcapil" / "penduduk_kecamatan"
     edit_workbook(SAMPLE_FILE, inbox / "kiriman_rusak.xlsx", {("2024", "B13"): "Kecamatan Entah", ("2024", "C15"): -3})
@@ -121,10 +170,10 @@ def test_bad_workbook_fails_at_validation_and_changes_nothing(airflow_env, tmp_p
             "gagal_validasi",)
 
 
-def test_an_airflow_run_and_a_cli_run_at_once_never_interleave(airflow_env, tmp_path):
+def test_an_airflow_run_and_a_cli_run_at_once_never_interleave(published_once, tmp_path):
     """`airflow dags test` and `walidata run` of one dataset started together on a revised file: each publishes
     or is refused (never a mix), and the warehouse and the lake end with the revision, row by row."""
-    base, env = airflow_env
+    base, env = published_once
     inbox = tmp_path / "inbox"
     edit_workbook(SAMPLE_FILE, inbox / "disdukcapil" / "penduduk_kecamatan" / "revisi.xlsx", {
         ("2025", "C7"): 4942, ("2025", "E7"): 9517, ("2025", "C20"): 94411})
@@ -132,7 +181,7 @@ def test_an_airflow_run_and_a_cli_run_at_once_never_interleave(airflow_env, tmp_
     with _warehouse(base) as c:
         since = c.execute("SELECT COALESCE(MAX(selesai), TIMESTAMPTZ '2000-01-01') FROM audit.load_log").fetchone()[0]
     procs = [subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for cmd in (
-        [shutil.which("airflow", path=env["PATH"]), "dags", "test", DAG_ID],
+        [_airflow(env), "dags", "test", DAG_ID],
         [sys.executable, "-m", "walidata.cli", "run", DATASET])]
     outs = [p.communicate(timeout=600)[0] for p in procs]
     for p, out in zip(procs, outs, strict=True):

@@ -242,20 +242,20 @@ PG_BIN = Path("/usr/lib/postgresql/15/bin")
 SLOW_PUBLISH = r"""
 import json, sys, time
 from walidata import pipeline
-from walidata.publish import warehouse as load
+from walidata.publish import history
 from walidata.settings import get_settings
 
 settings = get_settings()
 ref = pipeline.validate(pipeline.standardise(pipeline.extract(sys.argv[1], "pg-restart", settings), settings),
                         settings)
 open(sys.argv[2], "w").write(json.dumps(ref))
-orig = load.replace_partitions
+orig = history.replace_partitions
 def slow(conn, ds, data, when, **kw):
     out = orig(conn, ds, data, when, **kw)
     print("INSIDE", flush=True)  # the rows are in, the transaction is open
     time.sleep(8)  # the server restarts meanwhile
     return out
-load.replace_partitions = slow
+history.replace_partitions = slow
 try:
     pipeline.publish(ref, settings)
 except pipeline.StageFailed as exc:

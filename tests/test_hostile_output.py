@@ -42,8 +42,8 @@ def test_names_written_as_markup_are_escaped_in_data_docs(sandbox, tmp_path):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html  # shown as the text it is
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
     # What the Walidata and the OPD read keeps the value as written.
-    assert any(f"kecamatan '{SCRIPT}' tidak dikenal" in p for p in outcome.problems)
-    assert any(f"kecamatan '{IMG}' tidak dikenal" in p for p in outcome.problems)
+    assert any(f"kecamatan '{SCRIPT}' tidak dikenal" in p for p in outcome.lines)
+    assert any(f"kecamatan '{IMG}' tidak dikenal" in p for p in outcome.lines)
     # Escaping is for the page only: the same file with harmless unknown names gets the same verdicts.
     plain = edit_workbook(SAMPLE_FILE, tmp_path / "plain.xlsx",
                           {("2024", "B9"): "Antah Berantah", ("2025", "B10"): "Negeri Dongeng"})
@@ -54,19 +54,19 @@ def test_names_written_as_markup_are_escaped_in_data_docs(sandbox, tmp_path):
 
 @pytest.mark.postgres
 def test_analyst_reads_audit_history_but_not_raw_samples(postgres_url):
-    from walidata.publish import warehouse as load
+    from walidata.publish import audit, schema
     from walidata.publish.access import setup_roles
 
     analyst, pipe = f"analis_{uuid.uuid4().hex[:8]}", f"pipa_{uuid.uuid4().hex[:8]}"
     engine = sa.create_engine(postgres_url, poolclass=sa.pool.NullPool)
     try:
         with engine.begin() as c:  # an older `walidata peran` made future audit tables readable
-            load.ensure_schema(c)
+            schema.ensure_schema(c)
             c.exec_driver_sql(f"CREATE ROLE {analyst} NOLOGIN")
             c.exec_driver_sql(f"ALTER DEFAULT PRIVILEGES IN SCHEMA audit GRANT SELECT ON TABLES TO {analyst}")
         setup_roles(postgres_url, analyst, pipe)
         setup_roles(postgres_url, analyst, pipe)  # idempotent
-        load.record_validation(postgres_url, "r1", DATASET, [
+        audit.record_validation(postgres_url, "r1", DATASET, [
             {"expectation": "expect_column_values_to_be_null", "column": "masalah", "severity": "critical",
              "success": False, "unexpected_count": 1, "sample": [f"kecamatan '{SCRIPT}' tidak dikenal"]}])
 
@@ -108,5 +108,5 @@ def test_the_terminal_never_gets_raw_control_characters(capsys):
 
     rc = cli.main(["check", "/tmp/tidak_ada\x1b[2J\x07\r.xlsx", "--dataset", "disdukcapil.penduduk_kecamatan"])
     err = capsys.readouterr().err
-    assert rc == 2 and "tidak_ada\\x1b[2J\\x07\\x0d.xlsx: not found" in err
+    assert rc == 2 and "tidak_ada\\x1b[2J\\x07\\x0d.xlsx: tidak ditemukan" in err
     assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", err)

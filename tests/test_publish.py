@@ -132,32 +132,114 @@ def test_resent_file_replaces_only_its_periods(warehouse, tmp_path):
     assert hist[1][0] == hist[0][0] + 10
 
 
-def _hold_duckdb(path: str, seconds: float, ready) -> None:
-    con = duckdb.connect(path)
-    ready.set()
+def test_publish_waits_for_another_process_holding_the_duckdb_file(sandbox, monkeypatch):
+    """Another process holds the DuckDB file (one writer at a time): the run waits for it instead of failing,
+    writes only after the holder let go, and publishes the right figures. Proven by timestamps the holder
+    writes when it takes and lets go of the lock, and by watching the run blocked while the lock was held."""
+    import json
+    import subprocess
+    import sys
+    import threading
     import time
 
-    time.sleep(seconds)
-    con.close()
+    import sqlalchemy as sa
 
+    from conftest import published, workbook_figures
+    from walidata.catalog import get_dataset
 
-def test_publish_waits_for_another_process_holding_the_duckdb_file(sandbox):
-    import multiprocessing
-    import time
+    def refused(attempts):
+        return [a for a in attempts if a.get("ok") is False and "lock" in a["error"].lower()]
 
     path = sandbox.warehouse_url.removeprefix("duckdb:///")
-    ctx = multiprocessing.get_context("spawn")
-    ready = ctx.Event()
-    holder = ctx.Process(target=_hold_duckdb, args=(path, 3.0, ready))
-    holder.start()
+    holder_code = (
+        "import duckdb, json, sys, time\n"
+        "con = duckdb.connect(sys.argv[1])\n"
+        "print(json.dumps({'acquired': time.time()}), flush=True)\n"
+        "sys.stdin.readline()\n"  # the test says when to let go
+        "tables = con.execute('SELECT COUNT(*) FROM duckdb_tables()').fetchone()[0]\n"
+        "released = time.time()\n"  # taken while the lock is still held: every later write is after it
+        "con.close()\n"
+        "print(json.dumps({'tables': tables, 'released': released, 'closed': time.time()}), flush=True)\n"
+    )
+    holder = subprocess.Popen([sys.executable, "-c", holder_code, path], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    # Every attempt to open a warehouse connection (SQLAlchemy's, below the pipeline's own waiting): when it
+    # was made, when it came back, and whether it got a connection or was refused for the lock.
+    attempts: list[dict] = []
+    real_connect = sa.engine.Engine.connect
+
+    def watched_connect(engine):
+        attempt = {"asked": time.time(), "url": str(engine.url)}
+        attempts.append(attempt)
+        try:
+            conn = real_connect(engine)
+        except BaseException as exc:
+            attempt.update(back=time.time(), ok=False, error=str(exc))
+            raise
+        attempt.update(back=time.time(), ok=True)
+        return conn
+
+    monkeypatch.setattr(sa.engine.Engine, "connect", watched_connect)
+    result: dict = {}
+
+    def run():
+        try:
+            result["out"] = pipeline.run_dataset(DATASET, "after-lock", sandbox)
+        except BaseException as exc:  # re-raised in the test below
+            result["error"] = exc
+
+    worker = threading.Thread(target=run, daemon=True)
     try:
-        assert ready.wait(30)
-        t0 = time.monotonic()
-        out = pipeline.run_dataset(DATASET, "after-lock", sandbox)
-        assert out["rows_loaded"] == 78
-        assert time.monotonic() - t0 > 1.0  # it did wait for the other process
+        acquired = json.loads(holder.stdout.readline())["acquired"]
+        started = time.time()
+        worker.start()
+        # Checkpoint while the holder still holds the lock: the run is retrying, refused for the lock each time,
+        # has been granted no connection, and has not ended.
+        deadline = time.monotonic() + 60
+        while len(refused(attempts)) < 3 and worker.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)
+        at_checkpoint = [dict(a) for a in attempts]
+        assert len(refused(at_checkpoint)) >= 3, (at_checkpoint, result)
+        assert not [a for a in at_checkpoint if a.get("ok")], at_checkpoint
+        assert worker.is_alive() and not result, result
+        assert not (sandbox.lake / "clean").exists()  # nothing published to the lake either
+        holder.stdin.write("\n")
+        holder.stdin.flush()
+        done = json.loads(holder.stdout.readline())
+        worker.join(300)
+        assert not worker.is_alive()
     finally:
-        holder.join(30)
+        if holder.poll() is None:
+            holder.kill()
+        holder.wait(30)
+    if "error" in result:
+        raise result["error"]
+    released = done["released"]
+    assert acquired <= started < released
+    assert done["tables"] == 0  # while the holder held the file, nobody wrote to it
+    # It really waited: refused while the holder held the lock, granted only after it let go, and by retrying
+    # (not by failing: the first connection granted is on the warehouse, after the last refusal).
+    assert all(a["asked"] < done["closed"] for a in refused(attempts))
+    granted = [a for a in attempts if a.get("ok") and path in a["url"]]
+    assert granted and min(a["back"] for a in granted) >= released
+    assert refused(attempts)[0]["asked"] < released
+    # Its writes come after the release: the load's end, and the time its figures took effect.
+    (log,) = query(sandbox.warehouse_url, "SELECT status, baris_dimuat, mulai, selesai FROM audit.load_log "
+                                          "WHERE run_id = 'after-lock'")
+    assert log[:2] == ("dimuat", 78)
+    assert log[2].timestamp() < released <= log[3].timestamp()  # started before the release, ended after
+    (first_effective,) = query(sandbox.warehouse_url, f"SELECT MIN(berlaku_mulai) FROM {FACT}__riwayat")[0]
+    assert first_effective.timestamp() >= released
+    # And the result is right: the published figures are the workbook's, sheet by sheet.
+    assert result["out"]["rows_loaded"] == 78
+    rows = published(sandbox.warehouse_url, get_dataset(sandbox.catalog, DATASET))
+    truth = workbook_figures(SAMPLE_FILE)
+    for periode in ("2023", "2024", "2025"):
+        for jk, i in (("L", 0), ("P", 1)):
+            want = sum(v[i] for (sheet, _), v in truth.items() if sheet == periode)
+            assert sum(r["nilai"] for r in rows if r["periode"] == periode and r["jenis_kelamin"] == jk) == want
+    assert len(rows) == 78
 
 
 def test_unreadable_file_is_logged_and_changes_no_data(sandbox, tmp_path):

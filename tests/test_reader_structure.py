@@ -149,7 +149,7 @@ def test_an_unreadable_total_cannot_vouch_for_its_rows(tmp_path, gx):
     out = read(tmp_path, ds, "kecamatan,jumlah,tahun\nKamipang,1.500,2024\nMarikit,1.270,2024\nJumlah,2.77,2024\n",
                "62.06")
     outcome = _validate(ds, out, "62.06", gx)
-    assert "row 4, column B: baris jumlah: nilai '2.77' bukan bilangan bulat" in "\n".join(outcome.problems)
+    assert "row 4, column B: baris jumlah: nilai '2.77' bukan bilangan bulat" in "\n".join(outcome.lines)
     assert not outcome.success
 
 
@@ -162,7 +162,7 @@ def test_a_national_sum_taken_as_a_kabupaten_figure_is_an_error(tmp_path, gx):
     outcome = _validate(ds, out, "62.06", gx)
     assert not outcome.success
     assert "row 2, column A: jumlah = 275773800 melebihi penduduk Kabupaten Katingan (181963, Dukcapil) × 1.1" in \
-        "\n".join(outcome.problems)
+        "\n".join(outcome.lines)
     assert list(outcome.rejected) == [0]
 
 
@@ -173,7 +173,7 @@ def test_kecamatan_that_add_up_to_more_than_their_kabupaten_are_an_error(tmp_pat
     rows = "".join(f"{w.nama},20000,2024\n" for w in names)  # 13 × 20.000 = 260.000 > 181.963 × 1.1
     outcome = _validate(ds, read(tmp_path, ds, "kecamatan,jumlah,tahun\n" + rows, "62.06"), "62.06", gx)
     assert "jumlah jumlah periode 2024 di Kabupaten Katingan = 260000 melebihi penduduk Kabupaten Katingan" in \
-        "\n".join(outcome.problems)
+        "\n".join(outcome.lines)
     assert not outcome.success
 
 
@@ -202,15 +202,22 @@ def test_row_totals_in_wide_layouts_are_checked_per_period(tmp_path):
 # ------------------------------------------------------------------------------------------ feedback at size
 
 def test_identical_problems_are_one_line_with_row_ranges():
-    from walidata.validate.umpan_balik import group_texts
+    from walidata.problems import Problem
+    from walidata.validate.umpan_balik import group
 
-    texts = [f"file a.xlsx, sheet 'S', row {r}, column Q: bulan 'JANUARI' tanpa tahun" for r in
-             [*range(2, 53786), 60000]] + ["file a.xlsx, sheet 'S', row 9, column B: kecamatan 'X' tidak dikenal"]
-    assert group_texts(texts) == [
+    month = [Problem("bulan 'JANUARI' tanpa tahun", "expect_column_values_to_be_null", file="a.xlsx", sheet="S",
+                     row=r, column="Q") for r in [*range(2, 53786), 60000]]
+    name = Problem("kecamatan 'X' tidak dikenal", "expect_column_values_to_be_null", file="a.xlsx", sheet="S", row=9,
+                   column="B")
+    assert group([*month, name]) == [
         "file a.xlsx, sheet 'S', baris 2–53.785, 60.000 (53.785 baris), column Q: bulan 'JANUARI' tanpa tahun",
         "file a.xlsx, sheet 'S', row 9, column B: kecamatan 'X' tidak dikenal"]
-    assert group_texts([f"file a, sheet 'S', row {r}, column B: why {r}" for r in range(50)], 3)[-1] == \
-        "… dan 47 baris masalah lain"
+    # The same words in another column, or seen by another check, are another problem.
+    other = Problem("bulan 'JANUARI' tanpa tahun", "expect_column_values_to_be_null", file="a.xlsx", sheet="S", row=3,
+                    column="R")
+    assert len(group([*month[:3], other])) == 2
+    many = [Problem(f"why {r}", "c", file="a", sheet="S", row=r, column="B") for r in range(50)]
+    assert group(many, 3)[-1] == "… dan 47 baris masalah lain"
 
 
 def test_check_caps_the_console_and_writes_every_problem_to_the_workbook(tmp_path, capsys, monkeypatch):
@@ -271,19 +278,19 @@ def test_a_csv_group_label_over_its_first_column_covers_the_group(tmp_path):
 
 def test_a_zero_before_a_sizeable_figure_is_not_plausible(tmp_path, gx):
     kolom = [*KABKOTA[:2], KABKOTA[2] | {"tipe": "decimal", "satuan": "ribu jiwa"}, KABKOTA[3]]
-    ds = dataset("kabupaten", kolom, kewajaran={"persen": 100, "minimum": 10, "severity": "error"}, kesegaran=None)
+    ds = dataset("kabupaten", kolom, kewajaran={"persen": 100, "minimum": 10, "severity": "critical"}, kesegaran=None)
     text = ("kode_kabupaten_kota,nama_kabupaten_kota,jumlah,tahun\n3217,KABUPATEN BANDUNG BARAT,0,2006\n"
             "3217,KABUPATEN BANDUNG BARAT,261,2007\n3217,KABUPATEN BANDUNG BARAT,255,2008\n")
     outcome = _validate(ds, read(tmp_path, ds, text, "32.17"), "32.17", gx)
     assert not outcome.success
-    assert "row 2, column C: jumlah = 0 lalu 261 (2007): angka 0 tidak wajar" in "\n".join(outcome.problems)
+    assert "row 2, column C: jumlah = 0 lalu 261 (2007): angka 0 tidak wajar" in "\n".join(outcome.lines)
 
 
 def test_a_partial_load_that_would_publish_nothing_fails(tmp_path, gx):
     ds = dataset("kecamatan", KECAMATAN, kebijakan={"muat_sebagian": True}, kesegaran=None)
     out = read(tmp_path, ds, "kecamatan,jumlah,tahun\nAntah,1,2024\nBerantah,2,2024\n", "62.06")
     outcome = _validate(ds, out, "62.06", gx)
-    assert not outcome.success and "semua 2 baris ditolak: tidak ada angka yang dapat dimuat" in outcome.problems
+    assert not outcome.success and "semua 2 baris ditolak: tidak ada angka yang dapat dimuat" in outcome.lines
 
 
 def test_text_from_a_file_is_never_a_formula_in_the_feedback_workbook(tmp_path, gx):
@@ -294,7 +301,7 @@ def test_text_from_a_file_is_never_a_formula_in_the_feedback_workbook(tmp_path, 
     ds = dataset("kecamatan", KECAMATAN)
     out = read(tmp_path, ds, 'kecamatan,jumlah,tahun\n"=HYPERLINK(""http://x"",""klik"")",1,2024\n', "62.06")
     outcome = _validate(ds, out, "62.06", gx)
-    path = write_workbook(tmp_path / "umpan.xlsx", ds, outcome, out.frame(), "t")
+    path = write_workbook(tmp_path / "umpan.xlsx", ds, outcome, "t")
     wb = load_workbook(path)
     cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value is not None]
     assert not [c.coordinate for c in cells if c.data_type == "f"]

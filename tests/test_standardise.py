@@ -128,3 +128,87 @@ def test_a_row_with_a_nik_or_a_control_character_is_reported_whoever_it_names(tm
         "column B: sel berisi karakter kendali tak terlihat: 'Jumlah/Total\\\\x07'").all()
     totals = out.totals.to_pandas()
     assert out.lain.num_rows == 0 and totals[totals.sumber_sheet == "2025"].empty
+
+
+# ------------------------------------------------------------------------- problems carried with their column
+
+def _problems(rows) -> list[list[tuple]]:
+    """`masalah_rinci` of each record as [(kolom, alasan), …] (None when the record has none)."""
+    return [None if v is None else [(p["kolom"], p["alasan"]) for p in v] for v in rows["masalah_rinci"]]
+
+
+def test_problems_are_carried_with_their_column_and_rendered_as_before(tmp_path):
+    import pandas as pd
+    import pyarrow as pa
+
+    from walidata.sources.spreadsheet import render_problems
+
+    bad = edit_workbook(SAMPLE_FILE, tmp_path / "rinci.xlsx", {("2024", "B9"): "Antah Berantah",
+                                                                ("2025", "C9"): "#REF!"})
+    out = standardise_files(DS, [(bad, "rinci.xlsx")], REGION)
+    assert out.records.schema.field("masalah_rinci").type == pa.list_(
+        pa.struct([("kolom", pa.string()), ("alasan", pa.string())]))
+    r = out.frame()
+    assert r[r.masalah.isna()].masalah_rinci.isna().all() and r[r.masalah.notna()].masalah_rinci.notna().all()
+    name = r[(r.sumber_sheet == "2024") & (r.sumber_baris == 9)]
+    assert [[k for k, _ in p] for p in _problems(name)] == [["B"], ["B"]]  # both value columns, the name's column
+    assert all(p[0][1].startswith("kecamatan 'Antah Berantah' tidak dikenal") for p in _problems(name))
+    assert name.masalah.tolist() == [f"column B: {p[0][1]}" for p in _problems(name)]
+    ref = r[(r.sumber_sheet == "2025") & (r.sumber_baris == 9) & (r.jenis_kelamin == "L")]
+    assert _problems(ref) == [[("C", "sel berisi galat rumus #REF!")]]
+    assert ref.masalah.tolist() == ["column C: sel berisi galat rumus #REF!"]
+    # `masalah` is the text form of `masalah_rinci`, for every record
+    assert [None if pd.isna(t) else t for t in r.masalah] == [render_problems(p) for p in _problems(r)]
+
+
+def test_a_row_total_mismatch_and_an_unreadable_period_name_their_columns(tmp_path):
+    from test_attribution import KECAMATAN, dataset, read
+
+    kolom = [KECAMATAN[0], KECAMATAN[2], {"name": "l", "alias": ["l"], "peran": "nilai", "variabel": "l"},
+             {"name": "p", "alias": ["p"], "peran": "nilai", "variabel": "p"},
+             {"name": "jumlah", "alias": ["jumlah"], "peran": "total"}]
+    text = "kecamatan,tahun,l,p,jumlah\nKamipang,2024,10,5,15\nMarikit,2024,3,4,8\nPulau Malan,20x4,1,1,2\n"
+    r = read(tmp_path, dataset("kecamatan", kolom), text, "62.06").frame()
+    total = r[r.sumber_baris == 3]
+    why = "jumlah = 8 tidak sama dengan jumlah nilai yang dicakupnya di baris ini = 7"
+    assert _problems(total) == [[("E", why)]] * 2
+    assert total.masalah.tolist() == ["column E: jumlah = 8 tidak sama dengan jumlah nilai yang dicakupnya di baris "
+                                      "ini = 7"] * 2
+    period = r[r.sumber_baris == 4]
+    assert _problems(period) == [[("B", "periode '20x4' tidak terbaca")]] * 2
+    assert period.masalah.tolist() == ["column B: periode '20x4' tidak terbaca"] * 2
+    assert r[r.sumber_baris == 2].masalah_rinci.isna().all()
+
+
+def test_a_problem_of_the_whole_row_has_no_column(tmp_path):
+    from test_attribution import KABKOTA, dataset, read
+
+    text = ("kode_kabupaten_kota,nama_kabupaten_kota,jumlah,tahun\n3204,KABUPATEN BANDUNG,17,2024\n"
+            "3217,KABUPATEN BANDUNG,2,2024\n")
+    r = read(tmp_path, dataset("kabupaten", KABKOTA), text, "32.04").frame()
+    conflict = "'KABUPATEN BANDUNG' (32.04) tidak sama dengan '3217' (32.17) di kolom A"
+    shifted = (f"kode dan nama wilayah bertentangan pada baris lain periode 2024 (mulai baris 3; baris 3: column B: "
+               f"{conflict}): baris periode ini tidak dapat dipercaya")
+    assert _problems(r) == [[(None, shifted)], [("B", conflict)]]  # the row as a whole; the name's column
+    assert r.masalah.tolist() == [shifted, f"column B: {conflict}"]
+
+
+def test_event_logs_keep_the_problems_of_their_bad_rows(tmp_path):
+    from test_attribution import dataset, read
+
+    from walidata.standardise.records import problems_type
+
+    kolom = [{"name": "tanggal", "alias": ["tanggal"], "peran": "tanggal"},
+             {"name": "kecamatan", "alias": ["kecamatan"], "peran": "kecamatan"},
+             {"name": "korban", "alias": ["korban"], "peran": "nilai", "variabel": "korban", "satuan": "jiwa"}]
+    ds = dataset("kecamatan", kolom, sumber={"periode": {"dari": "tanggal", "granularitas": "bulan"},
+                                             "agregasi": {"hitung": "jumlah_kasus", "satuan": "kasus"}})
+    text = "tanggal,kecamatan,korban\n03/01/2024,Katingan Hilir,2\n09/01/2024,Katingan Hilir,3\nkemarin,Kasongan,1\n"
+    out = read(tmp_path, ds, text, "62.06")
+    r = out.frame()
+    assert out.records.schema.field("masalah_rinci").type == problems_type()
+    sums = r[r.masalah.isna()]
+    assert sorted(sums.variabel) == ["jumlah_kasus", "korban"] and sums.masalah_rinci.isna().all()
+    bad = r[r.masalah.notna()]
+    assert _problems(bad) == [[("A", "tanggal 'kemarin' tidak terbaca")]]
+    assert bad.masalah.tolist() == ["column A: tanggal 'kemarin' tidak terbaca"]

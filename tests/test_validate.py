@@ -1,6 +1,5 @@
 import json
 
-import pandas as pd
 import pytest
 
 from conftest import DATASET, SAMPLE_FILE, edit_workbook
@@ -41,7 +40,7 @@ def test_bad_workbook_fails_and_names_file_sheet_row_column(sandbox, tmp_path):
                         {("2024", "B9"): "Antah Berantah", ("2025", "C12"): -5})
     out, outcome = _run(sandbox, bad)
     assert not outcome.success
-    text = "\n".join(outcome.problems)
+    text = "\n".join(outcome.lines)
     assert "file bad.xlsx, sheet '2024', row 9, column B: kecamatan 'Antah Berantah' tidak dikenal" in text
     assert ("file bad.xlsx, sheet '2025', row 12, column C: nilai=-5 melanggar "
             "expect_column_values_to_be_between") in text
@@ -71,7 +70,7 @@ def test_warning_severity_does_not_block(sandbox):
     outcome = validate(ds, out.frame(), out.totals.to_pandas(), region, sandbox.gx_root, "w")
     assert outcome.success and outcome.rows_rejected == 0
     assert outcome.label == "lulus dengan peringatan"
-    assert any(p.startswith("peringatan: file ") for p in outcome.problems)
+    assert any(p.startswith("peringatan: file ") for p in outcome.lines)
 
 
 def test_every_catalog_check_is_a_real_expectation(sandbox):
@@ -82,4 +81,28 @@ def test_every_catalog_check_is_a_real_expectation(sandbox):
         assert build_expectations(suite_spec(ds, region, ["x"]))
     with pytest.raises(ValueError, match="unknown Great Expectations expectation"):
         build_expectations([{"expectation": "expect_the_impossible", "kwargs": {}, "severity": "critical"}])
-    assert isinstance(pd.DataFrame(), pd.DataFrame)
+
+
+def test_failing_builtins_name_their_records_and_walidata_checks_their_findings(sandbox, tmp_path):
+    """suite.run's contract: a failing built-in lists its records by RECORD_ID (run again with COMPLETE results),
+    a failing Walidata check its findings; every result has its severity and its verdict."""
+    from walidata.standardise.records import RECORD_ID
+    from walidata.validate.suite import run
+
+    bad = edit_workbook(SAMPLE_FILE, tmp_path / "bad.xlsx", {("2025", "C12"): -5})
+    ds = get_dataset(sandbox.catalog, DATASET)
+    region = RegionIndex(sandbox.reference, sandbox.region)
+    out = standardise_files(ds, [(bad, bad.name)], region)
+    df = out.frame()
+    vr, page = run(ds, df, out.totals.to_pandas(), region, sandbox.gx_root, "kontrak")
+    assert not vr.success and page.startswith("file://")
+    by_type = {r.expectation_config.type: r for r in vr.results if not r.success}
+    between = by_type["expect_column_values_to_be_between"]
+    (ident,) = between.result["unexpected_index_list"]
+    row = df[df[RECORD_ID] == ident[RECORD_ID]].iloc[0]
+    assert (row["sumber_sheet"], row["sumber_baris"], row["nilai"]) == ("2025", 12, -5)
+    assert between.result["unexpected_count"] == 1 and between.expectation_config.severity == "critical"
+    total = by_type["walidata_jumlah_kecamatan_sama_dengan_total"]
+    assert total.expectation_config.severity == "critical"
+    assert [(t["sheet"], t["column"]) for t in total.result["details"]["temuan"]] == [("2025", "C")]
+    assert all(r.success for r in vr.results if r.expectation_config.type not in by_type)

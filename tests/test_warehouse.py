@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from conftest import DATASET, SAMPLE_FILE, drop_database_and_roles, edit_workbook, replace_inbox_file, snapshot
 from walidata import pipeline
 from walidata.catalog import get_dataset
-from walidata.publish import warehouse as load
+from walidata.publish import history
 from walidata.publish.migrations import LATEST, migrate
 
 FACT = "fact.disdukcapil__penduduk_kecamatan"
@@ -67,6 +67,69 @@ def test_migrates_a_first_release_warehouse_in_place(warehouse):
         == [(2,)]
 
 
+SCHEMAS = "('ref', 'fact', 'mart', 'audit', 'pribadi')"
+
+
+def _shape(url: str) -> dict:
+    """Every table and view of the warehouse: columns in order with type and nullability, and every comment."""
+    columns = _q(url, "SELECT table_schema, table_name, ordinal_position, column_name, data_type, is_nullable "
+                      f"FROM information_schema.columns WHERE table_schema IN {SCHEMAS} ORDER BY 1, 2, 3")
+    if url.startswith("duckdb"):
+        comments = _q(url, "SELECT schema_name, table_name, column_name, comment FROM duckdb_columns() "
+                           f"WHERE schema_name IN {SCHEMAS} AND comment IS NOT NULL ORDER BY 1, 2, 3")
+        comments += _q(url, "SELECT schema_name, table_name, '', comment FROM duckdb_tables() "
+                            f"WHERE schema_name IN {SCHEMAS} AND comment IS NOT NULL UNION ALL "
+                            "SELECT schema_name, view_name, '', comment FROM duckdb_views() "
+                            f"WHERE schema_name IN {SCHEMAS} AND comment IS NOT NULL ORDER BY 1, 2")
+    else:
+        comments = _q(url, "SELECT n.nspname, c.relname, COALESCE(a.attname, ''), "
+                           "COALESCE(col_description(c.oid, a.attnum), obj_description(c.oid, 'pg_class')) "
+                           "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                           "LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped "
+                           f"WHERE n.nspname IN {SCHEMAS} AND c.relkind IN ('r', 'v') ORDER BY 1, 2, 3")
+        comments += _q(url, "SELECT n.nspname, c.relname, '', obj_description(c.oid, 'pg_class') FROM pg_class c "
+                            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                            f"WHERE n.nspname IN {SCHEMAS} AND c.relkind IN ('r', 'v') ORDER BY 1, 2")
+        comments = [r for r in comments if r[3] is not None]
+    return {"columns": columns, "comments": sorted(comments)}
+
+
+def test_a_v5_warehouse_migrated_to_latest_equals_a_fresh_one(warehouse, tmp_path, monkeypatch):
+    """A warehouse written by the release before the descriptions moved into migrations (v5, with data,
+    views and history) ends, once migrated, exactly like a new one: same columns, same comments."""
+    from walidata.publish import migrations
+    from walidata.settings import get_settings
+
+    released = migrations.MIGRATIONS
+    monkeypatch.setattr(migrations, "MIGRATIONS", released[:5])
+    pipeline.run_dataset(DATASET, "v5", warehouse)
+    assert _q(warehouse.warehouse_url, "SELECT MAX(versi) FROM audit.schema_version") == [(5,)]
+    monkeypatch.setattr(migrations, "MIGRATIONS", released)
+    pipeline.run_dataset(DATASET, "latest", warehouse, force=True)  # migrates, then publishes on the new schema
+    assert _q(warehouse.warehouse_url, "SELECT versi FROM audit.schema_version WHERE versi > 5") == [
+        (v,) for v in range(6, LATEST + 1)]
+    if warehouse.warehouse_url.startswith("duckdb"):
+        fresh_url = f"duckdb:///{tmp_path / 'fresh.duckdb'}"
+    else:
+        fresh_url = warehouse.warehouse_url.rsplit("/", 1)[0] + f"/walidata_test_{uuid.uuid4().hex[:12]}"
+        admin = sa.create_engine(warehouse.warehouse_url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+        with admin.connect() as c:
+            c.exec_driver_sql(f'CREATE DATABASE "{fresh_url.rsplit("/", 1)[1]}"')
+        admin.dispose()
+    try:
+        fresh = get_settings(warehouse_url=fresh_url, lake=tmp_path / "lake-fresh")
+        pipeline.run_dataset(DATASET, "fresh", fresh)
+        old, new = _shape(warehouse.warehouse_url), _shape(fresh_url)
+    finally:
+        if not fresh_url.startswith("duckdb"):
+            drop_database_and_roles(fresh_url, ())
+    assert old == new
+    described = {(s, t, c): text for s, t, c, text in new["comments"]}
+    assert described["ref", "wilayah", "kode_kemendagri"].startswith("Kode wilayah Kemendagri")
+    assert described["audit", "load_log", "baris_dipertahankan"].startswith("Angka yang sudah terbit")
+    assert described["ref", "periode", "jenis"] == "tahun, semester, triwulan, bulan"
+    assert described["fact", "disdukcapil__penduduk_kecamatan__riwayat", "nilai"] == "Penduduk (jumlah, jiwa)"
+
 def test_reference_calendar_names_views_and_comments(warehouse):
     url = warehouse.warehouse_url
     pipeline.run_dataset(DATASET, "r1", warehouse)
@@ -100,7 +163,7 @@ def test_reference_calendar_names_views_and_comments(warehouse):
 def test_what_was_published_on_a_date(warehouse, tmp_path):
     url = warehouse.warehouse_url
     pipeline.run_dataset(DATASET, "v1", warehouse)
-    between = load.now()
+    between = dt.datetime.now(dt.UTC)
     time.sleep(0.01)
     revised = edit_workbook(SAMPLE_FILE, tmp_path / "revisi.xlsx", {})
     from openpyxl import load_workbook
@@ -116,9 +179,9 @@ def test_what_was_published_on_a_date(warehouse, tmp_path):
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     with engine.connect() as c:
         then = {(r.kode_wilayah, r.periode, r.jenis_kelamin): (r.nilai, r.status) for r in
-                load.published_on(c, ds, between)}
+                history.published_on(c, ds, between)}
         now = {(r.kode_wilayah, r.periode, r.jenis_kelamin): (r.nilai, r.status) for r in
-               load.published_on(c, ds, load.now())}
+               history.published_on(c, ds, dt.datetime.now(dt.UTC))}
     engine.dispose()
     key = ("62.06.02", "2024", "L")
     assert len(then) == len(now) == 78
@@ -170,16 +233,16 @@ def test_a_reader_during_a_load_sees_old_or_new_never_a_mix(warehouse, tmp_path)
 KILL_SCRIPT = """
 import os, sys
 from walidata import pipeline
-from walidata.publish import warehouse as load
+from walidata.publish import history
 from walidata.settings import get_settings
 settings = get_settings()
-orig = load.replace_partitions
+orig = history.replace_partitions
 def slow(conn, ds, data, when, **kw):
     n = orig(conn, ds, data, when, **kw)
     print("INSIDE", flush=True)   # the new rows are in, the transaction is not committed
     import time; time.sleep(60)
     return n
-load.replace_partitions = slow
+history.replace_partitions = slow
 pipeline.run_dataset(sys.argv[1], "killed", settings, force=True)
 """
 
@@ -266,6 +329,10 @@ def test_data_dictionary_from_catalog_and_live_schema(sandbox):
     assert "### Jumlah Penduduk Menurut Kecamatan dan Jenis Kelamin (`disdukcapil.penduduk_kecamatan`)" in text
     assert "| nilai | double | Penduduk (jumlah, jiwa) |" in text
     assert "| berlaku_sampai | timestamp with time zone | Kapan angka ini digantikan" in text
+    # The fixed tables' descriptions come from the warehouse itself (migration 6), not from Python code.
+    assert "| kode_kemendagri | varchar | Kode wilayah Kemendagri (Kepmendagri 300.2.2-2138/2025) |" in text
+    assert "| baris_dipertahankan | integer | Angka yang sudah terbit" in text
+    assert "| jenis | varchar | tahun, semester, triwulan, bulan |" in text
     # Datasets not loaded yet are listed from the catalog, with their tables marked as absent.
     assert "`fact.dinkes__kelahiran__riwayat`: belum ada di gudang data" in text
     rows = _q(sandbox.warehouse_url, "SELECT pemeriksaan, sukses FROM audit.hasil_validasi WHERE run_id = 'r1'")
@@ -280,3 +347,21 @@ def test_identifiers_from_the_catalog_are_checked_again_before_they_reach_sql(na
     with pytest.raises(ValueError, match="is not a safe SQL identifier"):
         ident(name)
     assert ident("jenis_kelamin") == '"jenis_kelamin"' and ident("a" * 63) == f'"{"a" * 63}"'
+
+
+def test_view_files_take_only_quoted_identifiers_in_their_placeholders():
+    """The view SQL files are filled only with names checked and quoted by ident(): anything else is refused."""
+    from walidata.publish import sqlfiles
+    from walidata.publish.warehouse import ident
+
+    sql = sqlfiles.render("sql/fact_current.sql", view=ident("a__b"), history=ident("a__b__riwayat"),
+                          columns=", ".join(ident(c) for c in ("variabel", "nilai")))
+    assert sqlfiles.statements(sql) == [
+        'DROP VIEW IF EXISTS fact."a__b"',
+        'CREATE VIEW fact."a__b" AS\nSELECT "variabel", "nilai"\nFROM fact."a__b__riwayat"\n'
+        'WHERE berlaku_sampai IS NULL']
+    for bad in ('"a"; DROP TABLE ref.wilayah; --', "a__b", '"a" OR 1=1', '"A"'):
+        with pytest.raises(ValueError, match="not built from quoted identifiers"):
+            sqlfiles.render("sql/fact_current.sql", view=bad, history=ident("h"), columns=ident("c"))
+    with pytest.raises(ValueError, match="placeholders"):
+        sqlfiles.render("sql/fact_current.sql", view=ident("v"), history=ident("h"))

@@ -32,7 +32,7 @@ RESERVED_COLUMNS = frozenset({
     "dataset", "variabel", "kode_wilayah", "nama_wilayah", "periode", "nilai", "satuan", "status", "masalah",
     "sumber_file", "sumber_sheet", "sumber_baris", "sumber_kolom_wilayah", "sumber_kolom_nilai", "load_id",
     "berlaku_mulai", "berlaku_sampai", "tingkat_wilayah", "kode_bps", "nama_induk", "jenis_periode", "tahun",
-    "terbit_pada", "wilayah", "pemeriksaan", "alasan", "rincian"})
+    "terbit_pada", "wilayah", "pemeriksaan", "alasan", "rincian", "masalah_rinci", "rekaman_id"})
 DIMENSI = Literal["governance", "branding", "economy", "living", "society", "environment"]
 JADWAL = Literal["harian", "mingguan", "bulanan", "triwulanan", "semesteran", "tahunan"]
 
@@ -213,14 +213,16 @@ class Kolom(_Model):
 
 
 def _severity(v):
-    return "critical" if v == "error" else v  # the Walidata's word for GX's 'critical'
+    if v == "error":  # one name per concept: GX's word, which the Data Docs page shows too
+        raise ValueError("severity 'error' is written 'critical' (or 'warning')")
+    return v
 
 
 SEVERITY = Annotated[Literal["critical", "warning", "info"], BeforeValidator(_severity)]
 
 
 class Pemeriksaan(_Model):
-    """A Great Expectations expectation by name and arguments, with its severity (error = critical)."""
+    """A Great Expectations expectation by name and arguments, with its severity (critical or warning)."""
 
     expectation: str = Field(pattern=r"^expect_[a-z0-9_]+$")
     kwargs: dict = {}

@@ -32,15 +32,15 @@ def latest_loads(since: dt.datetime | None = None) -> list[dict]:
     """The newest audit.load_log row per dataset (optionally only rows finished after `since`)."""
     import sqlalchemy as sa
 
-    from walidata.publish import warehouse as load
+    from walidata.publish import audit, warehouse
 
     settings = get_settings()
-    with load.engine_for(settings.warehouse_url) as engine, load.connect(engine) as conn:
+    with warehouse.engine_for(settings.warehouse_url) as engine, warehouse.connect(engine) as conn:
         if not sa.inspect(conn).has_table("load_log", schema="audit"):
             return []
-        q = sa.select(load.load_log).order_by(load.load_log.c.selesai)
+        q = sa.select(audit.load_log(conn)).order_by(sa.column("selesai"))
         if since is not None:
-            q = q.where(load.load_log.c.selesai >= since)
+            q = q.where(sa.column("selesai") >= since)
         rows = [dict(r._mapping) for r in conn.execute(q)]
     latest = {}
     for r in rows:
@@ -82,11 +82,11 @@ def cmd_nightly(args) -> int:
     if airflow is None:
         print("airflow is not on PATH (run through `make run`, which puts .venv/bin first)", file=sys.stderr)
         return 2
-    from walidata.publish import warehouse as load
+    from walidata.publish import schema, warehouse
     from walidata.serve import kamus
 
-    with load.transaction(settings.warehouse_url) as conn:  # schema migrations are applied at start
-        load.ensure_schema(conn)
+    with warehouse.transaction(settings.warehouse_url) as conn:  # schema migrations are applied at start
+        schema.ensure_schema(conn)
     logdir = Path(os.environ.get("AIRFLOW_HOME", settings.home / ".airflow")) / "logs" / "nightly"
     logdir.mkdir(parents=True, exist_ok=True)
     started = dt.datetime.now(dt.UTC)
@@ -152,11 +152,11 @@ CHECK_LINES = 30  # problems shown on the console; the full list goes into the w
 
 
 def cmd_check(args) -> int:
-    """Read one file exactly as the pipeline would, run the dataset's checks, publish nothing."""
+    """Read one file with the pipeline's own standardise and validate stages; publish nothing, write no audit."""
     from walidata.catalog import get_dataset
     from walidata.sources.privacy import clean_text, nik_prefixes
-    from walidata.sources.spreadsheet import SourceError, col_letter, read_tables
-    from walidata.standardise.records import Builder, refuse_when_not_ours
+    from walidata.sources.spreadsheet import SourceError
+    from walidata.standardise.records import standardise_files
     from walidata.standardise.reference import RegionIndex
 
     settings = get_settings()
@@ -167,71 +167,72 @@ def cmd_check(args) -> int:
         return 2
     path = Path(args.file)
     if not path.is_file():
-        print(f"file {path}: not found", file=sys.stderr)
+        print(f"file {path}: tidak ditemukan", file=sys.stderr)
         return 2
     region = RegionIndex(settings.reference, settings.region)
-    prefixes = nik_prefixes(settings.reference)
-    print(f"File     : {clean_text(str(path), prefixes)}")
-    print(f"Dataset  : {ds.id} — {ds.judul} ({region.kabupaten.nama}, {region.region})")
-    builder = Builder(ds)
+    print(f"File      : {clean_text(str(path), nik_prefixes(settings.reference))}")
+    print(f"Dataset   : {ds.id} — {ds.judul} ({region.kabupaten.nama}, {region.region})")
     try:
-        for t in read_tables(path, ds, clean_text(path.name, prefixes), prefixes):
-            cols = ", ".join(f"{n}={col_letter(c)}" for n, c in t.columns.items())
-            vals = ", ".join(dict.fromkeys(f"{v.kolom.name}={col_letter(v.index)}" for v in t.values))
-            print(f"Sheet '{t.sheet}': header row {t.header_row}; {len(t.rows)} data/total rows; {cols}; "
-                  f"values {vals}")
-            for extra in t.extra_columns:
-                print(f"  kolom lain (diabaikan): {extra}")
-            for line in t.skipped[:5] + ([f"… dan {len(t.skipped) - 5} lagi"] if len(t.skipped) > 5 else []):
-                print(f"  dilewati: {line}")
-            for line in t.footer:
-                print(f"  catatan: {line}")
-            builder.add_table(t, region)
-        refuse_when_not_ours(builder, ds, region, path.name, 0)
-        records, totals, lain = builder.arrow()
+        out = standardise_files(ds, [(path, path.name)], region)
     except SourceError as exc:
         print(f"\nTIDAK TERBACA: {exc}")
         return 2
-    return _check_outcome(args, settings, ds, region, path, records, totals, lain)
+    for item in out.lineage:
+        _print_sheet(item)
+    return _check_outcome(args, settings, ds, region, path, out)
 
 
-def _check_outcome(args, settings, ds, region, path, records, totals, lain) -> int:
+def _print_sheet(item: dict) -> None:
+    """What the reader found in one sheet: its header, its columns, what it skipped."""
+    cols = ", ".join(f"{n}={c}" for n, c in (item.get("kolom") or {}).items())
+    print(f"Sheet '{item['sumber_sheet']}': baris header {item['baris_header']}" + (f"; kolom {cols}" if cols else ""))
+    for extra in item["kolom_lain"]:
+        print(f"  kolom lain (diabaikan): {extra}")
+    skipped = item["baris_dilewati"]
+    for line in skipped[:5] + ([f"… dan {len(skipped) - 5} lagi"] if len(skipped) > 5 else []):
+        print(f"  dilewati: {line}")
+    for line in item["catatan"]:
+        print(f"  catatan: {line}")
+
+
+def _check_outcome(args, settings, ds, region, path, out) -> int:
     import shutil
     import tempfile
 
+    from walidata.problems import LABEL
     from walidata.standardise.records import set_aside_summary
     from walidata.validate.outcome import validate
-    from walidata.validate.umpan_balik import group_texts, write_workbook
+    from walidata.validate.umpan_balik import group, write_workbook
 
-    frame = records.to_pandas()
+    frame = out.frame()
     periods = sorted(set(frame["periode"].dropna()))
-    print(f"Records  : {len(frame)} ({frame['masalah'].notna().sum()} with a problem); periods: {', '.join(periods)}")
-    if lain.num_rows:
-        print(f"Disisihkan: {lain.num_rows} baris milik wilayah lain, tidak dimuat ({set_aside_summary(lain)})")
+    print(f"Rekaman   : {len(frame)} ({frame['masalah'].notna().sum()} bermasalah); periode: {', '.join(periods)}")
+    if out.lain.num_rows:
+        print(f"Disisihkan: {out.lain.num_rows} baris milik wilayah lain, tidak dimuat ({set_aside_summary(out.lain)})")
     with tempfile.TemporaryDirectory(prefix="walidata-check-") as tmp:
         gx_root = Path(tmp) / "gx"
         shutil.copytree(settings.gx_root, gx_root, ignore=shutil.ignore_patterns("uncommitted"))
-        outcome = validate(ds, frame, totals.to_pandas(), region, gx_root, "check",
+        outcome = validate(ds, frame, out.totals.to_pandas(), region, gx_root, "check",
                            warehouse_url=settings.warehouse_url)
     failed = [r for r in outcome.results if not r["success"]]
-    print(f"Checks   : {len(outcome.results) - len(failed)} of {len(outcome.results)} passed")
+    print(f"Pemeriksaan: {len(outcome.results) - len(failed)} dari {len(outcome.results)} lulus")
     for r in failed:
-        print(f"  ✗ {r['expectation']} ({r['column'] or 'tabel'}, {r['severity']}): {r['unexpected_count']} gagal")
+        print(f"  ✗ {r['expectation']} ({r['column'] or 'tabel'}, {LABEL.get(r['severity'], r['severity'])}): "
+              f"{r['unexpected_count']} gagal")
     if outcome.problems:
-        lines = group_texts(outcome.problems)
-        print(f"\nMasalah ({len(outcome.problems)}, {len(lines)} jenis):")
-        for p in group_texts(outcome.problems, CHECK_LINES):
-            print(f"  {p}")
+        print(f"\nMasalah ({len(outcome.problems)}, {len(group(outcome.problems))} jenis):")
+        for line in group(outcome.problems, CHECK_LINES):
+            print(f"  {line}")
         report = Path(args.laporan) if args.laporan else path.with_name(f"{path.stem}__masalah.xlsx")
         try:
-            if write_workbook(report, ds, outcome, frame, "check"):
+            if write_workbook(report, ds, outcome, "check"):
                 print(f"Daftar lengkap: {report.resolve()}")
         except OSError as exc:
             print(f"Daftar lengkap tidak dapat ditulis ke {report}: {exc} (pakai --laporan PATH)")
     if outcome.success and not outcome.rejected:
-        print("\nHasil    : BERSIH — file siap dikirim" + (" (dengan peringatan)" if failed else ""))
+        print("\nHasil     : BERSIH — file siap dikirim" + (" (dengan peringatan)" if failed else ""))
         return 0
-    print("\nHasil    : ADA MASALAH — perbaiki lalu periksa lagi")
+    print("\nHasil     : ADA MASALAH — perbaiki lalu periksa lagi")
     return 1
 
 

@@ -50,14 +50,17 @@ def validate(ref: dict, settings: Settings | None = None) -> dict:
 
 def _extract(dataset_id: str, run_id: str, settings: Settings | None = None, force: bool = False) -> dict:
     """New files of the dataset into the raw zone; `force` takes already published files again."""
-    from walidata.publish import warehouse as load
+    from walidata.publish import audit, warehouse
     from walidata.sources import inbox as ex
 
     settings, ds, lake = _ctx(settings, dataset_id)
-    started = load.now().isoformat()
-    done = set() if force else load.published_sha256(settings.warehouse_url, ds.id)
+    started = warehouse.now().isoformat()
+    # A backward flow, on purpose: extraction asks the audit log which files were already published, so that a
+    # file left in the inbox is not loaded again every night, and which raw files still back figures in force,
+    # so that the retention purge never removes the evidence of a published figure.
+    done = set() if force else audit.published_sha256(settings.warehouse_url, ds.id)
     if settings.raw_retention_days is not None:
-        keep = load.sha256_in_force(settings.warehouse_url, ds)
+        keep = audit.sha256_in_force(settings.warehouse_url, ds)
         for gone in ex.purge_raw(lake, ds.id, settings.raw_retention_days, keep):
             log.info("%s: raw file removed after %d days (WALIDATA_RAW_RETENTION_DAYS): %s", ds.id,
                      settings.raw_retention_days, gone)
@@ -77,13 +80,13 @@ def _standardise(ref: dict, settings: Settings | None = None) -> dict:
         out = standardise_files(ds, files, region)
     except SourceError as exc:
         # A file that cannot be read as declared is evidence too: log the attempt, then stop.
-        from walidata.publish import warehouse as load
+        from walidata.publish import audit, warehouse
 
-        load.record_outcome(settings.warehouse_url, {
+        audit.record_outcome(settings.warehouse_url, {
             "run_id": ref["run_id"], "dataset": ds.id, "status": "gagal_baca", "hasil_validasi": None,
             "sumber_file": ", ".join(m["file"] for m in ref["files"]),
             "sumber_sha256": ", ".join(m["sha256"] for m in ref["files"]), "baris_dibaca": 0, "baris_dimuat": 0,
-            "baris_ditolak": 0, "baris_disisihkan": 0, "mulai": _ts(ref.get("mulai")), "selesai": load.now(),
+            "baris_ditolak": 0, "baris_disisihkan": 0, "mulai": _ts(ref.get("mulai")), "selesai": warehouse.now(),
             "pesan": str(exc)})
         raise
     stage = lake.staging_dir(ds.id, ref["run_id"])
@@ -138,7 +141,7 @@ def _validate(ref: dict, settings: Settings | None = None) -> dict:
     import pandas as pd
     import pyarrow as pa
 
-    from walidata.publish import warehouse as load
+    from walidata.publish import audit
     from walidata.validate.outcome import ValidationFailed, quarantine_frame
     from walidata.validate.outcome import validate as run_suite
 
@@ -156,25 +159,25 @@ def _validate(ref: dict, settings: Settings | None = None) -> dict:
         outcome.quarantine = quarantine
     from walidata.validate.umpan_balik import write_report
 
-    report = write_report(ds, outcome, records, lake.root, ref["run_id"])
+    report = write_report(ds, outcome, lake.root, ref["run_id"])
     if report:
         log.warning("%s: feedback for the OPD written to %s", ds.id, report)
-    hasil = write_json(lake.staging_dir(ds.id, ref["run_id"]) / "validation.json", outcome.__dict__)
-    load.record_validation(settings.warehouse_url, ref["run_id"], ds.id, outcome.results)
-    from walidata.validate.umpan_balik import group_texts
+    hasil = write_json(lake.staging_dir(ds.id, ref["run_id"]) / "validation.json", outcome.to_dict())
+    audit.record_validation(settings.warehouse_url, ref["run_id"], ds.id, outcome.results)
+    from walidata.validate.umpan_balik import group
 
-    for p in group_texts(outcome.problems, 50):
+    for p in group(outcome.problems, 50):
         log.warning("%s: %s", ds.id, p)
     out = {**ref, "validation": str(hasil), "valid": outcome.success, "rows_rejected": outcome.rows_rejected,
            "quarantine": quarantine, "data_docs": outcome.data_docs, "umpan_balik": str(report) if report else None}
     if not outcome.success:
         row = _audit_row(ref, ds, outcome, "gagal_validasi", baris_dimuat=0, karantina=quarantine,
-                         pesan="\n".join([*set_aside_note(ref), *outcome.problems]))
-        load.record_outcome(settings.warehouse_url, row)
+                         pesan="\n".join([*set_aside_note(ref), *outcome.lines]))
+        audit.record_outcome(settings.warehouse_url, row)
         raise ValidationFailed(
             f"{ds.id}: validation failed, nothing published ({outcome.rows_rejected} row(s) quarantined"
             f"{' in ' + quarantine if quarantine else ''}; Data Docs: {outcome.data_docs}; feedback for the OPD: "
-            f"{report}):\n  " + "\n  ".join(group_texts(outcome.problems, 20))
+            f"{report}):\n  " + "\n  ".join(group(outcome.problems, 20))
         )
     return out
 
@@ -202,7 +205,7 @@ def _facts(ds: Dataset, ref: dict, outcome, load_id: str):
     import pandas as pd
     import pyarrow as pa
 
-    from walidata.publish import warehouse as load
+    from walidata.publish import schema
     from walidata.standardise.records import RECORD_ID
 
     records = pd.read_parquet(ref["records"])
@@ -210,14 +213,14 @@ def _facts(ds: Dataset, ref: dict, outcome, load_id: str):
         records = records[~records[RECORD_ID].isin([int(i) for i in outcome.rejected])]
     keys = ["variabel", "kode_wilayah", "periode", *ds.breakdowns]
     facts = records.assign(load_id=load_id).sort_values(keys)
-    return pa.Table.from_pandas(facts[[*keys, "nilai", *load.FACT_COLUMNS_EXTRA]], preserve_index=False)
+    return pa.Table.from_pandas(facts[[*keys, "nilai", *schema.FACT_COLUMNS_EXTRA]], preserve_index=False)
 
 
 def _lake_parts(current) -> dict[tuple[str, str], object]:
     """The warehouse's figures in force, split into the lake's (wilayah, periode) partitions."""
     import pyarrow.compute as pc
 
-    from walidata.publish.warehouse import UNIT_COLUMN
+    from walidata.publish.history import UNIT_COLUMN
 
     cols = [c for c in current.column_names if c not in ("periode", UNIT_COLUMN)]
     units = current.select(["periode", UNIT_COLUMN]).group_by(["periode", UNIT_COLUMN]).aggregate([]).to_pylist()
@@ -239,7 +242,7 @@ def publish(ref: dict, settings: Settings | None = None) -> dict:
     settings, ds, lake = _ctx(settings, ref["dataset"])
     if not ref.get("valid"):
         raise RuntimeError(f"{ds.id}: refusing to publish a run that did not pass validation")
-    outcome = Outcome(**read_json(ref["validation"]))
+    outcome = Outcome.from_dict(read_json(ref["validation"]))
     load_id = load_id_for(ds, ref)
     with _failure_recorded("publish", ref, ds, settings, outcome):
         table = _facts(ds, ref, outcome, load_id)
@@ -252,37 +255,37 @@ def publish(ref: dict, settings: Settings | None = None) -> dict:
 
 
 def _publish_units(ref: dict, settings: Settings, ds: Dataset, lake: Lake, outcome, table, load_id: str):
+    from walidata.publish import audit, history, schema, warehouse
     from walidata.publish import lake as lk
-    from walidata.publish import warehouse as load
 
     staged = []
     try:
-        with load.transaction(settings.warehouse_url) as conn:
-            load.lock_dataset(conn, ds.id)  # PostgreSQL: one publish of a dataset at a time (DuckDB: one writer)
-            load.ensure_schema(conn, ds)
-            load.refresh_reference(conn, settings.reference, ds)
-            units = load.publish_units(table)
-            regions = sorted(set(units.column(load.UNIT_COLUMN).to_pylist()))
-            newer = load.published_since(conn, ds.id, regions, _ts(ref.get("mulai")), ref["run_id"], load_id)
+        with warehouse.transaction(settings.warehouse_url) as conn:
+            history.lock_dataset(conn, ds.id)  # PostgreSQL: one publish of a dataset at a time (DuckDB: one writer)
+            schema.ensure_schema(conn, ds)
+            schema.refresh_reference(conn, settings.reference, ds)
+            units = history.publish_units(table)
+            regions = sorted(set(units.column(history.UNIT_COLUMN).to_pylist()))
+            newer = history.published_since(conn, ds.id, regions, _ts(ref.get("mulai")), ref["run_id"], load_id)
             if newer:
                 raise RunSuperseded(
                     f"{ds.id}: run {newer['run_id']} published this dataset for {newer['wilayah']} at "
                     f"{newer['selesai']:%Y-%m-%d %H:%M:%S}, after this run ({ref['run_id']}) had read its files; "
                     f"nothing published by this run, so newer figures are not replaced by older ones. Run again.")
-            res = load.replace_partitions(conn, ds, table, load.now(), close_absent=not outcome.rejected,
+            res = history.replace_partitions(conn, ds, table, warehouse.now(), close_absent=not outcome.rejected,
                                           units=units)
-            load.refresh_observasi(conn)
+            schema.refresh_observasi(conn)
             # A lake of the layout before regions: rewrite the whole dataset in the new one, then drop the old.
             legacy = lake.legacy_partitions(ds.id)
-            in_lake = load.all_units(conn, ds) if legacy else units
-            staged = lk.stage_partitions(lake, ds.id, _lake_parts(load.current_units(conn, ds, in_lake)))
+            in_lake = history.all_units(conn, ds) if legacy else units
+            staged = lk.stage_partitions(lake, ds.id, _lake_parts(history.current_units(conn, ds, in_lake)))
             row = _audit_row(ref, ds, outcome, "dimuat", load_id=load_id, baris_dimuat=table.num_rows,
                              baris_berubah=res.changed, baris_dipertahankan=res.kept, wilayah=", ".join(regions),
                              periode=", ".join(sorted(set(res.units.column("periode").to_pylist()))),
                              lake=str(lake.clean_dataset_dir(ds.id)), karantina=ref.get("quarantine"),
                              pesan="\n".join([*set_aside_note(ref), *kept_note(res.kept, outcome.rows_rejected),
-                                              *outcome.problems]) or None)
-            load.log_load(conn, row)
+                                              *outcome.lines]) or None)
+            audit.log_load(conn, row)
     except BaseException:
         lk.discard_partitions(staged)
         raise
@@ -339,7 +342,7 @@ def _first_line(exc: BaseException) -> str:
 
 def _record_failure(ref: dict, ds: Dataset, settings: Settings, outcome, status: str, text: str) -> None:
     """The audit row of a failed stage; if the warehouse itself cannot take it, the log says so."""
-    from walidata.publish import warehouse as load
+    from walidata.publish import audit, warehouse
 
     row = {"run_id": ref["run_id"], "dataset": ds.id, "status": status,
            "hasil_validasi": outcome.label if outcome is not None else None,
@@ -347,9 +350,9 @@ def _record_failure(ref: dict, ds: Dataset, settings: Settings, outcome, status:
            "sumber_sha256": ", ".join(m["sha256"] for m in ref.get("files", [])),
            "baris_dibaca": outcome.rows_in if outcome is not None else ref.get("rows"), "baris_dimuat": 0,
            "baris_ditolak": outcome.rows_rejected if outcome is not None else None,
-           "mulai": _ts(ref.get("mulai")), "selesai": load.now(), "pesan": text}
+           "mulai": _ts(ref.get("mulai")), "selesai": warehouse.now(), "pesan": text}
     try:
-        load.record_outcome(settings.warehouse_url, row, wait=30.0)
+        audit.record_outcome(settings.warehouse_url, row, wait=30.0)
     except Exception as exc:  # the warehouse is down or full too: the task log is the only evidence left
         log.error("%s: the audit row could not be written either (%s); failure: %s", ds.id, _first_line(exc), text)
 

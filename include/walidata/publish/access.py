@@ -27,7 +27,8 @@ def setup_roles(url: str, analyst: str = "analyst", pipeline: str = "walidata_pi
     """Create both roles if missing and (re)grant: analysts read ref/fact/mart, and audit without the columns
     that quote OPD files (RAW_COLUMNS), never pribadi; the pipeline writes everywhere. Default privileges make
     tables and views created later in ref/fact/mart readable too; a later audit table waits for the next run."""
-    from walidata.publish.warehouse import engine_for, ensure_schema
+    from walidata.publish.schema import ensure_schema
+    from walidata.publish.warehouse import engine_for
 
     analyst, pipeline = _ident(analyst), _ident(pipeline)
     with engine_for(url) as engine, engine.begin() as conn:

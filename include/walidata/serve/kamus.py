@@ -17,6 +17,9 @@ SCHEMA_NOTES = {
     "audit": "jejak: setiap muatan (`load_log`), setiap pemeriksaan (`hasil_validasi`), versi skema",
 }
 
+REFERENCE_TABLES = [("ref", "wilayah"), ("ref", "opd"), ("ref", "dataset"), ("audit", "load_log"),
+                    ("audit", "hasil_validasi"), ("ref", "periode")]
+
 
 def _columns(conn: sa.Connection, schema: str, table: str) -> list[tuple[str, str]]:
     return [tuple(r) for r in conn.execute(sa.text(
@@ -34,13 +37,14 @@ def _table_md(conn, schema: str, table: str, comments: dict[str, str]) -> list[s
 
 
 def build(settings: Settings) -> str:
-    from walidata.publish import warehouse as load
     from walidata.publish.migrations import current_version
+    from walidata.publish.schema import comments, fact_table
+    from walidata.publish.warehouse import connect, engine_for
     from walidata.standardise.reference import RegionIndex
 
     datasets, _ = load_catalog(settings.catalog)
     region = RegionIndex(settings.reference, settings.region)
-    with load.engine_for(settings.warehouse_url) as engine, load.connect(engine) as conn:
+    with engine_for(settings.warehouse_url) as engine, connect(engine) as conn:
         version = current_version(conn)
         out = [f"# Kamus data Walidata — {region.kabupaten.nama} ({region.region})", "",
                f"Dibuat {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC dari katalog dan skema gudang data "
@@ -48,7 +52,7 @@ def build(settings: Settings) -> str:
         out += [f"- `{s}`: {note}" for s, note in SCHEMA_NOTES.items()] + ["", "## Dataset", ""]
         for ds in datasets:
             m = ds.metadata
-            t = load.fact_table(ds)
+            t = fact_table(ds)
             rincian = "; ".join(k + ": " + ", ".join(v) for k, v in ds.rincian.items()) or "-"
             out += [f"### {ds.judul} (`{ds.id}`)", "", ds.deskripsi, "",
                     "| metadata | |", "| --- | --- |",
@@ -61,11 +65,11 @@ def build(settings: Settings) -> str:
                     f"| klasifikasi akses | {m.klasifikasi_akses} |",
                     f"| tabel | `fact.{ds.fact_table}` (berlaku), `fact.{t.name}` (riwayat), "
                     f"`mart.{ds.fact_table}` (dengan nama) |", ""]
-            out += _table_md(conn, "fact", t.name, {c.name: c.comment or "" for c in t.columns})
+            described = {c.name: c.comment for c in t.columns if c.comment}  # a table not yet re-published
+            out += _table_md(conn, "fact", t.name, {**described, **comments(conn, "fact", t.name)})
         out += ["## Tabel referensi dan audit", ""]
-        for table in (load.wilayah, load.opd_table, load.dataset_table, load.load_log, load.hasil_validasi):
-            out += _table_md(conn, table.schema, table.name, {c.name: c.comment or "" for c in table.columns})
-        out += _table_md(conn, "ref", "periode", {"jenis": "tahun, semester, triwulan, bulan"})
+        for schema, table in REFERENCE_TABLES:  # descriptions from the warehouse (migration 006)
+            out += _table_md(conn, schema, table, comments(conn, schema, table))
     out += ["## Contoh kueri", "", "```sql",
             "-- angka yang berlaku, dengan nama wilayah",
             "SELECT nama_wilayah, periode, jenis_kelamin, nilai FROM mart.disdukcapil__penduduk_kecamatan;",

@@ -15,6 +15,7 @@ import zipfile
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 from walidata.catalog import Dataset, Kolom
 from walidata.standardise.periode import parse_periode
@@ -53,6 +54,21 @@ def col_letter(idx: int) -> str:
         idx, r = divmod(idx - 1, 26)
         s = chr(65 + r) + s
     return s
+
+
+class RecordProblem(NamedTuple):
+    """One problem of a record: the sheet column it is in (its letter; None when it is the row's or the sheet's
+    as a whole) and why, in Indonesian, without the place. Carried as is to `masalah_rinci`."""
+
+    kolom: str | None
+    alasan: str
+
+
+def render_problems(problems) -> str | None:
+    """The text form of a record's problems, as `masalah` shows them: 'column C: alasan; alasan lain'."""
+    if not problems:
+        return None
+    return "; ".join(f"column {kolom}: {alasan}" if kolom else alasan for kolom, alasan in problems)
 
 
 _SPACES = re.compile(r"\s+")
@@ -489,8 +505,8 @@ class Table:
     total_columns: list[tuple[Kolom, int, str | None]] = field(default_factory=list)  # (kolom, column, periode)
     skipped: list[str] = field(default_factory=list)  # rows inside the table that are not data, and why
     cell_problems: dict[tuple[int, int], str] = field(default_factory=dict)  # (row, col) → why
-    # Rows that may not be published whatever they hold (a NIK, a control character): row → ['column X: why']
-    row_problems: dict[int, list[str]] = field(default_factory=dict)
+    # Rows that may not be published whatever they hold (a NIK, a control character): row → [(column, why)]
+    row_problems: dict[int, list[RecordProblem]] = field(default_factory=dict)
     path: Path | None = None
 
 
@@ -608,19 +624,8 @@ def locate_table(sheet: Sheet, ds: Dataset, file: str, tahun: str | None = None,
     """The table of a sheet; `marks` (privacy.Marks) are what `read_tables` took out of its grid."""
     src = ds.sumber
     grid, name = sheet.grid, sheet.name
-    if not any(any(v not in ("", None) for v in row) for row in grid):
-        raise SourceError(file, "the sheet is empty", sheet=name)
-    try:
-        start = _find_header(grid, ds, file, name)
-    except SourceError:
-        if marks is not None:  # a header label spoilt by a control character: say so
-            _refuse_control_in_header(marks, 0, HEADER_SCAN_ROWS, file, name)
-        raise
+    start = _header_start(grid, ds, file, name, marks)
     depth = src.tinggi_header
-    if start + depth > len(grid):
-        raise SourceError(file, "the sheet ends inside the header", sheet=name, row=start + 1)
-    if marks is not None:
-        _refuse_control_in_header(marks, start, depth, file, name)
     labels, cells = _header_labels(grid, start, depth, sheet.merged, sheet.spans_lost)
     titles = [*sheet.titles, *(" ".join(str(v).strip() for v in row if norm(v)) for row in grid[:start]
                                 if any(norm(v) for v in row))]
@@ -632,13 +637,7 @@ def locate_table(sheet: Sheet, ds: Dataset, file: str, tahun: str | None = None,
     header_periods = {c: _header_periode(cells, c, tahun) for c in range(len(labels))} if wide else {}
 
     columns, values, total_columns, used = _map_columns(ds, labels, header_periods, file, name, start)
-    extra, extra_index = [], []
-    for c, lab in enumerate(labels):
-        if c in used or not lab or lab <= ROW_NUMBER_LABELS:
-            continue
-        text = " / ".join(str(x).strip() for x in dict.fromkeys(r[c] for r in cells) if norm(x))
-        extra.append(f"{col_letter(c)} ('{text}')")
-        extra_index.append(c)
+    extra, extra_index = _extra_columns(labels, cells, used)
     if extra and src.kolom_lain == "tolak":
         raise SourceError(file, f"unexpected columns {', '.join(extra)}; this dataset accepts only its catalog "
                                 f"columns", sheet=name, row=start + 1)
@@ -652,6 +651,36 @@ def locate_table(sheet: Sheet, ds: Dataset, file: str, tahun: str | None = None,
     if marks is not None:
         _mark_rows(grid, table, marks, ds)
     return table
+
+
+def _header_start(grid: list[list], ds: Dataset, file: str, name: str, marks) -> int:
+    """The first header row (0-based) of a sheet that has one, whole and free of control characters."""
+    if not any(any(v not in ("", None) for v in row) for row in grid):
+        raise SourceError(file, "the sheet is empty", sheet=name)
+    try:
+        start = _find_header(grid, ds, file, name)
+    except SourceError:
+        if marks is not None:  # a header label spoilt by a control character: say so
+            _refuse_control_in_header(marks, 0, HEADER_SCAN_ROWS, file, name)
+        raise
+    depth = ds.sumber.tinggi_header
+    if start + depth > len(grid):
+        raise SourceError(file, "the sheet ends inside the header", sheet=name, row=start + 1)
+    if marks is not None:
+        _refuse_control_in_header(marks, start, depth, file, name)
+    return start
+
+
+def _extra_columns(labels: list[set[str]], cells: list[list], used: set[int]) -> tuple[list[str], list[int]]:
+    """Labelled sheet columns the catalog does not declare (row numbers aside): "C ('label')" and their index."""
+    extra, extra_index = [], []
+    for c, lab in enumerate(labels):
+        if c in used or not lab or lab <= ROW_NUMBER_LABELS:
+            continue
+        text = " / ".join(str(x).strip() for x in dict.fromkeys(r[c] for r in cells) if norm(x))
+        extra.append(f"{col_letter(c)} ('{text}')")
+        extra_index.append(c)
+    return extra, extra_index
 
 
 def _refuse_control_in_header(marks, start: int, depth: int, file: str, sheet: str) -> None:
@@ -681,7 +710,7 @@ def _mark_rows(grid: list[list], table: Table, marks, ds: Dataset) -> None:
     for rownum, _ in table.rows if marked else ():
         for c in sorted(set(marked.get(rownum - 1, ()))):
             for why in marks.problem(rownum - 1, c, c in personal):
-                table.row_problems.setdefault(rownum, []).append(f"column {col_letter(c)}: {why}")
+                table.row_problems.setdefault(rownum, []).append(RecordProblem(col_letter(c), why))
     if footer:  # a footer label in a personal column cannot be told from a name ('Ketut …' starts like 'Ket')
         table.footer = _footer_lines([row for _, row in footer])
 
@@ -812,7 +841,7 @@ def read_tables(path: Path, ds: Dataset, label: str | None = None,
                 raise
             skipped.append(exc)  # a layout or navigation table of the page
             continue
-        t.path = Path(path)
+        t.path = Path(path)  # for standardise, which reopens an xlsx for its formula errors (see formula_errors)
         tables.append(t)
     if skipped and not tables:
         raise SourceError(label, f"an HTML file (not a workbook): none of its {len(sheets)} tables has the header "

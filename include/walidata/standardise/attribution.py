@@ -17,7 +17,7 @@ import re
 from typing import NamedTuple
 
 from walidata.catalog import Dataset, Kolom
-from walidata.sources.spreadsheet import Table, col_letter
+from walidata.sources.spreadsheet import RecordProblem, Table, col_letter, render_problems
 from walidata.standardise.reference import LEVELS, TOTAL_LABELS, Match, RegionIndex, fold, split_kind
 
 LEVEL_OF_ROLE = {"provinsi": "provinsi", "kabupaten_kota": "kabupaten", "kecamatan": "kecamatan", "desa": "desa"}
@@ -29,8 +29,17 @@ class Attribution(NamedTuple):
     kind: str  # milik, lain, total, masalah
     kode: str | None  # ours: the row's code at the dataset's level; lain: the region it names (if known)
     nama: str  # the most specific name as written
-    why: str | None = None  # lain: whose row it is; masalah: 'column X: reason'
+    why: str | None = None  # lain: whose row it is; masalah: the reason, without the place
     conflict: bool = False  # masalah: the row's code and name columns disagree (its block may be misaligned)
+    column: str | None = None  # the sheet column (letter) `why` is about; None: the row's or the sheet's as a whole
+
+    def problem(self) -> RecordProblem:
+        """(column, why): one problem of each record of the row."""
+        return RecordProblem(self.column, self.why)
+
+    def text(self) -> str | None:
+        """`why` with its column, as the records' `masalah` and the set-aside rows' `alasan` show it."""
+        return render_problems([self.problem()]) if self.why else None
 
 
 def _text(v) -> str:
@@ -95,17 +104,17 @@ class Attributor:
             if not text:
                 if named:  # 'Kamipang' with no desa: a subtotal row, checked against the rows it sums
                     break
-                return Attribution("masalah", None, "", f"column {letter}: nama {ROLE_WORD[role]} kosong")
+                return Attribution("masalah", None, "", f"nama {ROLE_WORD[role]} kosong", column=letter)
             got = self._resolve(role, kolom, text, named)
             if isinstance(got, tuple) and len(got) == 3:  # ('ragu', candidates, problem)
-                unsure.append((LEVEL_OF_ROLE[role], got[1], got[2]._replace(why=f"column {letter}: {got[2].why}")))
+                unsure.append((LEVEL_OF_ROLE[role], got[1], got[2]._replace(column=letter)))
                 continue
             if isinstance(got, Attribution) and got.kind == "masalah" and (other := self._theirs(named)):
                 # 'CILIINCING' under Jakarta Utara: whatever it is, it is not ours; set aside, not refused.
                 return Attribution("lain", other, text, f"{r.g.w[other].label()} di luar {r.kabupaten.label()} "
                                                         f"(kolom {letter}: {got.why})")
             if isinstance(got, Attribution):
-                return got._replace(why=f"column {letter}: {got.why}" if got.kind == "masalah" else got.why)
+                return got._replace(column=letter) if got.kind == "masalah" else got
             level, code = got
             if level in named and named[level][0] != code:
                 other = named[level]
@@ -113,15 +122,16 @@ class Attributor:
                     return Attribution("lain", code, text, f"kolom {letter} ({code}) dan kolom {other[2]} "
                                                            f"({other[0]}) bertentangan; keduanya di luar "
                                                            f"{self.region.kabupaten.label()}", True)
-                return Attribution("masalah", None, text, f"column {letter}: '{text}' ({code}) tidak sama dengan "
-                                                          f"'{other[1]}' ({other[0]}) di kolom {other[2]}", True)
+                return Attribution("masalah", None, text, f"'{text}' ({code}) tidak sama dengan '{other[1]}' "
+                                                          f"({other[0]}) di kolom {other[2]}", True, letter)
             named[level] = (code, text, letter)
         for level, candidates, problem in unsure:  # 'BANDUNG' beside code 3204: the code says which one
             if named.get(level, (None,))[0] not in candidates:
                 other = self._theirs(named) or (
                     candidates[0] if all(self._outside(c) for c in candidates) else None)
                 if other:  # 'BOGOR' in a row of Jawa Barat, read for Katingan: not ours either way
-                    return Attribution("lain", other, problem.nama, f"{problem.why} (bukan wilayah kita)")
+                    return Attribution("lain", other, problem.nama, f"{problem.why} (bukan wilayah kita)",
+                                       column=problem.column)
                 return problem
         return self._verdict(named) if named else unsure[0][2]
 
@@ -188,7 +198,7 @@ class Attributor:
                 why = f"{g.w[code].label()} tidak berada di {g.w[c].label()} (kolom {col})"
                 if self._outside(code) and self._outside(c):  # theirs either way; still a sign of shifted rows
                     return Attribution("lain", code, text, why, True)
-                return Attribution("masalah", None, text, f"column {letter}: {why}", True)
+                return Attribution("masalah", None, text, why, True, letter)
         want = LEVELS.index(self.level)
         have = LEVELS.index(finest)
         if have < want:

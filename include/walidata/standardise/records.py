@@ -1,7 +1,8 @@
 """Standardise: located spreadsheet tables → tidy records with official region codes.
 
-Nothing is dropped here. A value or name that cannot be read keeps its row, with the problem written in
-`masalah` (naming the column); validation then quarantines it, naming file, sheet, row and column.
+Nothing is dropped here. A value or name that cannot be read keeps its row, with its problems in
+`masalah_rinci` (each one: the sheet column it is in, and why) and as text in `masalah` (made from them by
+`render_problems`); validation then quarantines it, naming file, sheet, row and column.
 Built column by column (lists, then Arrow): this is the hot path of every nightly run.
 """
 
@@ -13,7 +14,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from walidata.catalog import Dataset
-from walidata.sources.spreadsheet import SourceError, Table, col_letter, formula_errors, norm, read_tables
+from walidata.sources.spreadsheet import (
+    RecordProblem,
+    SourceError,
+    Table,
+    col_letter,
+    formula_errors,
+    norm,
+    read_tables,
+    render_problems,
+)
 from walidata.standardise.periode import FLAGS, find_year, parse_periode, parse_tanggal, periode_of_date
 from walidata.standardise.reference import RegionIndex, fold
 
@@ -80,6 +90,16 @@ def parse_number(raw, tipe: str, tanda_strip: str = "nihil", desimal: str = "kom
     return Parsed(v, status)
 
 
+PROBLEMS = "masalah_rinci"  # list<struct<kolom, alasan>>: a record's problems, one element each
+
+
+def problems_type():
+    """Arrow type of `masalah_rinci`: kolom is the sheet column's letter, null for the row's or sheet's problems."""
+    import pyarrow as pa
+
+    return pa.list_(pa.struct([("kolom", pa.string()), ("alasan", pa.string())]))
+
+
 RECORD_ID = "rekaman_id"  # a record's number in its run, set once by standardise: validation rejects and publish
 # drops records by it, never by their position in a frame
 
@@ -92,7 +112,7 @@ def record_columns(ds: Dataset) -> list[str]:
 def cell_columns(ds: Dataset) -> list[str]:
     """What a record says about one value cell: the record layout without the record id."""
     return ["dataset", "variabel", "kode_wilayah", "nama_wilayah", "periode", *ds.breakdowns, "nilai", "satuan",
-            "status", "masalah", "sumber_file", "sumber_sheet", "sumber_baris", "sumber_kolom_wilayah",
+            "status", "masalah", "masalah_rinci", "sumber_file", "sumber_sheet", "sumber_baris", "sumber_kolom_wilayah",
             "sumber_kolom_nilai"]
 
 
@@ -115,12 +135,28 @@ _TEXT_CACHE: dict = {}
 _PERIODE_CACHE: dict = {}
 
 
+def _total_label_test(totals: set[str]):
+    """Whether a label cell marks a total row ('Jumlah', 'Jumlah/Total', 'Jumlah 2024'); labels repeat, so each
+    distinct one is decided once per run."""
+    if len(_TEXT_CACHE) > 200_000:  # bounded: a long-lived worker reads many files
+        _TEXT_CACHE.clear(), _TOTAL_CACHE.clear(), _PERIODE_CACHE.clear()
+    total_cache = _TOTAL_CACHE.setdefault(frozenset(totals), {})
+
+    def is_total(v) -> bool:
+        hit = total_cache.get(v)
+        if hit is None:
+            label = _text(v)
+            parts = {norm(label), *(norm(p) for p in label.split("/"))}
+            hit = total_cache[v] = bool(parts & totals or (label and norm(label).split(" ", 1)[0] in totals))
+        return hit
+
+    return is_total
+
+
 class _Rows:
     """Per data row: whose row it is (attribution), period, breakdowns and problems."""
 
     def __init__(self, ds: Dataset, table: Table, region: RegionIndex, tahun: str | None):
-        from walidata.standardise.attribution import Attributor
-
         n = len(table.rows)
         self.kind = ["milik"] * n  # milik, lain, total
         self.kode: list[str | None] = [None] * n
@@ -128,29 +164,28 @@ class _Rows:
         self.lain_why: list[str | None] = [None] * n
         self.periode: list[tuple[str, str] | None] = [None] * n
         self.rincian: dict[str, list[str | None]] = {k.dimensi: [None] * n for k in ds.kolom_peran("rincian")}
-        self.problems: list[list[str]] = [[] for _ in range(n)]
+        self.problems: list[list[RecordProblem]] = [[] for _ in range(n)]
         self.conflicts: set[int] = set()  # rows (ours or not) whose code and name disagree
         self.conflict_why: tuple[int, str] | None = None  # the first of them: (row, why)
         cols = table.columns
         region_cols = [cols[k.name] for k in ds.region_kolom if k.name in cols]
         self.wil_letter = col_letter(region_cols[-1]) if region_cols else ""
+        self._attribute_rows(ds, table, region)
+        self._periods(ds, table, tahun)
+        self._breakdowns(ds, table)
+        # Backward: a code/name conflict found in one row casts doubt on the rows of its period read before it,
+        # so once every row's period is known, those rows get a problem too.
+        self._misaligned(table, self.conflicts)
+
+    def _attribute_rows(self, ds: Dataset, table: Table, region: RegionIndex) -> None:
+        """Each row: a total row (by its label), another region's, or ours (with its region's problem)."""
+        from walidata.standardise.attribution import Attributor
+
         totals = {norm(t) for t in ds.sumber.label_total}
+        cols = table.columns
         label_col = next((cols[k.name] for k in ds.kolom if k.peran in TOTAL_LABEL_ROLES and k.name in cols), None)
         attribute = Attributor(ds, table, region, totals | {fold(t) for t in ds.sumber.label_total})
-        if len(_TEXT_CACHE) > 200_000:  # bounded: a long-lived worker reads many files
-            _TEXT_CACHE.clear(), _TOTAL_CACHE.clear(), _PERIODE_CACHE.clear()
-        # Labels repeat (names, periods, categories): decide each distinct one once per run.
-        total_cache = _TOTAL_CACHE.setdefault(frozenset(totals), {})
-
-        def is_total(v) -> bool:
-            hit = total_cache.get(v)
-            if hit is None:
-                label = _text(v)
-                parts = {norm(label), *(norm(p) for p in label.split("/"))}
-                # 'Jumlah', 'Jumlah/Total', 'Jumlah 2024' mark total rows.
-                hit = total_cache[v] = bool(parts & totals or (label and norm(label).split(" ", 1)[0] in totals))
-            return hit
-
+        is_total = _total_label_test(totals)
         marked = table.row_problems  # a NIK or a control character in the row: ours to report, never published
         for i, (rownum, row) in enumerate(table.rows):
             if marked and rownum in marked:
@@ -162,22 +197,19 @@ class _Rows:
             a = attribute(row)
             if a.conflict:
                 self.conflicts.add(i)
-                self.conflict_why = self.conflict_why or (table.rows[i][0], a.why)
+                self.conflict_why = self.conflict_why or (table.rows[i][0], a.text())
             if a.kind in ("total", "lain"):
-                self.kind[i], self.kode[i], self.nama[i], self.lain_why[i] = a.kind, a.kode, a.nama, a.why
+                self.kind[i], self.kode[i], self.nama[i], self.lain_why[i] = a.kind, a.kode, a.nama, a.text()
                 continue
             self.kode[i], self.nama[i] = a.kode, a.nama
             if a.why:
-                self.problems[i].append(a.why)
-        self._periods(ds, table, tahun)
-        self._breakdowns(ds, table)
-        self._misaligned(table, self.conflicts)
+                self.problems[i].append(a.problem())
 
-    def _marked(self, i: int, a, problems: list[str]) -> None:
+    def _marked(self, i: int, a, problems: list[RecordProblem]) -> None:
         """A row holding a NIK or a control character is never published, nor taken as a total or as another
         region's: it stays a record of ours with its problems, so that validation rejects it and says why."""
         self.kode[i], self.nama[i] = (a.kode if a.kind == "milik" else None), a.nama
-        self.problems[i] += [*problems, *([a.why] if a.kind == "masalah" and a.why else [])]
+        self.problems[i] += [*problems, *([a.problem()] if a.kind == "masalah" and a.why else [])]
 
     def _misaligned(self, table: Table, conflicts: set[int]) -> None:
         """Codes that contradict their names in a period's rows mean the rows of that period (in this sheet) may
@@ -191,9 +223,9 @@ class _Rows:
             block = self.periode[i][0] if self.periode[i] else None
             if kind == "milik" and i not in conflicts and (block in blocks or None in blocks):
                 key = block if block in blocks else None
-                self.problems[i].append(f"kode dan nama wilayah bertentangan pada baris lain periode {key or 'ini'} "
-                                        f"(mulai baris {first[key]}; baris {row}: {why}): baris periode ini tidak "
-                                        f"dapat dipercaya")
+                self.problems[i].append(RecordProblem(
+                    None, f"kode dan nama wilayah bertentangan pada baris lain periode {key or 'ini'} (mulai baris "
+                          f"{first[key]}; baris {row}: {why}): baris periode ini tidak dapat dipercaya"))
 
     def _periods(self, ds: Dataset, table: Table, tahun: str | None) -> None:
         """Period from a column (with the year from another column when it has none) or from a date."""
@@ -213,7 +245,7 @@ class _Rows:
                 raw = _cell(row, thn_col)
                 year = find_year(_text(raw), r"^((?:19|20)\d{2})$")
                 if year is None:
-                    probs.append(f"column {col_letter(thn_col)}: tahun '{_text(raw)}' tidak terbaca")
+                    probs.append(RecordProblem(col_letter(thn_col), f"tahun '{_text(raw)}' tidak terbaca"))
                     continue
             if per_col is not None:
                 raw = _cell(row, per_col)
@@ -224,12 +256,12 @@ class _Rows:
                 if p is None and year is None and parse_periode(raw, "2000") is not None:
                     no_year.append((rownum, _text(raw)))
                 elif p is None:
-                    probs.append(f"column {col_letter(per_col)}: periode '{_text(raw)}' tidak terbaca")
+                    probs.append(RecordProblem(col_letter(per_col), f"periode '{_text(raw)}' tidak terbaca"))
             elif tgl_col is not None:
                 raw = _cell(row, tgl_col)
                 d = parse_tanggal(raw)
                 if d is None:
-                    probs.append(f"column {col_letter(tgl_col)}: tanggal '{_text(raw)}' tidak terbaca")
+                    probs.append(RecordProblem(col_letter(tgl_col), f"tanggal '{_text(raw)}' tidak terbaca"))
                 else:
                     self.periode[i] = (periode_of_date(d, src.granularitas), STATUS_TETAP)
         if no_year:
@@ -258,8 +290,8 @@ class _Rows:
                     text = texts[raw] = _text(raw)
                 v = values[i] = allowed.get(norm(text))
                 if v is None:
-                    self.problems[i].append(f"column {col_letter(c)}: {k.dimensi} '{text}' tidak dikenal "
-                                            f"(yang diakui: {', '.join(ds.rincian[k.dimensi])})")
+                    self.problems[i].append(RecordProblem(col_letter(c), f"{k.dimensi} '{text}' tidak dikenal "
+                                                          f"(yang diakui: {', '.join(ds.rincian[k.dimensi])})"))
 
 
 TOTAL_LABEL_ROLES = ("provinsi", "kabupaten_kota", "kecamatan", "desa", "rincian", "periode")  # may say "Jumlah"
@@ -297,6 +329,41 @@ def table_year(ds: Dataset, table: Table) -> str | None:
     return year
 
 
+def _periods_and_flags(rows: _Rows, vc, data_idx: list[int], t_periode, status: list[str]):
+    """The period of each record (from the header, the table or the row) and its status with the period's flag:
+    '2025*' in the header (or the period cell) marks every value of that period."""
+    n = len(data_idx)
+    if vc.periode is not None:
+        periode, flag = [vc.periode[0]] * n, vc.periode[1]
+    elif t_periode is not None:
+        periode, flag = [t_periode[0]] * n, t_periode[1]
+    else:
+        periode = [rows.periode[i][0] if rows.periode[i] else None for i in data_idx]
+        flag = None
+    if flag is None:
+        for j, i in enumerate(data_idx):
+            p = rows.periode[i]
+            if p and p[1] != STATUS_TETAP and status[j] == STATUS_TETAP:
+                status[j] = p[1]
+    elif flag != STATUS_TETAP:
+        status = [flag if s == STATUS_TETAP else s for s in status]
+    return periode, status
+
+
+def _record_problems(table: Table, rows: _Rows, c: int, data_idx: list[int], rownums: list[int],
+                     why: list[str | None]) -> list[list[RecordProblem] | None]:
+    """Each record's problems (None when it has none): its row's, then its cell's (a merged cell, then the value)."""
+    letter = col_letter(c)
+    cell_problems = {r: p for (r, cc), p in table.cell_problems.items() if cc == c}
+    out: list[list[RecordProblem] | None] = [None] * len(data_idx)
+    for j, i in enumerate(data_idx):
+        probs, cellp = rows.problems[i], cell_problems.get(rownums[j])
+        if probs or why[j] or cellp:  # a list of the record's own: a row total may add to it later
+            out[j] = [*probs, *([RecordProblem(letter, cellp)] if cellp else []),
+                      *([RecordProblem(letter, why[j])] if why[j] else [])]
+    return out
+
+
 class Builder:
     """Column lists of tidy records, turned into one Arrow table at the end."""
 
@@ -307,12 +374,14 @@ class Builder:
 
     def __init__(self, ds: Dataset):
         self.ds = ds
-        self.cols: dict[str, list] = {c: [] for c in cell_columns(ds) if c not in self.RUNS}
+        # `masalah` is not kept: arrow() renders it from `masalah_rinci` (None, or that record's own list).
+        self.cols: dict[str, list] = {c: [] for c in cell_columns(ds) if c not in (*self.RUNS, "masalah")}
         self.runs: dict[str, list[tuple[str, int]]] = {c: [] for c in self.RUNS}
         self.totals: dict[str, list] = {c: [] for c in TOTAL_COLUMNS}
         self.lain: dict[str, list] = {c: [] for c in LAIN_COLUMNS}
         self.lineage: list[dict] = []
         self.rows_by_file: dict[str, dict[str, int]] = {}  # file → {milik, lain, total}: rows of each kind
+        self._formula_errors: dict[tuple, dict[tuple[int, int], str]] = {}  # (path, sheet) → errors, read once
 
     def add_table(self, table: Table, region: RegionIndex) -> None:
         from walidata.standardise.attribution import check_region_columns, check_titles
@@ -331,6 +400,8 @@ class Builder:
         for vc in table.values:
             values[vc.index] = self._column(table, rows, vc, idx["milik"], ours, t_periode)
             self._parts_and_totals(table, vc, idx)
+        # Backward: a row total can only be checked once every value column of the table is in, so its problem
+        # is added afterwards to the records those columns already wrote.
         self._row_totals(table, ours, values)
         for i in idx["lain"]:
             for col, v in zip(LAIN_COLUMNS, (rows.kode[i], rows.nama[i], rows.lain_why[i], table.file, table.sheet,
@@ -343,49 +414,10 @@ class Builder:
     def _column(self, table: Table, rows: _Rows, vc, data_idx: list[int], ours: list, t_periode) -> list:
         """The records of one value column for our rows; returns the values (for row totals)."""
         ds, out = self.ds, self.cols
-        k, c = vc.kolom, vc.index
-        letter = col_letter(c)
-        n = len(data_idx)
+        k, letter, n = vc.kolom, col_letter(vc.index), len(data_idx)
         rownums = [r for r, _ in ours]
-        cells = [row[c] if c < len(row) else "" for _, row in ours]
-        nilai = [v if v.__class__ is float else None for v in cells]
-        status = [STATUS_TETAP] * n
-        masalah = [None] * n
-        integer = k.tipe == "integer"
-        errors = None
-        for j, v in enumerate(cells):
-            if v.__class__ is float and not (integer and not v.is_integer()):
-                continue
-            if v == "" and errors is None and table.path is not None:
-                errors = formula_errors(table.path, table.sheet)
-            p = parse_number(v, k.tipe, ds.sumber.tanda_strip, k.desimal)
-            if v == "" and errors and (rownums[j], c) in errors:
-                p = Parsed(None, STATUS_TETAP, f"sel berisi galat rumus {errors[(rownums[j], c)]}")
-            elif p.masalah == "sel kosong" and ds.sumber.sel_kosong == "tidak_tersedia":
-                p = Parsed(None, "tidak_tersedia")  # declared: an empty cell means 'not given' in these files
-            nilai[j], status[j], masalah[j] = p.nilai, p.status, p.masalah
-        if vc.periode is not None:
-            periode, flag = [vc.periode[0]] * n, vc.periode[1]
-        elif t_periode is not None:
-            periode, flag = [t_periode[0]] * n, t_periode[1]
-        else:
-            periode = [rows.periode[i][0] if rows.periode[i] else None for i in data_idx]
-            flag = None
-        # '2025*' in the header (or the period cell) marks every value of that period.
-        if flag is None:
-            for j, i in enumerate(data_idx):
-                p = rows.periode[i]
-                if p and p[1] != STATUS_TETAP and status[j] == STATUS_TETAP:
-                    status[j] = p[1]
-        elif flag != STATUS_TETAP:
-            status = [flag if s == STATUS_TETAP else s for s in status]
-        cell_problems = {r: why for (r, cc), why in table.cell_problems.items() if cc == c}
-        for j, i in enumerate(data_idx):
-            probs, cellp = rows.problems[i], cell_problems.get(rownums[j])
-            if probs or masalah[j] or cellp:
-                parts = [*probs, *([f"column {letter}: {cellp}"] if cellp else []),
-                         *([f"column {letter}: {masalah[j]}"] if masalah[j] else [])]
-                masalah[j] = "; ".join(parts)
+        nilai, status, why = self._values(table, vc, ours)
+        periode, status = _periods_and_flags(rows, vc, data_idx, t_periode, status)
         for col, value in (("dataset", ds.id), ("variabel", k.variabel or ds.variabel),
                            ("satuan", k.satuan or ds.metadata.satuan), ("sumber_file", table.file),
                            ("sumber_sheet", table.sheet), ("sumber_kolom_wilayah", rows.wil_letter),
@@ -398,9 +430,42 @@ class Builder:
             out[dim] += [vc.rincian[dim]] * n if dim in vc.rincian else [rows.rincian[dim][i] for i in data_idx]
         out["nilai"] += nilai
         out["status"] += status
-        out["masalah"] += masalah
+        out[PROBLEMS] += _record_problems(table, rows, vc.index, data_idx, rownums, why)
         out["sumber_baris"] += rownums
         return nilai
+
+    def _values(self, table: Table, vc, ours: list) -> tuple[list, list[str], list[str | None]]:
+        """Value, status and (cell's own) problem of each of our rows' cells in one value column."""
+        ds, k, c = self.ds, vc.kolom, vc.index
+        cells = [row[c] if c < len(row) else "" for _, row in ours]
+        nilai = [v if v.__class__ is float else None for v in cells]
+        status = [STATUS_TETAP] * len(cells)
+        why: list[str | None] = [None] * len(cells)
+        integer = k.tipe == "integer"
+        errors = None
+        for j, v in enumerate(cells):
+            if v.__class__ is float and not (integer and not v.is_integer()):
+                continue
+            if v == "" and errors is None:
+                # Backward: calamine (which read the grid) gives an empty string for a cell holding a formula
+                # error; only openpyxl sees '#REF!'. So an xlsx is opened again, once per sheet, and only when an
+                # empty value cell is met: '#REF!' is a broken formula to fix, not a figure left out.
+                errors = self._errors_of(table)
+            p = parse_number(v, k.tipe, ds.sumber.tanda_strip, k.desimal)
+            if v == "" and errors and (ours[j][0], c) in errors:
+                p = Parsed(None, STATUS_TETAP, f"sel berisi galat rumus {errors[(ours[j][0], c)]}")
+            elif p.masalah == "sel kosong" and ds.sumber.sel_kosong == "tidak_tersedia":
+                p = Parsed(None, "tidak_tersedia")  # declared: an empty cell means 'not given' in these files
+            nilai[j], status[j], why[j] = p.nilai, p.status, p.masalah
+        return nilai, status, why
+
+    def _errors_of(self, table: Table) -> dict[tuple[int, int], str]:
+        if table.path is None:
+            return {}
+        key = (table.path, table.sheet)
+        if key not in self._formula_errors:
+            self._formula_errors[key] = formula_errors(table.path, table.sheet)
+        return self._formula_errors[key]
 
     def _parts_and_totals(self, table: Table, vc, idx: dict[str, list[int]]) -> None:
         """The table's own total rows ('Jumlah', a province row in a kabupaten list), and the rows of other
@@ -423,7 +488,7 @@ class Builder:
         covers in that row: the value columns of its period, or all of them when its header gives none."""
         ds, out = self.ds, self.cols
         n = len(data_rows)
-        first = len(out["masalah"]) - len(table.values) * n  # records of this table: column after column
+        first = len(out[PROBLEMS]) - len(table.values) * n  # records of this table: column after column
         position = {vc.index: p for p, vc in enumerate(table.values)}
         for k, c, per in table.total_columns:
             covered = [vc for vc in table.values if (vc.kolom.name in k.jumlah_dari if k.jumlah_dari else
@@ -440,18 +505,18 @@ class Builder:
                     Parsed(cell, STATUS_TETAP))
                 if p.nilai is None or math.isclose(sum(parts), p.nilai, abs_tol=1e-6):
                     continue
-                why = (f"column {col_letter(c)}: {k.name}{' ' + per if per else ''} = {p.nilai:g} tidak sama dengan "
-                       f"jumlah nilai yang dicakupnya di baris ini = {sum(parts):g}")
+                why = RecordProblem(col_letter(c), f"{k.name}{' ' + per if per else ''} = {p.nilai:g} tidak sama "
+                                                   f"dengan jumlah nilai yang dicakupnya di baris ini = {sum(parts):g}")
                 for vc in covered:
                     at = first + position[vc.index] * n + j
-                    out["masalah"][at] = f"{out['masalah'][at]}; {why}" if out["masalah"][at] else why
+                    out[PROBLEMS][at] = [*(out[PROBLEMS][at] or ()), why]
 
     def arrow(self):
         import numpy as np
         import pyarrow as pa
 
         ds = self.ds
-        types = {"nilai": pa.float64(), "sumber_baris": pa.int64()}
+        types = {"nilai": pa.float64(), "sumber_baris": pa.int64(), PROBLEMS: problems_type()}
         arrays = {}
         for c in cell_columns(ds):
             if c in self.runs:
@@ -459,6 +524,8 @@ class Builder:
                 idx = np.repeat(np.arange(len(values), dtype=np.int32), [n for _, n in self.runs[c]])
                 arrays[c] = pa.DictionaryArray.from_arrays(pa.array(idx), pa.array(values, pa.string())).cast(
                     pa.string())
+            elif c == "masalah":  # the text form, made from the structured problems
+                arrays[c] = pa.array([render_problems(p) if p else None for p in self.cols[PROBLEMS]], pa.string())
             else:
                 arrays[c] = pa.array(self.cols[c], type=types.get(c, pa.string()))
         records = pa.table(arrays)
@@ -490,7 +557,7 @@ def aggregate(records, ds: Dataset):
          *((c, "first") for c in where)])
     sums = {k: g[k] for k in keys} | {c: g[f"{c}_first"] for c in [*where, "sumber_kolom_nilai", "sumber_baris"]} | {
         "nilai": g["nilai_sum"], "status": pc.take(pa.array(order), g["_rank_min"]),
-        "masalah": pa.nulls(g.num_rows, pa.string())}
+        "masalah": pa.nulls(g.num_rows, pa.string()), PROBLEMS: pa.nulls(g.num_rows, problems_type())}
     ev_keys = ["dataset", "kode_wilayah", "periode", *ds.breakdowns]
     per_row = ok.group_by([*ev_keys, "sumber_file", "sumber_sheet", "sumber_baris"], use_threads=False).aggregate(
         [(c, "first") for c in ("nama_wilayah", "sumber_kolom_wilayah")])
@@ -503,6 +570,7 @@ def aggregate(records, ds: Dataset):
         "variabel": pa.array([agg.hitung] * n, pa.string()), "satuan": pa.array([agg.satuan] * n, pa.string()),
         "nilai": pc.cast(events["sumber_baris_count"], pa.float64()),
         "status": pa.array([STATUS_TETAP] * n, pa.string()), "masalah": pa.nulls(n, pa.string()),
+        PROBLEMS: pa.nulls(n, problems_type()),
         "sumber_baris": events["sumber_baris_first"], "sumber_file": events["sumber_file_first"],
         "sumber_sheet": events["sumber_sheet_first"], "nama_wilayah": events["nama_wilayah_first_first"],
         "sumber_kolom_wilayah": events["sumber_kolom_wilayah_first_first"],

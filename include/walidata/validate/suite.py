@@ -36,7 +36,8 @@ def region_codes(ds: Dataset, region: RegionIndex) -> list[str]:
 
 
 def suite_spec(ds: Dataset, region: RegionIndex, columns: list[str]) -> list[dict]:
-    """The expectations for a dataset: structural ones from its declaration, then its own `pemeriksaan`."""
+    """The expectations for a dataset: structural ones from its declaration, its own `pemeriksaan`, then the
+    Walidata's checks (`walidata_spec`)."""
     keys = ["variabel", "kode_wilayah", "periode", *ds.breakdowns]
     codes = region_codes(ds, region)
     spec = [
@@ -65,15 +66,64 @@ def suite_spec(ds: Dataset, region: RegionIndex, columns: list[str]) -> list[dic
     for c in spec:
         c.setdefault("severity", "critical")
     spec += [{"expectation": p.expectation, "kwargs": dict(p.kwargs), "severity": p.severity} for p in ds.pemeriksaan]
+    return spec + walidata_spec(ds, codes)
+
+
+def walidata_spec(ds: Dataset, codes: list[str]) -> list[dict]:
+    """The Walidata's own checks (validate.expectations), each with its severity and its meaning (`arti`).
+    `konteks` and `hari_ini` are expectation parameters: filled per run, never stored."""
+    from walidata.validate import checks
+    from walidata.validate import expectations as wx
+
+    wx.declare(ds)  # the classes named after its variables and datasets, before GX builds or reads the suite
+    ctx = {"konteks": {"$PARAMETER": wx.KONTEKS}}
+
+    def one(kind: str, severity: str, arti: str, **kwargs) -> dict:
+        return {"expectation": kind, "kwargs": {**kwargs, **ctx}, "severity": severity, "meta": {"arti": arti}}
+
+    spec = [one("walidata_nilai_terhingga", "critical", wx.WalidataNilaiTerhingga.arti)]
+    if ds.sumber.agregasi is None:
+        # With partial loads a quarantined row leaves a gap by design: reported, not blocking.
+        spec.append(one("walidata_lengkap_per_periode", "warning" if ds.kebijakan.muat_sebagian else "critical",
+                        f"semua {len(codes)} wilayah ({ds.tingkat_wilayah}) punya angka di setiap periode",
+                        wilayah=codes))
+    spec.append(one("walidata_jumlah_kecamatan_sama_dengan_total", "critical",
+                    wx.WalidataJumlahKecamatanSamaDenganTotal.arti))
+    for b in ds.bagian_keseluruhan:
+        spec.append(one(wx.part_name(b.bagian, b.keseluruhan), b.severity,
+                        f"{b.bagian} tidak melebihi {b.keseluruhan} (wilayah, periode dan rincian yang sama)",
+                        bagian=b.bagian, keseluruhan=b.keseluruhan))
+    if (k := ds.kewajaran) is not None:
+        spec.append(one("walidata_perubahan_wajar", k.severity,
+                        f"angka tidak berubah lebih dari {k.persen:g}% dari periode sebelumnya (dari {k.minimum:g} "
+                        "ke atas), dan tidak 0 sebelum angka yang besar", persen=k.persen, minimum=k.minimum,
+                        variabel=list(k.variabel)))
+    spec.append(one("walidata_tidak_melebihi_penduduk", "critical", wx.WalidataTidakMelebihiPenduduk.arti,
+                    batas=checks.population_bounds(ds)))
+    for k in ds.konsistensi:
+        spec.append(one(wx.consistency_name(k.dataset), k.severity,
+                        f"{k.variabel} sama dengan {k.variabel_lain} di {k.dataset} (selisih paling banyak "
+                        f"{k.toleransi_persen:g}%)", variabel=k.variabel, dataset=k.dataset,
+                        variabel_lain=k.variabel_lain, toleransi_persen=k.toleransi_persen))
+    if ds.kesegaran is not None:
+        jadwal = ds.metadata.jadwal_pemutakhiran
+        spec.append(one("walidata_data_mutakhir", ds.kesegaran,
+                        f"periode terakhir paling lama {checks.LAG_DAYS[jadwal]} hari setelah akhir periodenya "
+                        f"(jadwal {jadwal})", jadwal=jadwal, batas_hari=checks.LAG_DAYS[jadwal],
+                        hari_ini={"$PARAMETER": wx.HARI_INI}))
     return spec
 
 
 def build_expectations(spec: list[dict]):
+    from great_expectations.expectations.registry import _registered_expectations
+
     import great_expectations as gx
 
     out = []
     for s in spec:
         cls = getattr(gx.expectations, _camel(s["expectation"]), None)
+        if cls is None and s["expectation"].startswith("walidata_"):
+            cls = _registered_expectations.get(s["expectation"])
         if cls is None:
             raise ValueError(f"unknown Great Expectations expectation {s['expectation']!r}")
         out.append(cls(**s["kwargs"], severity=s["severity"], meta=s.get("meta")))
@@ -126,30 +176,76 @@ def _checkpoint(ctx, ds: Dataset, spec: list[dict]):
     ))
 
 
-def run_suite(ctx, checkpoint, df, run_id):
-    """Run the checkpoint's validation definition on `df`; return the raw result and its Data Docs page.
+def run(ds: Dataset, df, totals, region: RegionIndex, gx_root: Path, run_id: str, today=None,
+        warehouse_url: str | None = None):
+    """Validate the standardised records `df` (with RECORD_ID) with the dataset's whole suite, the Walidata's checks
+    included; return GX's result and the Data Docs page of it (None if GX gives no URL).
+
+    The run-time context (total rows, published history, the other datasets' figures, today) reaches the
+    Walidata expectations as expectation parameters (see validate.expectations); the stored suite holds none of
+    it. The suite runs with SUMMARY results; the built-in expectations that fail are run again with COMPLETE
+    results (their failing records by RECORD_ID), and Data Docs are built from the merged result."""
+    import datetime as dt
+
+    from great_expectations.core.run_identifier import RunIdentifier
+
+    from walidata.publish.lake import safe
+    from walidata.validate import checks
+    from walidata.validate import expectations as wx
+
+    ctx = gx_context(gx_root)
+    checkpoint = _checkpoint(ctx, ds, suite_spec(ds, region, list(df.columns)))
+    kx = checks.Konteks(ds, region, totals=totals, today=today or dt.date.today(),
+                        history=checks.published_history(ds, warehouse_url) if ds.kewajaran else None,
+                        other=checks.other_figures(ds, warehouse_url))
+    with wx.konteks(kx) as params:
+        vr = validate(checkpoint, df, params, RunIdentifier(run_name=safe(run_id)))
+    return vr, data_docs(ctx, vr)
+
+
+SUMMARY = {"result_format": "SUMMARY", "partial_unexpected_count": MAX_LISTED}
+COMPLETE = {"result_format": "COMPLETE", "unexpected_index_column_names": [RECORD_ID],
+            "partial_unexpected_count": MAX_LISTED}
+
+
+def validate(checkpoint, df, params: dict, run_id):
+    """The checkpoint's validation of `df`: SUMMARY results, then COMPLETE ones for the failing built-ins."""
+    from great_expectations.validator.v1_validator import Validator
+
+    (vd,) = checkpoint.validation_definitions
+    vr = vd.run(checkpoint_id=checkpoint.id, batch_parameters={"dataframe": df}, expectation_parameters=params,
+                result_format=SUMMARY, run_id=run_id)
+    again = [i for i, r in enumerate(vr.results)
+             if not r.success and not r.expectation_config.type.startswith("walidata_")]
+    if again:
+        v = Validator(batch_definition=vd.batch_definition, result_format=COMPLETE,
+                      batch_parameters={"dataframe": df})
+        for i in again:
+            vr.results[i] = v.validate_expectation(vr.results[i].expectation_config.to_domain_obj(), params)
+    return vr
+
+
+def data_docs(ctx, vr) -> str | None:
+    """Build the result's Data Docs page from an HTML-escaped copy; return its URL.
 
     GX writes the failing values (names and text as the OPD wrote them) into Data Docs without escaping them,
     and the Airflow plugin serves those pages from Airflow's own origin. So the checkpoint's own docs action is
     not run: the stored copy of the result, from which the page is built, has its strings HTML-escaped. The
-    verdicts and samples the Walidata records come from the raw result this returns."""
+    verdicts and samples the Walidata records come from the raw result `run` returns."""
     from great_expectations.data_context.types.resource_identifiers import (
         ExpectationSuiteIdentifier,
         ValidationResultIdentifier,
     )
 
-    (vd,) = checkpoint.validation_definitions
-    vr = vd.run(checkpoint_id=checkpoint.id, batch_parameters={"dataframe": df},
-                result_format=checkpoint.result_format, run_id=run_id)
-    suite_id = ExpectationSuiteIdentifier(name=vd.suite.name)
-    vr_id = ValidationResultIdentifier(expectation_suite_identifier=suite_id, run_id=run_id,
+    suite_id = ExpectationSuiteIdentifier(name=vr.suite_name)
+    vr_id = ValidationResultIdentifier(expectation_suite_identifier=suite_id, run_id=vr.meta["run_id"],
                                        batch_identifier=vr.batch_id)
     ctx.validation_results_store.set(vr_id, _for_data_docs(vr))
     ctx.build_data_docs(resource_identifiers=[vr_id, suite_id])
     # GX's pages load their styles and scripts from CDNs: point them at the vendored copies (offline server).
     localise_site(Path(ctx.root_directory) / "uncommitted" / "data_docs" / "local_site")
     urls = ctx.get_docs_sites_urls(resource_identifier=vr_id)
-    return vr, (urls[0]["site_url"] if urls else None)
+    return urls[0]["site_url"] if urls else None
 
 
 def _for_data_docs(vr):

@@ -7,14 +7,13 @@ problem is kept in sheet *Rincian*. The console and the task log show the groupe
 
 from __future__ import annotations
 
-import re
+from dataclasses import replace
 from pathlib import Path
 
 from walidata.catalog import Dataset
+from walidata.problems import LABEL, Problem
 from walidata.safe_text import for_cell
 
-_WHERE = re.compile(r"^(?:peringatan: )?file (?P<file>.+?), sheet '(?P<sheet>.*?)'(?:, row (?P<row>\d+))?"
-                    r"(?:, column (?P<col>[A-Z]+))?: (?P<why>.*)$", re.S)
 DETAIL = ["No", "Tingkat", "File", "Sheet", "Baris", "Kolom", "Wilayah", "Nilai", "Pemeriksaan", "Keterangan"]
 HEADERS = [*DETAIL, "Jumlah"]
 MAX_DETAIL_ROWS = 1_000_000  # Excel's sheet holds 1,048,576 rows
@@ -37,63 +36,42 @@ def row_ranges(rows: list[int]) -> str:
     return ", ".join(out)
 
 
-def group_texts(texts: list[str], limit: int | None = None) -> list[str]:
-    """Problem texts ('file F, sheet S, row R, column C: why') with identical ones merged into one line:
-    'file F, sheet S, baris 2–53.785 (53.784 baris), column Q: why'. At most `limit` lines, then a count."""
-    groups: dict[tuple, list[int]] = {}
-    plain: dict[str, None] = {}
-    for text in texts:
-        m = _WHERE.match(text)
-        if not m or not m["row"]:
-            plain.setdefault(text, None)
-            continue
-        key = (text.startswith("peringatan: "), m["file"], m["sheet"], m["col"], m["why"])
-        groups.setdefault(key, []).append(int(m["row"]))
+def _kind(p: Problem) -> tuple:
+    """What makes two problems 'the same problem' in different rows."""
+    return p.severity, p.file, p.sheet, p.column, p.check, p.reason
+
+
+def group(problems: list[Problem], limit: int | None = None) -> list[str]:
+    """Problems as lines, the same problem in many rows merged into one: 'file F, sheet S, baris 2–53.785
+    (53.784 baris), column Q: why'. At most `limit` lines, then a count of the rest."""
+    groups: dict[tuple, list[Problem]] = {}
+    for p in problems:
+        groups.setdefault(_kind(p) if p.row is not None else (id(p),), []).append(p)
     lines = []
-    for (warn, file, sheet, col, why), rows in groups.items():
-        n = len(set(rows))
-        where = f"row {rows[0]}" if n == 1 else f"baris {row_ranges(rows)} ({ribuan(n)} baris)"
-        lines.append(f"{'peringatan: ' if warn else ''}file {file}, sheet '{sheet}', {where}"
-                     f"{f', column {col}' if col else ''}: {why}")
-    lines += list(plain)
+    for members in groups.values():
+        rows = sorted({m.row for m in members})
+        first = members[0]
+        if len(rows) <= 1:
+            lines.append(first.render())
+            continue
+        shown = replace(first, row=None, column=None)
+        where = shown.place()
+        text = (f"{where + ', ' if where else ''}baris {row_ranges(rows)} ({ribuan(len(rows))} baris)"
+                f"{f', column {first.column}' if first.column else ''}: {first.reason}")
+        lines.append(f"peringatan: {text}" if first.severity == "warning" else text)
     if limit is not None and len(lines) > limit:
         return [*lines[:limit], f"… dan {ribuan(len(lines) - limit)} baris masalah lain"]
     return lines
 
 
-def rows_of(outcome, records) -> list[list]:
-    """One line per problem and place: where, what was found, which check, why (sheet Rincian)."""
-    out = []
-    by_id = records.reset_index(drop=True)
-    for i, reasons in sorted((int(k), v) for k, v in outcome.rejected.items()):
-        rec = by_id.iloc[i]
-        for exp, text in dict.fromkeys((e, t) for e, t in reasons):
-            m = _WHERE.match(text)
-            out.append(["error", *(_parts(m) if m else ["", "", "", ""]), rec["nama_wilayah"],
-                        None if rec["nilai"] != rec["nilai"] else rec["nilai"], exp, m["why"] if m else text])
-    rejected_texts = {t for v in outcome.rejected.values() for _, t in v}
-    for text in outcome.problems:
-        if text in rejected_texts:
-            continue
-        level = "peringatan" if text.startswith("peringatan: ") else "error"
-        m = _WHERE.match(text)
-        out.append([level, *(_parts(m) if m else ["", "", "", ""]), "", None, "",
-                    m["why"] if m else text.removeprefix("peringatan: ")])
-    # One line per place and reason; the checks that saw it are listed together.
-    merged: dict[tuple, list] = {}
-    for r in out:
-        key = (r[0], r[1], r[2], r[3], r[4], r[8])
-        if key in merged:
-            checks = merged[key][7].split(", ")
-            if r[7] and r[7] not in checks:
-                merged[key][7] = ", ".join([c for c in checks if c] + [r[7]])
-        else:
-            merged[key] = r
-    return [[n, *r] for n, r in enumerate(merged.values(), 1)]
+def detail_rows(outcome) -> list[list]:
+    """One line per problem and place (sheet Rincian): level, where, region, value, checks, why."""
+    return [[n, LABEL.get(p.severity, p.severity), p.file, p.sheet, p.row, p.column or "", p.region, p.value,
+             p.check, p.reason] for n, p in enumerate(outcome.problems, 1)]
 
 
 def grouped(lines: list[list]) -> list[list]:
-    """Lines of `rows_of` with the same level, file, sheet, column, check and explanation merged: the rows as
+    """Lines of `detail_rows` with the same level, file, sheet, column, check and explanation merged: the rows as
     ranges, the regions and values shown when they are the same (or the first few), and a count."""
     groups: dict[tuple, list[list]] = {}
     for line in lines:
@@ -115,16 +93,12 @@ def _few(values, limit: int = 3):
     return ", ".join(str(v) for v in distinct[:limit]) + (" …" if len(distinct) > limit else "")
 
 
-def _parts(m) -> list:
-    return [m["file"], m["sheet"], int(m["row"]) if m["row"] else None, m["col"] or ""]
-
-
-def write_workbook(path: Path, ds: Dataset, outcome, records, run_id: str) -> Path | None:
+def write_workbook(path: Path, ds: Dataset, outcome, run_id: str) -> Path | None:
     """The OPD's feedback workbook at `path`, or None when there is nothing to report."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
-    lines = rows_of(outcome, records)
+    lines = detail_rows(outcome)
     if not lines:
         return None
     groups = grouped(lines)
@@ -164,9 +138,9 @@ def _sheet(wb, title: str, headers: list[str], lines: list[list], widths: tuple[
     sheet.freeze_panes = "A2"
 
 
-def write_report(ds: Dataset, outcome, records, lake_root: Path, run_id: str) -> Path | None:
+def write_report(ds: Dataset, outcome, lake_root: Path, run_id: str) -> Path | None:
     """The feedback workbook in the lake's umpan_balik zone, or None when there is nothing to report."""
     from walidata.publish.lake import safe
 
     path = Path(lake_root) / "umpan_balik" / f"opd={ds.opd}" / f"{ds.name}__{safe(run_id)}.xlsx"
-    return write_workbook(path, ds, outcome, records, run_id)
+    return write_workbook(path, ds, outcome, run_id)

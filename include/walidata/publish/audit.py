@@ -1,0 +1,73 @@
+"""The audit trail: one `audit.load_log` row per dataset per run, every check in `audit.hasil_validasi`, and
+which source files are behind what was published (for skipping seen files and for the raw zone's retention).
+
+The tables are the migrations' (`publish/migrations/`); statements here name only the columns they touch.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from walidata.catalog import HISTORY_SUFFIX, Dataset
+from walidata.publish import warehouse
+from walidata.publish.schema import ensure_schema, table_of
+from walidata.publish.warehouse import LOCK_WAIT_SECONDS, ident, now, transaction
+
+
+def log_load(conn: sa.Connection, row: dict) -> None:
+    """One audit row per (run, dataset, status): a retried task replaces its own row of the same outcome, and
+    the rows of its failed attempts stay as evidence."""
+    log = table_of("audit", "load_log", {"run_id", "dataset", "status", *row})
+    conn.execute(log.delete().where(log.c.run_id == row["run_id"], log.c.dataset == row["dataset"],
+                                    log.c.status == row["status"]))
+    conn.execute(log.insert(), [row])
+
+
+def record_validation(url: str, run_id: str, dataset: str, results: list[dict]) -> None:
+    """Every check's result for a run (a rerun of the same run replaces its rows)."""
+    when = now()
+    rows = [{"run_id": run_id, "dataset": dataset, "pemeriksaan": r["expectation"], "kolom": r["column"],
+             "tingkat": r["severity"], "sukses": bool(r["success"]), "jumlah_gagal": r["unexpected_count"],
+             "contoh": "\n".join(r["sample"][:5]) or None, "diperiksa_pada": when} for r in results]
+    checks = table_of("audit", "hasil_validasi", dict.fromkeys(["run_id", "dataset", *(rows[0] if rows else ())]))
+    with transaction(url) as conn:
+        ensure_schema(conn)
+        conn.execute(checks.delete().where(checks.c.run_id == run_id, checks.c.dataset == dataset))
+        if rows:
+            conn.execute(checks.insert(), rows)
+
+
+def record_outcome(url: str, row: dict, wait: float = LOCK_WAIT_SECONDS) -> None:
+    """An audit row in its own transaction (used when a run stops before publishing, or publishing failed)."""
+    with transaction(url, wait) as conn:
+        ensure_schema(conn)
+        log_load(conn, row)
+
+
+def load_log(conn: sa.Connection) -> sa.TableClause:
+    """`audit.load_log` with every column the live warehouse has (for reading whole rows)."""
+    from walidata.publish.migrations import columns_of
+
+    return table_of("audit", "load_log", columns_of(conn, "audit", "load_log"))
+
+
+def published_sha256(url: str, dataset: str) -> set[str]:
+    """sha256 of every source file a successful load of the dataset has taken."""
+    with warehouse.engine_for(url) as engine, warehouse.connect(engine) as conn:
+        if not sa.inspect(conn).has_table("load_log", schema="audit"):
+            return set()
+        log = table_of("audit", "load_log", ["sumber_sha256", "dataset", "status"])
+        rows = conn.execute(sa.select(log.c.sumber_sha256).where(
+            log.c.dataset == dataset, log.c.status == "dimuat")).scalars()
+        return {s.strip() for r in rows if r for s in r.split(",")}
+
+
+def sha256_in_force(url: str, ds: Dataset) -> set[str]:
+    """sha256 of the source files behind the dataset's figures in force (kept by the raw zone's retention)."""
+    with warehouse.engine_for(url) as engine, warehouse.connect(engine) as conn:
+        if not sa.inspect(conn).has_table(f"{ds.fact_table}{HISTORY_SUFFIX}", schema="fact"):
+            return set()
+        rows = conn.execute(sa.text(
+            f"SELECT DISTINCT l.sumber_sha256 FROM audit.load_log l WHERE l.dataset = :d AND l.status = 'dimuat' "
+            f"AND l.load_id IN (SELECT DISTINCT load_id FROM fact.{ident(ds.fact_table)})"), {"d": ds.id}).scalars()
+        return {s.strip() for r in rows if r for s in r.split(",")}
