@@ -115,7 +115,7 @@ def _data_docs(url: str, run_id: str, ds_id: str) -> tuple[int, int, dict[str, b
     return passed, failed, ours
 
 
-def _check_cli(f: Path, ds_id: str, tmp_path, capsys) -> tuple[int, set[str]]:
+def _check_cli(f: Path, ds_id: str, tmp_path, capsys) -> tuple[int, int, set[str]]:
     from walidata import cli
 
     capsys.readouterr()
@@ -123,7 +123,7 @@ def _check_cli(f: Path, ds_id: str, tmp_path, capsys) -> tuple[int, set[str]]:
     out = capsys.readouterr().out
     failed = {line.split()[1] for line in out.splitlines() if line.startswith("  ✗ ")}
     (checks,) = [line for line in out.splitlines() if line.startswith("Pemeriksaan: ")]
-    return int(checks.split()[3]), failed  # 'Pemeriksaan: 17 dari 18 lulus'
+    return rc, int(checks.split()[3]), failed  # 'Pemeriksaan: 17 dari 18 lulus'
 
 
 def _workbook(path: Path) -> tuple[str, set[str]]:
@@ -165,8 +165,11 @@ def test_a_failed_check_is_the_same_in_data_docs_audit_check_and_feedback(kind, 
     assert (passed_page, failed_page) == (sum(ok for _, ok in audit), sum(not ok for _, ok in audit))
     assert ours == {name: ok for name, ok in audit if name.startswith("walidata_")}
 
-    checks, failed_cli = _check_cli(f, ds_id, tmp_path, capsys)
+    rc, checks, failed_cli = _check_cli(f, ds_id, tmp_path, capsys)
     assert checks == len(audit) and failed_cli == failed
+    critical = query(sandbox.warehouse_url, f"SELECT COUNT(*) FROM audit.hasil_validasi WHERE run_id = '{run_id}' "
+                                            f"AND NOT sukses AND tingkat = 'critical'")[0][0]
+    assert rc == (1 if critical else 0)  # 'ADA MASALAH' exactly when a critical check failed
 
     lake = Path(sandbox.lake) / "umpan_balik" / f"opd={ds_id.split('.')[0]}"
     (book,) = lake.glob(f"*__{run_id}.xlsx")
@@ -183,6 +186,6 @@ def test_the_clean_sample_passes_everywhere(sandbox, tmp_path, capsys):
     assert audit and all(ok for _, ok in audit)
     passed_page, failed_page, _ = _data_docs(sandbox.warehouse_url, "bersih", "disdukcapil.penduduk_kecamatan")
     assert (passed_page, failed_page) == (len(audit), 0)
-    assert _check_cli(SAMPLE_FILE, "disdukcapil.penduduk_kecamatan", tmp_path, capsys) == (len(audit), set())
+    assert _check_cli(SAMPLE_FILE, "disdukcapil.penduduk_kecamatan", tmp_path, capsys) == (0, len(audit), set())
     assert not (Path(sandbox.lake) / "umpan_balik").exists() or not list((Path(sandbox.lake) / "umpan_balik").rglob(
         "*bersih.xlsx"))
