@@ -35,11 +35,11 @@ def main() -> int:
     from walidata.sample import write_inbox
     from walidata.sources.spreadsheet import read_tables
     from walidata.standardise.records import Builder
-    from walidata.standardise.reference import RegionIndex
+    from walidata.standardise.reference import IndeksWilayah
 
     first, last = (int(x) for x in a.years.split("-"))
     ref = ROOT / "include" / "reference"
-    region = RegionIndex(ref, "62.06")
+    wilayah = IndeksWilayah(ref, "62.06")
     datasets = {(d.opd, d.name): d for d in load_catalog(ROOT / "include" / "catalog")[0]}
     with tempfile.TemporaryDirectory(prefix="walidata-bench-reader-") as tmp:
         inbox = Path(tmp)
@@ -59,7 +59,7 @@ def main() -> int:
             for p, ds in jobs:
                 b = Builder(ds)
                 for t in read_tables(p, ds, p.name):
-                    b.add_table(t, region)
+                    b.add_table(t, wilayah)
                 records, _, _ = b.arrow()
                 n += records.num_rows
             return n
@@ -148,7 +148,7 @@ def real_corpus(repeat: int) -> dict:
     from walidata.catalog import get_dataset
     from walidata.sources.spreadsheet import SourceError, read_tables
     from walidata.standardise.records import Builder
-    from walidata.standardise.reference import RegionIndex
+    from walidata.standardise.reference import IndeksWilayah
 
     real = ROOT / "tests" / "real"
     jobs = []
@@ -158,15 +158,15 @@ def real_corpus(repeat: int) -> dict:
         if case is None:
             continue
         ds = get_dataset(real / "catalog", case.get("dataset", spec["dataset"]))
-        jobs.append((real / "files" / spec["file"], ds, RegionIndex(ROOT / "include" / "reference", case["wilayah"])))
+        jobs.append((real / "files" / spec["file"], ds, IndeksWilayah(ROOT / "include" / "reference", case["wilayah"])))
 
     def walidata_reader():
         n = 0
-        for p, ds, region in jobs:
+        for p, ds, wilayah in jobs:
             b = Builder(ds)
             try:
                 for t in read_tables(p, ds, p.name):
-                    b.add_table(t, region)
+                    b.add_table(t, wilayah)
             except SourceError:
                 continue
             n += b.arrow()[0].num_rows

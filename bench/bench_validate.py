@@ -95,30 +95,30 @@ def main() -> int:
     logging.disable(logging.WARNING)
     from walidata.catalog import get_dataset
     from walidata.standardise.records import STATUSES
-    from walidata.standardise.reference import RegionIndex
+    from walidata.standardise.reference import IndeksWilayah
     from walidata.validate import checks
     from walidata.validate.suite import RECORD_ID, run, suite_spec
 
     ds = get_dataset(ROOT / "include" / "catalog", "disdukcapil.penduduk_kecamatan")
-    region = RegionIndex(ROOT / "include" / "reference", "62.06")
+    wilayah = IndeksWilayah(ROOT / "include" / "reference", "62.06")
     df = make_records(a.rows)
     totals = make_totals(df)
     df.insert(0, RECORD_ID, np.arange(len(df)))
-    spec = suite_spec(ds, region, list(df.columns))
+    spec = suite_spec(ds, wilayah, list(df.columns))
     today = dt.date(1000 + len(df) // 26 // 12, 6, 1)  # the last month is fresh
     with tempfile.TemporaryDirectory(prefix="walidata-bench-gx-") as tmp:
         gx_root = Path(tmp) / "gx"
         shutil.copytree(ROOT / "great_expectations", gx_root, ignore=shutil.ignore_patterns("uncommitted"))
-        run(ds, df.head(1000), totals.head(0), region, gx_root, "opname", today=today)  # writes the suite once
+        run(ds, df.head(1000), totals.head(0), wilayah, gx_root, "opname", today=today)  # writes the suite once
         t_gx, t_pd = [], []
         for r in range(a.repeat):
             t0 = time.perf_counter()
-            res, _ = run(ds, df, totals, region, gx_root, f"bench{r}", today=today)  # as the pipeline runs it
+            res, _ = run(ds, df, totals, wilayah, gx_root, f"bench{r}", today=today)  # as the pipeline runs it
             t_gx.append(time.perf_counter() - t0)
             assert res.success, [x.expectation_config.type for x in res.results if not x.success]
             t0 = time.perf_counter()
-            kx = checks.Konteks(ds, region, totals=totals, today=today)
-            fails = pandas_rules(df, sorted(region.kecamatan), STATUSES, kx)
+            kx = checks.Konteks(ds, wilayah, totals=totals, today=today)
+            fails = pandas_rules(df, sorted(wilayah.kecamatan), STATUSES, kx)
             t_pd.append(time.perf_counter() - t0)
             assert not any(fails.values()), fails
     g, p = statistics.median(t_gx), statistics.median(t_pd)

@@ -10,7 +10,7 @@ from walidata.catalog import Dataset
 from walidata.settings import PROJECT_ROOT
 from walidata.sources.spreadsheet import SourceError
 from walidata.standardise.records import standardise_files
-from walidata.standardise.reference import RegionIndex
+from walidata.standardise.reference import IndeksWilayah
 
 REF = PROJECT_ROOT / "include" / "reference"
 META = {"konsep": "k", "definisi": "d", "satuan": "kejadian", "ukuran": "jumlah", "klasifikasi_penyajian": ["x"],
@@ -25,10 +25,10 @@ def dataset(level: str, kolom: list[dict], **extra) -> Dataset:
     return Dataset.model_validate(spec)
 
 
-def read(tmp_path, ds: Dataset, text: str, region: str, name: str = "data.csv"):
+def read(tmp_path, ds: Dataset, text: str, wilayah: str, name: str = "data.csv"):
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
-    return standardise_files(ds, [(path, name)], RegionIndex(REF, region))
+    return standardise_files(ds, [(path, name)], IndeksWilayah(REF, wilayah))
 
 
 KABKOTA = [
@@ -46,13 +46,13 @@ PROVINCIAL = """kode_kabupaten_kota,nama_kabupaten_kota,jumlah,tahun
 """
 
 
-@pytest.mark.parametrize("region, value", [("32.73", 6), ("32.04", 17)])
-def test_a_provincial_file_gives_each_kabupaten_kota_its_own_row(tmp_path, region, value):
-    out = read(tmp_path, dataset("kabupaten", KABKOTA), PROVINCIAL, region)
+@pytest.mark.parametrize("wilayah, value", [("32.73", 6), ("32.04", 17)])
+def test_a_provincial_file_gives_each_kabupaten_kota_its_own_row(tmp_path, wilayah, value):
+    out = read(tmp_path, dataset("kabupaten", KABKOTA), PROVINCIAL, wilayah)
     frame = out.frame()
-    assert frame[["kode_wilayah", "nilai"]].values.tolist() == [[region, value]]  # Kota ≠ Kabupaten Bandung
+    assert frame[["kode_wilayah", "nilai"]].values.tolist() == [[wilayah, value]]  # Kota ≠ Kabupaten Bandung
     assert out.lain.num_rows == 3  # the other kabupaten/kota: set aside, counted
-    assert set(out.lain.column("kode_wilayah").to_pylist()) == {"32.04", "32.17", "32.73", "32.01"} - {region}
+    assert set(out.lain.column("kode_wilayah").to_pylist()) == {"32.04", "32.17", "32.73", "32.01"} - {wilayah}
     totals = out.totals.to_pandas()  # the province row leads; it is checked against the rows below it
     assert totals[totals.jenis == "total"].nilai_total.tolist() == [60]
 
@@ -65,10 +65,10 @@ def test_the_province_total_is_checked_against_every_kabupaten_row(tmp_path):
     ds = dataset("kabupaten", KABKOTA)
     gx = tmp_path / "gx"
     shutil.copytree(PROJECT_ROOT / "great_expectations", gx, ignore=shutil.ignore_patterns("uncommitted"))
-    region = RegionIndex(REF, "32.73")
+    wilayah = IndeksWilayah(REF, "32.73")
     for text, ok in ((PROVINCIAL, True), (PROVINCIAL.replace("32,JAWA BARAT,60", "32,JAWA BARAT,61"), False)):
         out = read(tmp_path, ds, text, "32.73")
-        outcome = validate(ds, out.frame(), out.totals.to_pandas(), region, gx, "t", today=None)
+        outcome = validate(ds, out.frame(), out.totals.to_pandas(), wilayah, gx, "t", today=None)
         sums = [r for r in outcome.results if r["expectation"] == "walidata_jumlah_kecamatan_sama_dengan_total"]
         assert sums[0]["success"] is ok, sums
 
@@ -150,7 +150,7 @@ def test_a_region_column_the_catalog_forgot_stops_the_file(tmp_path, peran):
     text = "nama_kabupaten_kota,jumlah,tahun\nKABUPATEN BOGOR,1,2024\nKOTA BOGOR,2,2024\nKABUPATEN BANDUNG,3,2024\n"
     with pytest.raises(SourceError) as exc:
         read(tmp_path, ds, text, "32.01")
-    assert "column A: kolom ini berisi nama atau kode wilayah ('KABUPATEN BOGOR', 'KOTA BOGOR'" in str(exc.value)
+    assert "kolom A: kolom ini berisi nama atau kode wilayah ('KABUPATEN BOGOR', 'KOTA BOGOR'" in str(exc.value)
 
 
 def test_an_own_table_titled_for_another_region_is_refused(tmp_path):

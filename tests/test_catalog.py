@@ -18,7 +18,7 @@ def test_dataset_model_exposes_what_the_dag_needs():
     ds = get_dataset(CATALOG, "disdukcapil.penduduk_kecamatan")
     assert ds.dag_id == "opd__disdukcapil__penduduk_kecamatan"
     assert ds.fact_table == "disdukcapil__penduduk_kecamatan"
-    assert ds.breakdowns == ["jenis_kelamin"]
+    assert ds.kolom_rincian == ["jenis_kelamin"]
     assert ds.metadata.satuan == "jiwa"
     assert "Definisi" in ds.doc_md() and ds.metadata.definisi.split()[0] in ds.doc_md()
 

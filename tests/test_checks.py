@@ -10,12 +10,12 @@ from openpyxl import load_workbook
 from conftest import ROOT, SAMPLE_FILE, edit_workbook
 from walidata.catalog import Dataset, get_dataset
 from walidata.standardise.records import standardise_files
-from walidata.standardise.reference import RegionIndex
+from walidata.standardise.reference import IndeksWilayah
 from walidata.validate.outcome import validate
 
 CATALOG = ROOT / "include" / "catalog"
 INBOX = ROOT / "include" / "sample_data" / "inbox"
-REGION = RegionIndex(ROOT / "include" / "reference", "62.06")
+REGION = IndeksWilayah(ROOT / "include" / "reference", "62.06")
 FRESH = dt.date(2026, 1, 20)  # the sample runs to December 2025
 
 
@@ -52,7 +52,7 @@ def test_parts_never_exceed_wholes(tmp_path):
     assert not outcome.success
     failed = _failed(outcome)["walidata_balita_stunting_tidak_melebihi_balita_diukur"]
     assert failed["row_level"] and failed["unexpected_count"] == 1
-    assert "file stunting.xlsx, sheet '2025', row 4, column D: balita_stunting = 9999 melebihi balita_diukur" in \
+    assert "file stunting.xlsx, sheet '2025', baris 4, kolom D: balita_stunting = 9999 melebihi balita_diukur" in \
            "\n".join(outcome.lines)
     assert outcome.rejected and all(any("tidak_melebihi" in p.check for p in outcome.problems if p.record == i)
                                     for i in outcome.rejected)
@@ -67,7 +67,7 @@ def test_implausible_change_is_a_warning_and_still_publishes(tmp_path):
     outcome = _run(tmp_path, "disdukcapil.penduduk_kecamatan", f)
     assert outcome.success and outcome.label == "lulus dengan peringatan" and not outcome.rejected
     (warning,) = [p for p in outcome.lines if "berubah" in p]
-    assert warning.startswith("peringatan: file lonjakan.xlsx, sheet '2025', row 7, column C: jumlah_penduduk = ")
+    assert warning.startswith("peringatan: file lonjakan.xlsx, sheet '2025', baris 7, kolom C: jumlah_penduduk = ")
     assert "berubah +" in warning and "batas 10%" in warning
 
 
@@ -222,9 +222,9 @@ def test_an_overflowing_count_in_a_real_file_is_rejected(tmp_path):
     failed = _failed(outcome)["walidata_nilai_terhingga"]
     assert failed["severity"] == "critical" and failed["unexpected_count"] == 2
     text = "\n".join(outcome.lines)
-    assert ("file layanan.xlsx, sheet 'Layanan', row 4, column B: layanan_publik = 1e+308 melebihi batas "
+    assert ("file layanan.xlsx, sheet 'Layanan', baris 4, kolom B: layanan_publik = 1e+308 melebihi batas "
             "±9.007.199.254.740.992") in text
-    assert "file layanan.xlsx, sheet 'Layanan', row 5, column C: layanan_daring = inf tak hingga" in text
+    assert "file layanan.xlsx, sheet 'Layanan', baris 5, kolom C: layanan_daring = inf tak hingga" in text
     assert all(any(p.check == "walidata_nilai_terhingga" for p in outcome.problems if p.record == i)
                for i in outcome.rejected)
 
@@ -283,7 +283,7 @@ def test_gx_magnitude(tmp_path):
     assert _severity(r) == "critical"
     assert t == {**_at(df, 5), "value": "inf", "reason": "jumlah_penduduk = inf tak hingga: sel atau jumlahnya "
                                                          "meluap, bukan angka yang dapat dimuat"}
-    assert r.result["partial_unexpected_list"][0].startswith(f"file {t['file']}, sheet '2023', row {t['row']}, ")
+    assert r.result["partial_unexpected_list"][0].startswith(f"file {t['file']}, sheet '2023', baris {t['row']}, ")
 
 
 def test_gx_completeness_per_period(tmp_path):

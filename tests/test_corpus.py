@@ -9,12 +9,12 @@ from conftest import ROOT
 from walidata.catalog import load_catalog
 from walidata.sample import write_inbox
 from walidata.standardise.records import standardise_files
-from walidata.standardise.reference import RegionIndex
+from walidata.standardise.reference import IndeksWilayah
 from walidata.validate.outcome import validate
 
 INBOX = ROOT / "include" / "sample_data" / "inbox"
 REF = ROOT / "include" / "reference"
-REGION = RegionIndex(REF, "62.06")
+REGION = IndeksWilayah(REF, "62.06")
 DATASETS = {d.id: d for d in load_catalog(ROOT / "include" / "catalog")[0]}
 
 
@@ -100,14 +100,14 @@ def test_another_kota_runs_every_dataset_down_to_its_kelurahan(tmp_path):
 
     files = write_inbox(tmp_path / "inbox", REF, "62.71", (2024, 2025))
     assert {p.parent.name for p in files} == {d.name for d in DATASETS.values()}
-    region = RegionIndex(REF, "62.71")
-    assert (len(region.kecamatan), len(region.desa)) == (5, 30)
+    wilayah = IndeksWilayah(REF, "62.71")
+    assert (len(wilayah.kecamatan), len(wilayah.desa)) == (5, 30)
     gx = tmp_path / "gx"
     shutil.copytree(ROOT / "great_expectations", gx, ignore=shutil.ignore_patterns("uncommitted"))
     for ds in DATASETS.values():
         paths = sorted((tmp_path / "inbox" / ds.opd / ds.name).iterdir())
-        out = standardise_files(ds, [(p, p.name) for p in paths], region)
+        out = standardise_files(ds, [(p, p.name) for p in paths], wilayah)
         frame = out.frame()
         assert frame.masalah.isna().all() and frame.kode_wilayah.str.startswith("62.71").all(), ds.id
-        outcome = validate(ds, frame, out.totals.to_pandas(), region, gx, "t", today=dt.date(2026, 1, 20))
+        outcome = validate(ds, frame, out.totals.to_pandas(), wilayah, gx, "t", today=dt.date(2026, 1, 20))
         assert outcome.success and not outcome.problems, (ds.id, outcome.lines[:3])

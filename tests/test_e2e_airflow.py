@@ -150,7 +150,7 @@ def test_second_run_gives_the_same_warehouse(published_once):
 
 def test_bad_workbook_fails_at_validation_and_changes_nothing(published_once, tmp_path):
     base, env = published_once
-    assert not (base / "lake" / "quarantine").exists()
+    assert not (base / "lake" / "karantina").exists()
     before = _dump(base)
     inbox = tmp_path / "inbox" / "disdukcapil" / "penduduk_kecamatan"
     edit_workbook(SAMPLE_FILE, inbox / "kiriman_rusak.xlsx", {("2024", "B13"): "Kecamatan Entah", ("2024", "C15"): -3})
@@ -158,10 +158,10 @@ def test_bad_workbook_fails_at_validation_and_changes_nothing(published_once, tm
     out = run.stdout + run.stderr
     assert run.returncode != 0
     assert "validation failed, nothing published" in out
-    assert "file kiriman_rusak.xlsx, sheet '2024', row 13, column B: kecamatan 'Kecamatan Entah' tidak dikenal" in out
-    assert "file kiriman_rusak.xlsx, sheet '2024', row 15, column C: nilai=-3" in out
+    assert "file kiriman_rusak.xlsx, sheet '2024', baris 13, kolom B: kecamatan 'Kecamatan Entah' tidak dikenal" in out
+    assert "file kiriman_rusak.xlsx, sheet '2024', baris 15, kolom C: nilai=-3" in out
     assert _dump(base) == before
-    (q,) = list((base / "lake" / "quarantine" / f"dataset={DATASET}").glob("run=*/rejected.parquet"))
+    (q,) = list((base / "lake" / "karantina" / f"dataset={DATASET}").glob("run=*/rejected.parquet"))
     rejected = pd.read_parquet(q)
     assert set(rejected.sumber_baris) == {13, 15}
     assert rejected.alasan.str.contains("kiriman_rusak.xlsx").all()

@@ -110,7 +110,7 @@ def test_disk_full_at_each_stage_names_stage_and_path_and_a_rerun_completes(sand
     assert not list((sandbox.lake / "clean").rglob("*.parquet")) if (sandbox.lake / "clean").exists() else True
 
     # Space is back (the namespace is gone): the rerun publishes everything.
-    out = pipeline.run_dataset(DATASET, f"ulang-{stage}", sandbox, force=True)
+    out = pipeline.run_dataset(DATASET, f"ulang-{stage}", sandbox, paksa=True)
     assert out["rows_loaded"] == 78
     rows = current(sandbox)
     assert sorted((r[2], r[3], r[4]) for r in rows) == sample_figures()  # every figure of the workbook

@@ -101,7 +101,7 @@ def _settings(case: dict, root: Path):
     (root / "inbox").mkdir()
     return get_settings(inbox=str(root / "inbox"), lake=root / "lake", gx_root=copy_gx(root / "gx"),
                         warehouse_url=f"duckdb:///{root / 'warehouse.duckdb'}", catalog=_catalog(case, root),
-                        region="62.06")
+                        wilayah="62.06")
 
 
 def _catalog(case: dict, root: Path) -> Path:

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from conftest import DATASET, SAMPLE_FILE, drop_database_and_roles, edit_workbook
 from walidata.catalog import get_dataset
 from walidata.standardise.records import standardise_files
-from walidata.standardise.reference import RegionIndex
+from walidata.standardise.reference import IndeksWilayah
 from walidata.validate.outcome import validate
 
 SCRIPT = "<script>alert(1)</script>"
@@ -19,9 +19,9 @@ IMG = "<img src=x onerror=alert(1)>"
 
 def _validate(settings, path, run_id):
     ds = get_dataset(settings.catalog, DATASET)
-    region = RegionIndex(settings.reference, settings.region)
-    out = standardise_files(ds, [(path, path.name)], region)
-    return validate(ds, out.frame(), out.totals.to_pandas(), region, settings.gx_root, run_id)
+    wilayah = IndeksWilayah(settings.reference, settings.wilayah)
+    out = standardise_files(ds, [(path, path.name)], wilayah)
+    return validate(ds, out.frame(), out.totals.to_pandas(), wilayah, settings.gx_root, run_id)
 
 
 def _verdicts(outcome):

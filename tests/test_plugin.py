@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from conftest import DATASET, ROOT, SAMPLE_FILE
 from walidata.catalog import get_dataset
 from walidata.standardise.records import standardise_files
-from walidata.standardise.reference import RegionIndex
+from walidata.standardise.reference import IndeksWilayah
 from walidata.validate.outcome import validate
 
 sys.path.insert(0, str(ROOT / "plugins"))
@@ -23,9 +23,9 @@ def test_latest_data_docs_page_of_a_dataset_is_served(sandbox):
     client = TestClient(walidata_data_docs.app)
     assert client.get(f"/data-docs-terbaru/{DATASET}").status_code == 404  # nothing validated yet
     ds = get_dataset(sandbox.catalog, DATASET)
-    region = RegionIndex(sandbox.reference, sandbox.region)
-    out = standardise_files(ds, [(SAMPLE_FILE, SAMPLE_FILE.name)], region)
-    outcome = validate(ds, out.frame(), out.totals.to_pandas(), region, sandbox.gx_root, "run-1")
+    wilayah = IndeksWilayah(sandbox.reference, sandbox.wilayah)
+    out = standardise_files(ds, [(SAMPLE_FILE, SAMPLE_FILE.name)], wilayah)
+    outcome = validate(ds, out.frame(), out.totals.to_pandas(), wilayah, sandbox.gx_root, "run-1")
     r = client.get(f"/data-docs-terbaru/{DATASET}", follow_redirects=False)
     assert r.status_code == 307
     page = r.headers["location"]
@@ -58,9 +58,9 @@ def _directives(csp: str) -> dict[str, list[str]]:
 def test_data_docs_are_served_with_a_policy_that_runs_no_inline_script(sandbox):
     client = TestClient(walidata_data_docs.app)
     ds = get_dataset(sandbox.catalog, DATASET)
-    region = RegionIndex(sandbox.reference, sandbox.region)
-    out = standardise_files(ds, [(SAMPLE_FILE, SAMPLE_FILE.name)], region)
-    validate(ds, out.frame(), out.totals.to_pandas(), region, sandbox.gx_root, "csp")
+    wilayah = IndeksWilayah(sandbox.reference, sandbox.wilayah)
+    out = standardise_files(ds, [(SAMPLE_FILE, SAMPLE_FILE.name)], wilayah)
+    validate(ds, out.frame(), out.totals.to_pandas(), wilayah, sandbox.gx_root, "csp")
     latest = client.get(f"/data-docs-terbaru/{DATASET}", follow_redirects=False)
     page = client.get(latest.headers["location"].removeprefix("/walidata"))
     index = client.get("/data-docs/index.html")

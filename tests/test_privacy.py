@@ -18,14 +18,14 @@ from walidata.catalog import get_dataset
 from walidata.sources.privacy import PseudonymKeyMissing, is_nik, mask, mask_text, nik_prefixes
 from walidata.sources.spreadsheet import read_tables
 from walidata.standardise.records import standardise_files
-from walidata.standardise.reference import RegionIndex
+from walidata.standardise.reference import IndeksWilayah
 from walidata.validate.outcome import ValidationFailed
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_attribution import dataset  # noqa: E402
 
 REF = ROOT / "include" / "reference"
-REGION = RegionIndex(REF, "62.06")
+REGION = IndeksWilayah(REF, "62.06")
 DS = get_dataset(ROOT / "include" / "catalog", DATASET)
 # A NIK of kecamatan 62.06.01, a woman born 17 August 1990 (day + 40): its middle digits must never show up.
 NIK, MIDDLE, MASKED = "6206015708900001", "570890", "620601******0001"
@@ -65,7 +65,7 @@ def test_a_nik_in_a_value_cell_is_masked_and_its_row_never_published(tmp_path):
     row10 = r[(r.periode == "2025") & (r.sumber_baris == 10)]
     assert len(row10) == 2  # both values of the row (L and P) are refused, not only the NIK cell
     assert row10.masalah.str.contains(
-        f"column C: berisi NIK \\(nomor induk kependudukan\\), disamarkan: {re.escape(MASKED)}").all()
+        f"kolom C: berisi NIK \\(nomor induk kependudukan\\), disamarkan: {re.escape(MASKED)}").all()
     assert row10.nilai.max() < 1e6  # no 6.2e15 children
     assert MIDDLE not in _everything(out)
 
@@ -98,7 +98,7 @@ def test_a_nik_in_a_file_or_sheet_name_is_masked(tmp_path):
     r = out.frame()
     assert set(r.sumber_file) == {f"penduduk_{MASKED}.xlsx"} and f"2025 {MASKED}" in set(r.sumber_sheet)
     # The formula error is still found in the sheet whose name was masked.
-    assert r.masalah.str.contains("column C: sel berisi galat rumus #REF!").any()
+    assert r.masalah.str.contains("kolom C: sel berisi galat rumus #REF!").any()
     assert MIDDLE not in _everything(out)
 
 
@@ -127,7 +127,7 @@ def _outputs(root: Path, warehouse_url: str) -> dict[str, str]:
                                                "WHERE table_schema IN ('audit', 'fact', 'mart', 'ref')")).all():
             out[f"{schema}.{table}"] = str(c.execute(sa.text(f'SELECT * FROM {schema}."{table}"')).all())
     engine.dispose()
-    for zone in ("staging", "quarantine", "umpan_balik", "data_docs", "validations", "audit.hasil_validasi"):
+    for zone in ("staging", "karantina", "umpan_balik", "data_docs", "validations", "audit.hasil_validasi"):
         assert any(zone in where for where in out), zone
     return out
 

@@ -43,7 +43,7 @@ def test_publish_fills_warehouse_and_lake(warehouse):
 def test_same_run_twice_gives_the_same_warehouse(warehouse):
     pipeline.run_dataset(DATASET, "run-1", warehouse)
     first, lake1 = snapshot(warehouse.warehouse_url, DATA_TABLES), _lake_files(warehouse)
-    pipeline.run_dataset(DATASET, "run-2", warehouse, force=True)
+    pipeline.run_dataset(DATASET, "run-2", warehouse, paksa=True)
     assert snapshot(warehouse.warehouse_url, DATA_TABLES) == first
     assert _lake_files(warehouse) == lake1
     logs = query(warehouse.warehouse_url, "SELECT run_id, load_id FROM audit.load_log ORDER BY run_id")
@@ -69,23 +69,23 @@ def test_bad_workbook_leaves_warehouse_unchanged_and_quarantines(warehouse, tmp_
     with pytest.raises(ValidationFailed) as exc:
         pipeline.run_dataset(DATASET, "bad", warehouse)
     msg = str(exc.value)
-    assert "file penduduk_rusak.xlsx, sheet '2025', row 9, column B: kecamatan 'Antah Berantah'" in msg
-    assert "file penduduk_rusak.xlsx, sheet '2025', row 11, column D: nilai=-40" in msg
+    assert "file penduduk_rusak.xlsx, sheet '2025', baris 9, kolom B: kecamatan 'Antah Berantah'" in msg
+    assert "file penduduk_rusak.xlsx, sheet '2025', baris 11, kolom D: nilai=-40" in msg
     assert snapshot(warehouse.warehouse_url, DATA_TABLES) == before
     assert _lake_files(warehouse) == lake_before
-    q = pd.read_parquet(warehouse.lake / "quarantine" / f"dataset={DATASET}" / "run=bad" / "rejected.parquet")
+    q = pd.read_parquet(warehouse.lake / "karantina" / f"dataset={DATASET}" / "run=bad" / "rejected.parquet")
     assert set(q.sumber_baris) == {9, 11} and q.alasan.str.contains("sheet '2025'").all()
     failed = query(warehouse.warehouse_url, "SELECT status, baris_ditolak, karantina, pesan FROM audit.load_log "
                                              "WHERE run_id = 'bad'")
     assert failed[0][:2] == ("gagal_validasi", len(q)) and "rejected.parquet" in failed[0][2]
-    assert "row 9, column B" in failed[0][3]
+    assert "baris 9, kolom B" in failed[0][3]
 
 
 def test_failure_inside_the_publish_transaction_changes_nothing(warehouse):
     pipeline.run_dataset(DATASET, "good", warehouse)
     tables = DATA_TABLES + ["audit.load_log"]
     before, lake_before = snapshot(warehouse.warehouse_url, tables), _lake_files(warehouse)
-    ref = pipeline.validate(pipeline.standardise(pipeline.extract(DATASET, "broken", warehouse, force=True),
+    ref = pipeline.validate(pipeline.standardise(pipeline.extract(DATASET, "broken", warehouse, paksa=True),
                                                  warehouse), warehouse)
     # Changed figures and a duplicate key: the publish fails after old rows were already closed and new
     # ones inserted inside its transaction.
@@ -249,7 +249,7 @@ def test_unreadable_file_is_logged_and_changes_no_data(sandbox, tmp_path):
     before = snapshot(sandbox.warehouse_url, DATA_TABLES)
     bad = edit_workbook(SAMPLE_FILE, tmp_path / "tanpa_kolom.xlsx", {("2024", "C5"): "Pria"})
     replace_inbox_file(sandbox, bad)
-    with pytest.raises(SourceError, match="file tanpa_kolom.xlsx, sheet '2024', row 4: required column 'laki_laki'"):
+    with pytest.raises(SourceError, match="file tanpa_kolom.xlsx, sheet '2024', baris 4: required column 'laki_laki'"):
         pipeline.run_dataset(DATASET, "unreadable", sandbox)
     assert snapshot(sandbox.warehouse_url, DATA_TABLES) == before
     (row,) = query(sandbox.warehouse_url, "SELECT status, pesan FROM audit.load_log WHERE run_id = 'unreadable'")

@@ -39,7 +39,7 @@ def test_two_regions_in_one_warehouse_keep_each_others_figures(warehouse, tmp_pa
     seruyan_file = write_penduduk_kecamatan(tmp_path / "penduduk_kecamatan_jk_6207_2023-2025.xlsx",
                                             warehouse.reference, "62.07")
     replace_inbox_file(warehouse, seruyan_file)
-    monkeypatch.setenv("WALIDATA_REGION", "62.07")
+    monkeypatch.setenv("WALIDATA_WILAYAH", "62.07")
     seruyan = get_settings()
     pipeline.run_dataset(DATASET, "seruyan", seruyan)
 
@@ -56,7 +56,7 @@ def test_two_regions_in_one_warehouse_keep_each_others_figures(warehouse, tmp_pa
     assert audit == [("katingan", "62.06"), ("seruyan", "62.07")]
 
     # A revision for Katingan 2025 changes one Katingan figure, nothing of Seruyan's.
-    monkeypatch.setenv("WALIDATA_REGION", "62.06")
+    monkeypatch.setenv("WALIDATA_WILAYAH", "62.06")
     revised = edit_workbook(SAMPLE_FILE, tmp_path / "revisi.xlsx", {("2025", "C7"): 4942, ("2025", "E7"): 9517,
                                                                        ("2025", "C20"): 94411})
     replace_inbox_file(warehouse, revised)

@@ -17,11 +17,11 @@ from walidata import cli, pipeline
 from walidata.catalog import get_dataset
 from walidata.sources.spreadsheet import SourceError
 from walidata.standardise.records import standardise_files
-from walidata.standardise.reference import RegionIndex
+from walidata.standardise.reference import IndeksWilayah
 from walidata.validate.outcome import ValidationFailed
 
 REF = ROOT / "include" / "reference"
-REGION = RegionIndex(REF, "62.06")
+REGION = IndeksWilayah(REF, "62.06")
 
 
 def _ds(catalog: Path = ROOT / "include" / "catalog", dataset: str = DATASET):
@@ -105,7 +105,7 @@ def test_missing_required_column(tmp_path, capsys):
     f = edit_workbook(SAMPLE_FILE, tmp_path / "tanpa_kolom.xlsx", {("2024", "D5"): "Wanita?"})
     rc, out = _check(capsys, f)
     assert rc == 2
-    assert "file tanpa_kolom.xlsx, sheet '2024', row 4: required column 'perempuan' not found" in out
+    assert "file tanpa_kolom.xlsx, sheet '2024', baris 4: required column 'perempuan' not found" in out
 
 
 def _with_extra_column(tmp_path) -> Path:
@@ -130,7 +130,7 @@ def test_unexpected_extra_column_is_reported_and_ignored_by_default(tmp_path, ca
 def test_unexpected_extra_column_refused_when_the_dataset_says_so(tmp_path, catalog_copy):
     p = catalog_copy(DATASET, "  tanda_strip: nihil", "  tanda_strip: nihil\n  kolom_lain: tolak")
     f = _with_extra_column(tmp_path)
-    with pytest.raises(SourceError, match=r"file kolom_tambahan.xlsx, sheet '2023', row 4: unexpected columns "
+    with pytest.raises(SourceError, match=r"file kolom_tambahan.xlsx, sheet '2023', baris 4: unexpected columns "
                                           r"F \('Keterangan'\)"):
         _read(f, _ds(p.parents[1]))
 
@@ -168,10 +168,10 @@ def test_formula_errors_are_named(tmp_path, capsys):
     f = edit_workbook(SAMPLE_FILE, tmp_path / "rumus.xlsx", {("2025", "C9"): "#REF!", ("2025", "D10"): "#DIV/0!"})
     r = _read(f).frame()
     bad = r[r.masalah.notna()]
-    assert "column C: sel berisi galat rumus #REF!" in bad[bad.sumber_baris == 9].masalah.iloc[0]
-    assert "column D: sel berisi galat rumus #DIV/0!" in bad[bad.sumber_baris == 10].masalah.iloc[0]
+    assert "kolom C: sel berisi galat rumus #REF!" in bad[bad.sumber_baris == 9].masalah.iloc[0]
+    assert "kolom D: sel berisi galat rumus #DIV/0!" in bad[bad.sumber_baris == 10].masalah.iloc[0]
     rc, out = _check(capsys, f)
-    assert rc == 1 and "file rumus.xlsx, sheet '2025', row 9, column C: sel berisi galat rumus #REF!" in out
+    assert rc == 1 and "file rumus.xlsx, sheet '2025', baris 9, kolom C: sel berisi galat rumus #REF!" in out
 
 
 def test_numbers_stored_as_text_are_read(tmp_path):
@@ -194,7 +194,7 @@ def test_merged_value_cells_across_data_rows(tmp_path):
     r = _read(f).frame()
     bad = r[r.masalah.notna() & (r.sumber_kolom_nilai == "C")]
     assert set(bad.sumber_baris) == {9, 10}
-    assert bad.masalah.str.contains("column C: sel gabungan C9:C10 melintasi baris data").all()
+    assert bad.masalah.str.contains("kolom C: sel gabungan C9:C10 melintasi baris data").all()
 
 
 def test_merged_label_cells_mean_same_as_above():
@@ -210,8 +210,8 @@ def test_duplicated_kecamatan_rows(tmp_path, capsys):
     rc, out = _check(capsys, f)
     assert rc == 1
     # Identical problems are one line with their rows: rows 7 and 8 both say Kamipang.
-    assert "file ganda.xlsx, sheet '2025', baris 7–8 (2 baris), column C: baris ganda" in out
-    assert "file ganda.xlsx, sheet '2025', baris 7–8 (2 baris), column D: baris ganda" in out
+    assert "file ganda.xlsx, sheet '2025', baris 7–8 (2 baris), kolom C: baris ganda" in out
+    assert "file ganda.xlsx, sheet '2025', baris 7–8 (2 baris), kolom D: baris ganda" in out
     assert (tmp_path / "ganda__masalah.xlsx").is_file()
 
 
@@ -271,17 +271,17 @@ def test_a_name_with_a_control_character_is_never_matched_silently(tmp_path, cap
     r = out.frame()
     bad = r[(r.periode == "2025") & r.masalah.notna()]
     assert set(bad.sumber_baris) == {8, 12, 13} and len(bad) == 6  # each whole row, never published
-    assert "column B: sel berisi karakter kendali tak terlihat: 'Kec. Katingan Hilir\\x00'" in \
+    assert "kolom B: sel berisi karakter kendali tak terlihat: 'Kec. Katingan Hilir\\x00'" in \
            bad[bad.sumber_baris == 8].masalah.iloc[0]
     assert "'SENAMAN MANTEKEI\\x1b[2J'" in bad[bad.sumber_baris == 12].masalah.iloc[0]
-    assert "column D: sel berisi karakter kendali tak terlihat: '4.321\\x07'" in \
+    assert "kolom D: sel berisi karakter kendali tak terlihat: '4.321\\x07'" in \
            bad[bad.sumber_baris == 13].masalah.iloc[0]
     assert not RAW_CONTROL.search(_everything(out))
     # The OPD's check prints them escaped and writes its workbook (openpyxl refuses raw control characters).
     report = tmp_path / "kendali__masalah.xlsx"
     assert cli.main(["check", str(f), "--dataset", DATASET]) == 1
     printed = capsys.readouterr().out
-    assert "row 8, column B: sel berisi karakter kendali tak terlihat: 'Kec. Katingan Hilir\\x00'" in printed
+    assert "baris 8, kolom B: sel berisi karakter kendali tak terlihat: 'Kec. Katingan Hilir\\x00'" in printed
     assert not RAW_CONTROL.search(printed) and report.is_file()
 
 
@@ -296,7 +296,7 @@ def test_a_control_character_in_a_csv_name_cell(tmp_path):
     out = standardise_files(ds, [(f, f.name)], REGION)
     r = out.frame()
     assert r.set_index("sumber_baris").masalah.to_dict() == {
-        2: None, 3: "column A: sel berisi karakter kendali tak terlihat: 'Katingan Hilir\\x00'; hapus karakter itu "
+        2: None, 3: "kolom A: sel berisi karakter kendali tak terlihat: 'Katingan Hilir\\x00'; hapus karakter itu "
                     "lalu kirim ulang"}
     assert not RAW_CONTROL.search(_everything(out))
 
@@ -311,7 +311,7 @@ def test_a_header_cell_with_a_control_character_is_refused(tmp_path, cell, shown
     with pytest.raises(SourceError) as exc:
         _read(f)
     msg = str(exc.value)
-    assert f"file header.xlsx, sheet '2024', row {cell[1]}, column {cell[0]}: sel header berisi karakter kendali " \
+    assert f"file header.xlsx, sheet '2024', baris {cell[1]}, kolom {cell[0]}: sel header berisi karakter kendali " \
            f"tak terlihat: {shown}" in msg
     assert not RAW_CONTROL.search(msg)
 
@@ -339,7 +339,7 @@ def test_partial_load_policy_quarantines_bad_rows_and_publishes_the_rest(sandbox
     replace_inbox_file(settings, f)
     out = pipeline.run_dataset(DATASET, "p2", settings)
     assert out["rows_loaded"] == 76 and out["rows_rejected"] == 2
-    q = pd.read_parquet(out["quarantine"])
+    q = pd.read_parquet(out["karantina"])
     assert set(q.sumber_baris) == {9} and q.alasan.str.contains("Antah Berantah").all()
     engine = sa.create_engine(settings.warehouse_url)
     with engine.connect() as c:

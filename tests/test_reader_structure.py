@@ -12,7 +12,7 @@ from test_attribution import KABKOTA, KECAMATAN, REF, dataset, read
 from walidata.settings import PROJECT_ROOT
 from walidata.sources.spreadsheet import SourceError
 from walidata.standardise.records import parse_number
-from walidata.standardise.reference import RegionIndex
+from walidata.standardise.reference import IndeksWilayah
 
 
 @pytest.fixture
@@ -22,10 +22,10 @@ def gx(tmp_path):
     return target
 
 
-def _validate(ds, out, region: str, gx):
+def _validate(ds, out, wilayah: str, gx):
     from walidata.validate.outcome import validate
 
-    return validate(ds, out.frame(), out.totals.to_pandas(), RegionIndex(REF, region), gx, "t")
+    return validate(ds, out.frame(), out.totals.to_pandas(), IndeksWilayah(REF, wilayah), gx, "t")
 
 
 # ------------------------------------------------------------------------------------- structure in the table
@@ -118,7 +118,7 @@ def test_months_without_a_year_are_one_clear_error_per_file(tmp_path):
     with pytest.raises(SourceError) as exc:
         read(tmp_path, ds, "bulan,jumlah\n" + rows, "62.06")
     assert str(exc.value) == (
-        "file data.csv, sheet 'data', row 2, column A: 5.000 baris (baris 2–5.001) berisi bulan atau triwulan tanpa "
+        "file data.csv, sheet 'data', baris 2, kolom A: 5.000 baris (baris 2–5.001) berisi bulan atau triwulan tanpa "
         "tahun, misalnya 'JANUARI'; katalog harus menyatakan dari mana tahunnya (sumber.periode.tahun_dari: kolom, "
         "judul, sheet, file atau tetap)")
 
@@ -149,7 +149,7 @@ def test_an_unreadable_total_cannot_vouch_for_its_rows(tmp_path, gx):
     out = read(tmp_path, ds, "kecamatan,jumlah,tahun\nKamipang,1.500,2024\nMarikit,1.270,2024\nJumlah,2.77,2024\n",
                "62.06")
     outcome = _validate(ds, out, "62.06", gx)
-    assert "row 4, column B: baris jumlah: nilai '2.77' bukan bilangan bulat" in "\n".join(outcome.lines)
+    assert "baris 4, kolom B: baris jumlah: nilai '2.77' bukan bilangan bulat" in "\n".join(outcome.lines)
     assert not outcome.success
 
 
@@ -161,7 +161,7 @@ def test_a_national_sum_taken_as_a_kabupaten_figure_is_an_error(tmp_path, gx):
     out = read(tmp_path, ds, "jumlah,tahun\n275773800,2022\n181000,2023\n", "62.06")
     outcome = _validate(ds, out, "62.06", gx)
     assert not outcome.success
-    assert "row 2, column A: jumlah = 275773800 melebihi penduduk Kabupaten Katingan (181963, Dukcapil) × 1.1" in \
+    assert "baris 2, kolom A: jumlah = 275773800 melebihi penduduk Kabupaten Katingan (181963, Dukcapil) × 1.1" in \
         "\n".join(outcome.lines)
     assert list(outcome.rejected) == [0]
 
@@ -169,7 +169,7 @@ def test_a_national_sum_taken_as_a_kabupaten_figure_is_an_error(tmp_path, gx):
 def test_kecamatan_that_add_up_to_more_than_their_kabupaten_are_an_error(tmp_path, gx):
     kolom = [KECAMATAN[0], KECAMATAN[1] | {"satuan": "jiwa"}, KECAMATAN[2]]
     ds = dataset("kecamatan", kolom, kesegaran=None)
-    names = sorted(RegionIndex(REF, "62.06").kecamatan.values())
+    names = sorted(IndeksWilayah(REF, "62.06").kecamatan.values())
     rows = "".join(f"{w.nama},20000,2024\n" for w in names)  # 13 × 20.000 = 260.000 > 181.963 × 1.1
     outcome = _validate(ds, read(tmp_path, ds, "kecamatan,jumlah,tahun\n" + rows, "62.06"), "62.06", gx)
     assert "jumlah jumlah periode 2024 di Kabupaten Katingan = 260000 melebihi penduduk Kabupaten Katingan" in \
@@ -195,7 +195,7 @@ def test_row_totals_in_wide_layouts_are_checked_per_period(tmp_path):
     frame = read(tmp_path, ds, WIDE, "62.06").frame()
     bad = frame[frame.masalah.notna()]
     assert bad[["sumber_baris", "periode", "jk"]].values.tolist() == [[4, "2024", "L"], [4, "2024", "P"]]
-    assert "column G: jumlah 2024 = 12 tidak sama dengan jumlah nilai yang dicakupnya di baris ini = 11" in \
+    assert "kolom G: jumlah 2024 = 12 tidak sama dengan jumlah nilai yang dicakupnya di baris ini = 11" in \
         bad.masalah.iloc[0]
 
 
@@ -210,8 +210,8 @@ def test_identical_problems_are_one_line_with_row_ranges():
     name = Problem("kecamatan 'X' tidak dikenal", "expect_column_values_to_be_null", file="a.xlsx", sheet="S", row=9,
                    column="B")
     assert group([*month, name]) == [
-        "file a.xlsx, sheet 'S', baris 2–53.785, 60.000 (53.785 baris), column Q: bulan 'JANUARI' tanpa tahun",
-        "file a.xlsx, sheet 'S', row 9, column B: kecamatan 'X' tidak dikenal"]
+        "file a.xlsx, sheet 'S', baris 2–53.785, 60.000 (53.785 baris), kolom Q: bulan 'JANUARI' tanpa tahun",
+        "file a.xlsx, sheet 'S', baris 9, kolom B: kecamatan 'X' tidak dikenal"]
     # The same words in another column, or seen by another check, are another problem.
     other = Problem("bulan 'JANUARI' tanpa tahun", "expect_column_values_to_be_null", file="a.xlsx", sheet="S", row=3,
                     column="R")
@@ -245,7 +245,7 @@ def test_check_caps_the_console_and_writes_every_problem_to_the_workbook(tmp_pat
 def test_an_empty_cell_is_a_problem_unless_the_dataset_says_it_means_not_given(tmp_path):
     text = "kecamatan,jumlah,tahun\nKamipang,,2024\nMarikit,5,2024\n"
     frame = read(tmp_path, dataset("kecamatan", KECAMATAN), text, "62.06").frame()
-    assert frame.masalah.tolist()[0] == "column B: sel kosong"
+    assert frame.masalah.tolist()[0] == "kolom B: sel kosong"
     ds = dataset("kecamatan", KECAMATAN, sumber={"periode": {"dari": "kolom"}, "sel_kosong": "tidak_tersedia"})
     frame = read(tmp_path, ds, text, "62.06").frame()
     assert frame.masalah.isna().all() and frame.status.tolist() == ["tidak_tersedia", "tetap"]
@@ -260,7 +260,7 @@ def test_a_row_total_sums_only_the_columns_it_names(tmp_path):
     text = "kecamatan,tahun,pil,iud,target,jumlah\nKamipang,2024,10,5,40,15\nMarikit,2024,3,4,30,8\n"
     frame = read(tmp_path, dataset("kecamatan", kolom), text, "62.06").frame()
     bad = frame[frame.masalah.notna()]
-    # 3 + 4 ≠ 8 in row 3; the target column is not part of the sum
+    # 3 + 4 ≠ 8 in baris 3; the target column is not part of the sum
     assert sorted(set(zip(bad.sumber_baris, bad.variabel, strict=True))) == [(3, "iud"), (3, "pil")]
     assert "jumlah = 8 tidak sama dengan jumlah nilai yang dicakupnya di baris ini = 7" in bad.masalah.iloc[0]
 
@@ -283,7 +283,7 @@ def test_a_zero_before_a_sizeable_figure_is_not_plausible(tmp_path, gx):
             "3217,KABUPATEN BANDUNG BARAT,261,2007\n3217,KABUPATEN BANDUNG BARAT,255,2008\n")
     outcome = _validate(ds, read(tmp_path, ds, text, "32.17"), "32.17", gx)
     assert not outcome.success
-    assert "row 2, column C: jumlah = 0 lalu 261 (2007): angka 0 tidak wajar" in "\n".join(outcome.lines)
+    assert "baris 2, kolom C: jumlah = 0 lalu 261 (2007): angka 0 tidak wajar" in "\n".join(outcome.lines)
 
 
 def test_a_partial_load_that_would_publish_nothing_fails(tmp_path, gx):

@@ -1,7 +1,7 @@
 """The real-file corpus is the judge: public files of other producers, read as a new user would.
 
 Each file in `tests/real/files/` has a catalog entry in `tests/real/catalog/` and an expected-outcome file in
-`tests/real/expected/<file stem>.yaml`: where it came from (sha256), and per region (`WALIDATA_REGION`) the
+`tests/real/expected/<file stem>.yaml`: where it came from (sha256), and per region (`WALIDATA_WILAYAH`) the
 outcome a person decided by reading the source — published (with figures read by hand from the file, not by
 our reader), refused at reading, or refused at validation — and why. Every case runs the whole pipeline
 (extract → standardise → validate → publish) on a throwaway warehouse and lake.
@@ -47,7 +47,7 @@ def test_the_corpus_is_real_and_large_enough():
     assert all(name in sources for name in specs), "every file is in SOURCES.md"
 
 
-def _settings(tmp_path: Path, monkeypatch, spec: dict, region: str, dataset: str):
+def _settings(tmp_path: Path, monkeypatch, spec: dict, wilayah: str, dataset: str):
     from walidata.catalog import get_dataset
     from walidata.settings import get_settings
 
@@ -58,7 +58,7 @@ def _settings(tmp_path: Path, monkeypatch, spec: dict, region: str, dataset: str
     for k, v in {"WALIDATA_INBOX": str(tmp_path / "inbox"), "WALIDATA_LAKE": str(tmp_path / "lake"),
                  "WALIDATA_WAREHOUSE_URL": f"duckdb:///{tmp_path / 'warehouse.duckdb'}",
                  "WALIDATA_GX_ROOT": str(copy_gx(tmp_path / "gx")), "WALIDATA_CATALOG": str(CATALOG),
-                 "WALIDATA_REGION": region}.items():
+                 "WALIDATA_WILAYAH": wilayah}.items():
         monkeypatch.setenv(k, v)
     return get_settings(), ds
 
@@ -77,7 +77,7 @@ def _matches(row: dict, want: dict) -> bool:
 def test_real_file(spec, case, tmp_path, monkeypatch):
     from walidata import pipeline
     from walidata.sources.spreadsheet import SourceError
-    from walidata.standardise.reference import RegionIndex
+    from walidata.standardise.reference import IndeksWilayah
     from walidata.validate.outcome import ValidationFailed
 
     settings, ds = _settings(tmp_path, monkeypatch, spec, case["wilayah"], case.get("dataset", spec["dataset"]))
@@ -85,8 +85,8 @@ def test_real_file(spec, case, tmp_path, monkeypatch):
     if expected == "dimuat":
         out = pipeline.run_dataset(ds.id, "nyata", settings)
         rows = _published(settings, ds)
-        region = RegionIndex(settings.reference, settings.region)
-        strangers = sorted({r["kode_wilayah"] for r in rows if not region.is_ours(r["kode_wilayah"])})
+        wilayah = IndeksWilayah(settings.reference, settings.wilayah)
+        strangers = sorted({r["kode_wilayah"] for r in rows if not wilayah.is_ours(r["kode_wilayah"])})
         assert not strangers, f"published as ours but not ours: {strangers}"
         for want in case["angka"]:
             hits = [r for r in rows if _matches(r, want)]

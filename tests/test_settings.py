@@ -4,10 +4,10 @@ from walidata.settings import PROJECT_ROOT, SettingsError, get_settings
 
 
 def test_defaults(monkeypatch):
-    for k in ("WALIDATA_REGION", "WALIDATA_WAREHOUSE_URL", "WALIDATA_LAKE", "WALIDATA_INBOX"):
+    for k in ("WALIDATA_WILAYAH", "WALIDATA_WAREHOUSE_URL", "WALIDATA_LAKE", "WALIDATA_INBOX"):
         monkeypatch.delenv(k, raising=False)
     s = get_settings()
-    assert s.region == "62.06"
+    assert s.wilayah == "62.06"
     assert s.warehouse_url == f"duckdb:///{PROJECT_ROOT / 'data' / 'warehouse.duckdb'}"
     assert s.lake == PROJECT_ROOT / "data" / "lake"
     assert s.inbox == str(PROJECT_ROOT / "include" / "sample_data" / "inbox")
@@ -16,8 +16,8 @@ def test_defaults(monkeypatch):
 @pytest.mark.parametrize(
     "var, value, needle",
     [
-        ("WALIDATA_REGION", "6206", "WALIDATA_REGION: '6206' is not a Kemendagri"),
-        ("WALIDATA_REGION", "62.99", "WALIDATA_REGION='62.99' is not a kabupaten/kota code"),
+        ("WALIDATA_WILAYAH", "6206", "WALIDATA_WILAYAH: '6206' is not a Kemendagri"),
+        ("WALIDATA_WILAYAH", "62.99", "WALIDATA_WILAYAH='62.99' is not a kabupaten/kota code"),
         ("WALIDATA_WAREHOUSE_URL", "mysql://x/y", "backend 'mysql' is not supported"),
         ("WALIDATA_WAREHOUSE_URL", "postgresql+psycopg2://postgres@localhost/x", "psycopg 3 driver"),
         ("WALIDATA_WAREHOUSE_URL", "not a url", "WALIDATA_WAREHOUSE_URL: not a SQLAlchemy URL"),
@@ -46,14 +46,14 @@ def test_a_reference_folder_without_its_files_is_named(monkeypatch, tmp_path):
 
 
 def test_a_province_code_is_not_a_region(monkeypatch):
-    monkeypatch.setenv("WALIDATA_REGION", "62.00")
+    monkeypatch.setenv("WALIDATA_WILAYAH", "62.00")
     with pytest.raises(SettingsError, match="is not a kabupaten/kota code"):
         get_settings()
 
 
 def test_other_region_by_code(monkeypatch):
-    monkeypatch.setenv("WALIDATA_REGION", "62.71")
-    assert get_settings().region == "62.71"
+    monkeypatch.setenv("WALIDATA_WILAYAH", "62.71")
+    assert get_settings().wilayah == "62.71"
 
 
 def test_password_is_not_shown(monkeypatch):

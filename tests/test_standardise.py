@@ -5,11 +5,11 @@ from walidata.catalog import get_dataset
 from walidata.settings import PROJECT_ROOT
 from walidata.sources.spreadsheet import SourceError, col_letter
 from walidata.standardise.records import parse_number, record_columns, standardise_files
-from walidata.standardise.reference import RegionIndex
+from walidata.standardise.reference import IndeksWilayah
 
 REF = PROJECT_ROOT / "include" / "reference"
 DS = get_dataset(PROJECT_ROOT / "include" / "catalog", DATASET)
-REGION = RegionIndex(REF, "62.06")
+REGION = IndeksWilayah(REF, "62.06")
 
 
 @pytest.mark.parametrize(
@@ -85,9 +85,9 @@ def test_unknown_name_and_bad_number_are_kept_with_their_problem(tmp_path):
     p = r[r.masalah.notna()]
     row9 = p[p.sumber_baris == 9]
     assert row9.kode_wilayah.isna().all()
-    assert "column B: kecamatan 'Antah Berantah' tidak dikenal" in row9.masalah.iloc[0]
+    assert "kolom B: kecamatan 'Antah Berantah' tidak dikenal" in row9.masalah.iloc[0]
     row10 = p[(p.sumber_baris == 10) & (p.jenis_kelamin == "P")]
-    assert "column D: nilai '12x' bukan bilangan bulat" in row10.masalah.iloc[0]
+    assert "kolom D: nilai '12x' bukan bilangan bulat" in row10.masalah.iloc[0]
 
 
 def test_missing_column_names_file_sheet_row(tmp_path):
@@ -95,7 +95,7 @@ def test_missing_column_names_file_sheet_row(tmp_path):
     with pytest.raises(SourceError) as exc:
         standardise_files(DS, [(bad, "nocol.xlsx")], REGION)
     msg = str(exc.value)
-    assert "file nocol.xlsx" in msg and "sheet '2023'" in msg and "row 4" in msg and "'perempuan'" in msg
+    assert "file nocol.xlsx" in msg and "sheet '2023'" in msg and "baris 4" in msg and "'perempuan'" in msg
 
 
 def test_english_only_header_is_read(tmp_path):
@@ -123,9 +123,9 @@ def test_a_row_with_a_nik_or_a_control_character_is_reported_whoever_it_names(tm
     marked = r[(r.periode == "2025") & r.sumber_baris.isin([19, 20])]
     assert sorted(marked.sumber_baris) == [19, 19, 20, 20] and marked.kode_wilayah.isna().all()
     assert marked[marked.sumber_baris == 19].masalah.str.contains(
-        "column C: berisi NIK \\(nomor induk kependudukan\\), disamarkan: 620601\\*{6}0001").all()
+        "kolom C: berisi NIK \\(nomor induk kependudukan\\), disamarkan: 620601\\*{6}0001").all()
     assert marked[marked.sumber_baris == 20].masalah.str.contains(
-        "column B: sel berisi karakter kendali tak terlihat: 'Jumlah/Total\\\\x07'").all()
+        "kolom B: sel berisi karakter kendali tak terlihat: 'Jumlah/Total\\\\x07'").all()
     totals = out.totals.to_pandas()
     assert out.lain.num_rows == 0 and totals[totals.sumber_sheet == "2025"].empty
 
@@ -153,10 +153,10 @@ def test_problems_are_carried_with_their_column_and_rendered_as_before(tmp_path)
     name = r[(r.sumber_sheet == "2024") & (r.sumber_baris == 9)]
     assert [[k for k, _ in p] for p in _problems(name)] == [["B"], ["B"]]  # both value columns, the name's column
     assert all(p[0][1].startswith("kecamatan 'Antah Berantah' tidak dikenal") for p in _problems(name))
-    assert name.masalah.tolist() == [f"column B: {p[0][1]}" for p in _problems(name)]
+    assert name.masalah.tolist() == [f"kolom B: {p[0][1]}" for p in _problems(name)]
     ref = r[(r.sumber_sheet == "2025") & (r.sumber_baris == 9) & (r.jenis_kelamin == "L")]
     assert _problems(ref) == [[("C", "sel berisi galat rumus #REF!")]]
-    assert ref.masalah.tolist() == ["column C: sel berisi galat rumus #REF!"]
+    assert ref.masalah.tolist() == ["kolom C: sel berisi galat rumus #REF!"]
     # `masalah` is the text form of `masalah_rinci`, for every record
     assert [None if pd.isna(t) else t for t in r.masalah] == [render_problems(p) for p in _problems(r)]
 
@@ -172,11 +172,11 @@ def test_a_row_total_mismatch_and_an_unreadable_period_name_their_columns(tmp_pa
     total = r[r.sumber_baris == 3]
     why = "jumlah = 8 tidak sama dengan jumlah nilai yang dicakupnya di baris ini = 7"
     assert _problems(total) == [[("E", why)]] * 2
-    assert total.masalah.tolist() == ["column E: jumlah = 8 tidak sama dengan jumlah nilai yang dicakupnya di baris "
+    assert total.masalah.tolist() == ["kolom E: jumlah = 8 tidak sama dengan jumlah nilai yang dicakupnya di baris "
                                       "ini = 7"] * 2
     period = r[r.sumber_baris == 4]
     assert _problems(period) == [[("B", "periode '20x4' tidak terbaca")]] * 2
-    assert period.masalah.tolist() == ["column B: periode '20x4' tidak terbaca"] * 2
+    assert period.masalah.tolist() == ["kolom B: periode '20x4' tidak terbaca"] * 2
     assert r[r.sumber_baris == 2].masalah_rinci.isna().all()
 
 
@@ -187,10 +187,10 @@ def test_a_problem_of_the_whole_row_has_no_column(tmp_path):
             "3217,KABUPATEN BANDUNG,2,2024\n")
     r = read(tmp_path, dataset("kabupaten", KABKOTA), text, "32.04").frame()
     conflict = "'KABUPATEN BANDUNG' (32.04) tidak sama dengan '3217' (32.17) di kolom A"
-    shifted = (f"kode dan nama wilayah bertentangan pada baris lain periode 2024 (mulai baris 3; baris 3: column B: "
+    shifted = (f"kode dan nama wilayah bertentangan pada baris lain periode 2024 (mulai baris 3; baris 3: kolom B: "
                f"{conflict}): baris periode ini tidak dapat dipercaya")
     assert _problems(r) == [[(None, shifted)], [("B", conflict)]]  # the row as a whole; the name's column
-    assert r.masalah.tolist() == [shifted, f"column B: {conflict}"]
+    assert r.masalah.tolist() == [shifted, f"kolom B: {conflict}"]
 
 
 def test_event_logs_keep_the_problems_of_their_bad_rows(tmp_path):
@@ -211,4 +211,4 @@ def test_event_logs_keep_the_problems_of_their_bad_rows(tmp_path):
     assert sorted(sums.variabel) == ["jumlah_kasus", "korban"] and sums.masalah_rinci.isna().all()
     bad = r[r.masalah.notna()]
     assert _problems(bad) == [[("A", "tanggal 'kemarin' tidak terbaca")]]
-    assert bad.masalah.tolist() == ["column A: tanggal 'kemarin' tidak terbaca"]
+    assert bad.masalah.tolist() == ["kolom A: tanggal 'kemarin' tidak terbaca"]

@@ -5,16 +5,16 @@ import pytest
 from conftest import DATASET, SAMPLE_FILE, edit_workbook
 from walidata.catalog import get_dataset
 from walidata.standardise.records import standardise_files
-from walidata.standardise.reference import RegionIndex
-from walidata.validate.outcome import quarantine_frame, validate
+from walidata.standardise.reference import IndeksWilayah
+from walidata.validate.outcome import karantina_frame, validate
 from walidata.validate.suite import build_expectations, suite_spec
 
 
 def _run(settings, path, run_id="t1"):
     ds = get_dataset(settings.catalog, DATASET)
-    region = RegionIndex(settings.reference, settings.region)
-    out = standardise_files(ds, [(path, path.name)], region)
-    return out, validate(ds, out.frame(), out.totals.to_pandas(), region, settings.gx_root, run_id)
+    wilayah = IndeksWilayah(settings.reference, settings.wilayah)
+    out = standardise_files(ds, [(path, path.name)], wilayah)
+    return out, validate(ds, out.frame(), out.totals.to_pandas(), wilayah, settings.gx_root, run_id)
 
 
 def test_sample_passes_and_data_docs_page_exists(sandbox):
@@ -41,12 +41,12 @@ def test_bad_workbook_fails_and_names_file_sheet_row_column(sandbox, tmp_path):
     out, outcome = _run(sandbox, bad)
     assert not outcome.success
     text = "\n".join(outcome.lines)
-    assert "file bad.xlsx, sheet '2024', row 9, column B: kecamatan 'Antah Berantah' tidak dikenal" in text
-    assert ("file bad.xlsx, sheet '2025', row 12, column C: nilai=-5 melanggar "
+    assert "file bad.xlsx, sheet '2024', baris 9, kolom B: kecamatan 'Antah Berantah' tidak dikenal" in text
+    assert ("file bad.xlsx, sheet '2025', baris 12, kolom C: nilai=-5 melanggar "
             "expect_column_values_to_be_between") in text
     # The kabupaten total no longer matches the sum of kecamatan: named at the total row.
-    assert "sheet '2025', row 20, column C: total" in text
-    q = quarantine_frame(out.frame(), outcome)
+    assert "sheet '2025', baris 20, kolom C: total" in text
+    q = karantina_frame(out.frame(), outcome)
     assert set(zip(q.sumber_sheet, q.sumber_baris, strict=True)) == {("2024", 9), ("2025", 12)}
     assert "expect_column_values_to_be_between" in q.loc[q.nilai == -5, "pemeriksaan"].iloc[0]
     assert q["alasan"].notna().all()
@@ -65,9 +65,9 @@ def test_warning_severity_does_not_block(sandbox):
     ds = ds.model_copy(update={"pemeriksaan": [type(ds.pemeriksaan[0])(
         expectation="expect_column_values_to_be_between", kwargs={"column": "nilai", "max_value": 10000},
         severity="warning")]})
-    region = RegionIndex(sandbox.reference, sandbox.region)
-    out = standardise_files(ds, [(SAMPLE_FILE, SAMPLE_FILE.name)], region)
-    outcome = validate(ds, out.frame(), out.totals.to_pandas(), region, sandbox.gx_root, "w")
+    wilayah = IndeksWilayah(sandbox.reference, sandbox.wilayah)
+    out = standardise_files(ds, [(SAMPLE_FILE, SAMPLE_FILE.name)], wilayah)
+    outcome = validate(ds, out.frame(), out.totals.to_pandas(), wilayah, sandbox.gx_root, "w")
     assert outcome.success and outcome.rows_rejected == 0
     assert outcome.label == "lulus dengan peringatan"
     assert any(p.startswith("peringatan: file ") for p in outcome.lines)
@@ -76,9 +76,9 @@ def test_warning_severity_does_not_block(sandbox):
 def test_every_catalog_check_is_a_real_expectation(sandbox):
     from walidata.catalog import load_catalog
 
-    region = RegionIndex(sandbox.reference, sandbox.region)
+    wilayah = IndeksWilayah(sandbox.reference, sandbox.wilayah)
     for ds in load_catalog(sandbox.catalog)[0]:
-        assert build_expectations(suite_spec(ds, region, ["x"]))
+        assert build_expectations(suite_spec(ds, wilayah, ["x"]))
     with pytest.raises(ValueError, match="unknown Great Expectations expectation"):
         build_expectations([{"expectation": "expect_the_impossible", "kwargs": {}, "severity": "critical"}])
 
@@ -91,10 +91,10 @@ def test_failing_builtins_name_their_records_and_walidata_checks_their_findings(
 
     bad = edit_workbook(SAMPLE_FILE, tmp_path / "bad.xlsx", {("2025", "C12"): -5})
     ds = get_dataset(sandbox.catalog, DATASET)
-    region = RegionIndex(sandbox.reference, sandbox.region)
-    out = standardise_files(ds, [(bad, bad.name)], region)
+    wilayah = IndeksWilayah(sandbox.reference, sandbox.wilayah)
+    out = standardise_files(ds, [(bad, bad.name)], wilayah)
     df = out.frame()
-    vr, page = run(ds, df, out.totals.to_pandas(), region, sandbox.gx_root, "kontrak")
+    vr, page = run(ds, df, out.totals.to_pandas(), wilayah, sandbox.gx_root, "kontrak")
     assert not vr.success and page.startswith("file://")
     by_type = {r.expectation_config.type: r for r in vr.results if not r.success}
     between = by_type["expect_column_values_to_be_between"]

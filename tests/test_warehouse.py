@@ -105,7 +105,7 @@ def test_a_v5_warehouse_migrated_to_latest_equals_a_fresh_one(warehouse, tmp_pat
     pipeline.run_dataset(DATASET, "v5", warehouse)
     assert _q(warehouse.warehouse_url, "SELECT MAX(versi) FROM audit.schema_version") == [(5,)]
     monkeypatch.setattr(migrations, "MIGRATIONS", released)
-    pipeline.run_dataset(DATASET, "latest", warehouse, force=True)  # migrates, then publishes on the new schema
+    pipeline.run_dataset(DATASET, "latest", warehouse, paksa=True)  # migrates, then publishes on the new schema
     assert _q(warehouse.warehouse_url, "SELECT versi FROM audit.schema_version WHERE versi > 5") == [
         (v,) for v in range(6, LATEST + 1)]
     if warehouse.warehouse_url.startswith("duckdb"):
@@ -169,7 +169,7 @@ def test_what_was_published_on_a_date(warehouse, tmp_path):
     from openpyxl import load_workbook
 
     wb = load_workbook(revised)
-    ws = wb["2024"]  # row 8 is Katingan Hilir: its male figure is revised by +7, flagged 'r'
+    ws = wb["2024"]  # baris 8 is Katingan Hilir: its male figure is revised by +7, flagged 'r'
     ws["C8"], ws["E8"], ws["C20"] = f"{ws['C8'].value + 7} r", ws["E8"].value + 7, ws["C20"].value + 7
     wb.save(revised)
     replace_inbox_file(warehouse, revised)

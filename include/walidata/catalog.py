@@ -299,7 +299,7 @@ class Dataset(_Model):
 
     @field_validator("rincian")
     @classmethod
-    def _breakdowns_are_new_columns(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
+    def _rincian_are_new_columns(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
         taken = sorted(set(v) & RESERVED_COLUMNS)
         if taken:
             raise ValueError(f"breakdown names {taken} are already columns of every dataset's table; choose other "
@@ -314,7 +314,7 @@ class Dataset(_Model):
             raise ValueError("kolom: names must be unique")
         by_role = {r: [k for k in self.kolom if k.peran == r] for r in PERAN.__args__}
         src = self.sumber
-        self._check_regions(by_role)
+        self._check_wilayah(by_role)
         if not by_role["nilai"]:
             raise ValueError("kolom: at least one column needs peran: nilai")
         for role, dari in (("periode", "kolom"), ("tanggal", "tanggal")):
@@ -358,7 +358,7 @@ class Dataset(_Model):
             raise ValueError(f"jadwal {self.jadwal!r} is not a 5-field cron expression")
         return self
 
-    def _check_regions(self, by_role: dict) -> None:
+    def _check_wilayah(self, by_role: dict) -> None:
         """Which region columns a dataset needs at its level (rows are attributed by what they name)."""
         src, level = self.sumber, self.tingkat_wilayah
         if src.wilayah_dari == "sheet":
@@ -391,7 +391,7 @@ class Dataset(_Model):
         return [k for k in self.kolom if k.peran == peran]
 
     @property
-    def region_kolom(self) -> list[Kolom]:
+    def kolom_wilayah(self) -> list[Kolom]:
         """Columns that name the row's region (province, kabupaten/kota, kecamatan, desa), coarse to fine."""
         return [k for r in REGION_ROLES for k in self.kolom_peran(r)]
 
@@ -404,7 +404,7 @@ class Dataset(_Model):
         return self.kolom_peran("total")
 
     @property
-    def breakdowns(self) -> list[str]:
+    def kolom_rincian(self) -> list[str]:
         return list(self.rincian)
 
     @property

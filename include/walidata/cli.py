@@ -57,7 +57,7 @@ def summary_text(rows: list[dict], skipped: dict[str, str] | None = None) -> str
     out = [_table(["dataset", "status", "dibaca", "dimuat", "ditolak", "disisihkan", "dipertahankan", "validasi"],
                   body), ""]
     if any(v == "dilewati" for v in (skipped or {}).values()):
-        out += ["dilewati = tidak ada file baru di inbox (yang sama sudah dimuat); `walidata nightly --force` "
+        out += ["dilewati = tidak ada file baru di inbox (yang sama sudah dimuat); `walidata nightly --paksa` "
                 "memuat ulang", ""]
     if any(r.get("baris_dipertahankan") for r in rows):
         out += ["dipertahankan = angka yang sudah terbit dan tetap berlaku karena barisnya ditolak di muatan ini "
@@ -98,7 +98,7 @@ def cmd_nightly(args) -> int:
         logfile = logdir / f"{ds.dag_id}.log"
         print(f"→ airflow dags test {ds.dag_id}  (log: {logfile})", flush=True)
         cmd = [airflow, "dags", "test", ds.dag_id]
-        if args.force:
+        if args.paksa:
             cmd += ["--conf", '{"paksa": true}']
         env = {**os.environ, "WALIDATA_RETRIES": os.environ.get("WALIDATA_RETRIES", "0")}
         with logfile.open("w") as f:
@@ -121,7 +121,14 @@ def cmd_nightly(args) -> int:
     print()
     print(summary_text(rows, others))
     print(f"kamus data  : {kamus.write(settings)}")
+    print(f"data docs   : {_data_docs_index(settings)}")
     return 1 if failed or errors else 0
+
+
+def _data_docs_index(settings) -> Path:
+    from walidata.validate.suite import rebuild_index
+
+    return rebuild_index(settings.gx_root)
 
 
 def cmd_run(args) -> int:
@@ -138,13 +145,14 @@ def cmd_run(args) -> int:
     rc = 0
     for ds_id in ids:
         try:
-            run_dataset(ds_id, run_id, settings, args.force)
+            run_dataset(ds_id, run_id, settings, args.paksa)
         except NoSourceFiles as exc:
             print(f"– {ds_id}: skipped, {exc}")
         except Exception as exc:  # report and go on with the other datasets
             print(f"✗ {ds_id}: {exc}", file=sys.stderr)
             rc = 1
     print(summary_text(latest_loads(since=started)))
+    print(f"data docs   : {_data_docs_index(settings)}")
     return rc
 
 
@@ -157,7 +165,7 @@ def cmd_check(args) -> int:
     from walidata.sources.privacy import clean_text, nik_prefixes
     from walidata.sources.spreadsheet import SourceError
     from walidata.standardise.records import standardise_files
-    from walidata.standardise.reference import RegionIndex
+    from walidata.standardise.reference import IndeksWilayah
 
     settings = get_settings()
     try:
@@ -169,17 +177,17 @@ def cmd_check(args) -> int:
     if not path.is_file():
         print(f"file {path}: tidak ditemukan", file=sys.stderr)
         return 2
-    region = RegionIndex(settings.reference, settings.region)
+    wilayah = IndeksWilayah(settings.reference, settings.wilayah)
     print(f"File      : {clean_text(str(path), nik_prefixes(settings.reference))}")
-    print(f"Dataset   : {ds.id} — {ds.judul} ({region.kabupaten.nama}, {region.region})")
+    print(f"Dataset   : {ds.id} — {ds.judul} ({wilayah.kabupaten.nama}, {wilayah.kode})")
     try:
-        out = standardise_files(ds, [(path, path.name)], region)
+        out = standardise_files(ds, [(path, path.name)], wilayah)
     except SourceError as exc:
         print(f"\nTIDAK TERBACA: {exc}")
         return 2
     for item in out.lineage:
         _print_sheet(item)
-    return _check_outcome(args, settings, ds, region, path, out)
+    return _check_outcome(args, settings, ds, wilayah, path, out)
 
 
 def _print_sheet(item: dict) -> None:
@@ -195,7 +203,7 @@ def _print_sheet(item: dict) -> None:
         print(f"  catatan: {line}")
 
 
-def _check_outcome(args, settings, ds, region, path, out) -> int:
+def _check_outcome(args, settings, ds, wilayah, path, out) -> int:
     import shutil
     import tempfile
 
@@ -212,7 +220,7 @@ def _check_outcome(args, settings, ds, region, path, out) -> int:
     with tempfile.TemporaryDirectory(prefix="walidata-check-") as tmp:
         gx_root = Path(tmp) / "gx"
         shutil.copytree(settings.gx_root, gx_root, ignore=shutil.ignore_patterns("uncommitted"))
-        outcome = validate(ds, frame, out.totals.to_pandas(), region, gx_root, "check",
+        outcome = validate(ds, frame, out.totals.to_pandas(), wilayah, gx_root, "check",
                            warehouse_url=settings.warehouse_url)
     failed = [r for r in outcome.results if not r["success"]]
     print(f"Pemeriksaan: {len(outcome.results) - len(failed)} dari {len(outcome.results)} lulus")
@@ -279,11 +287,11 @@ def main(argv=None) -> int:
     sub = p.add_subparsers(dest="cmd", required=True)
     n = sub.add_parser("nightly", help="run every catalog DAG with `airflow dags test`, then print the summary")
     n.add_argument("--dataset", action="append", help="only this dataset id (repeatable)")
-    n.add_argument("--force", action="store_true", help="reload files that were already published")
+    n.add_argument("--paksa", action="store_true", help="muat ulang file yang sudah pernah dimuat")
     n.set_defaults(func=cmd_nightly)
     r = sub.add_parser("run", help="run datasets in this process, without Airflow")
     r.add_argument("dataset", nargs="*", help="dataset ids (default: all)")
-    r.add_argument("--force", action="store_true", help="reload files that were already published")
+    r.add_argument("--paksa", action="store_true", help="muat ulang file yang sudah pernah dimuat")
     r.set_defaults(func=cmd_run)
     ch = sub.add_parser("check", help="check an OPD file as the pipeline would read it, without publishing")
     ch.add_argument("file", help="the xlsx/xls/ods/csv file")

@@ -15,7 +15,7 @@ from pathlib import Path
 from walidata.catalog import Dataset, get_dataset
 from walidata.publish.lake import Lake, read_json, write_json, write_parquet
 from walidata.settings import Settings, get_settings
-from walidata.standardise.reference import RegionIndex
+from walidata.standardise.reference import IndeksWilayah
 
 log = logging.getLogger(__name__)
 
@@ -25,13 +25,13 @@ def _ctx(settings: Settings | None, dataset_id: str) -> tuple[Settings, Dataset,
     return settings, get_dataset(settings.catalog, dataset_id), Lake(settings.lake)
 
 
-def extract(dataset_id: str, run_id: str, settings: Settings | None = None, force: bool = False) -> dict:
+def extract(dataset_id: str, run_id: str, settings: Settings | None = None, paksa: bool = False) -> dict:
     """New files of the dataset into the raw zone; `force` takes already published files again."""
     from walidata.publish.warehouse import now
 
     settings, ds, _ = _ctx(settings, dataset_id)
     with _failure_recorded("extract", {"run_id": run_id, "mulai": now().isoformat()}, ds, settings):
-        return _extract(dataset_id, run_id, settings, force)
+        return _extract(dataset_id, run_id, settings, paksa)
 
 
 def standardise(ref: dict, settings: Settings | None = None) -> dict:
@@ -48,7 +48,7 @@ def validate(ref: dict, settings: Settings | None = None) -> dict:
         return _validate(ref, settings)
 
 
-def _extract(dataset_id: str, run_id: str, settings: Settings | None = None, force: bool = False) -> dict:
+def _extract(dataset_id: str, run_id: str, settings: Settings | None = None, paksa: bool = False) -> dict:
     """New files of the dataset into the raw zone; `force` takes already published files again."""
     from walidata.publish import audit, warehouse
     from walidata.sources import inbox as ex
@@ -58,7 +58,7 @@ def _extract(dataset_id: str, run_id: str, settings: Settings | None = None, for
     # A backward flow, on purpose: extraction asks the audit log which files were already published, so that a
     # file left in the inbox is not loaded again every night, and which raw files still back figures in force,
     # so that the retention purge never removes the evidence of a published figure.
-    done = set() if force else audit.published_sha256(settings.warehouse_url, ds.id)
+    done = set() if paksa else audit.published_sha256(settings.warehouse_url, ds.id)
     if settings.raw_retention_days is not None:
         keep = audit.sha256_in_force(settings.warehouse_url, ds)
         for gone in ex.purge_raw(lake, ds.id, settings.raw_retention_days, keep):
@@ -74,10 +74,10 @@ def _standardise(ref: dict, settings: Settings | None = None) -> dict:
     from walidata.standardise.records import set_aside_summary, standardise_files
 
     settings, ds, lake = _ctx(settings, ref["dataset"])
-    region = RegionIndex(settings.reference, settings.region)
+    wilayah = IndeksWilayah(settings.reference, settings.wilayah)
     files = [(Path(m["raw_path"]), m["file"]) for m in ref["files"]]
     try:
-        out = standardise_files(ds, files, region)
+        out = standardise_files(ds, files, wilayah)
     except SourceError as exc:
         # A file that cannot be read as declared is evidence too: log the attempt, then stop.
         from walidata.publish import audit, warehouse
@@ -142,21 +142,21 @@ def _validate(ref: dict, settings: Settings | None = None) -> dict:
     import pyarrow as pa
 
     from walidata.publish import audit
-    from walidata.validate.outcome import ValidationFailed, quarantine_frame
+    from walidata.validate.outcome import ValidationFailed, karantina_frame
     from walidata.validate.outcome import validate as run_suite
 
     settings, ds, lake = _ctx(settings, ref["dataset"])
-    region = RegionIndex(settings.reference, settings.region)
+    wilayah = IndeksWilayah(settings.reference, settings.wilayah)
     records = pd.read_parquet(ref["records"])
     totals = pd.read_parquet(ref["totals"])
-    outcome = run_suite(ds, records, totals, region, settings.gx_root, ref["run_id"],
+    outcome = run_suite(ds, records, totals, wilayah, settings.gx_root, ref["run_id"],
                         warehouse_url=settings.warehouse_url)
-    quarantine = None
+    karantina = None
     if outcome.rejected:
-        q = quarantine_frame(records, outcome)
-        quarantine = str(write_parquet(pa.Table.from_pandas(q, preserve_index=False),
-                                       lake.quarantine_dir(ds.id, ref["run_id"]) / "rejected.parquet"))
-        outcome.quarantine = quarantine
+        q = karantina_frame(records, outcome)
+        karantina = str(write_parquet(pa.Table.from_pandas(q, preserve_index=False),
+                                       lake.karantina_dir(ds.id, ref["run_id"]) / "rejected.parquet"))
+        outcome.karantina = karantina
     from walidata.validate.umpan_balik import write_report
 
     report = write_report(ds, outcome, lake.root, ref["run_id"])
@@ -169,14 +169,14 @@ def _validate(ref: dict, settings: Settings | None = None) -> dict:
     for p in group(outcome.problems, 50):
         log.warning("%s: %s", ds.id, p)
     out = {**ref, "validation": str(hasil), "valid": outcome.success, "rows_rejected": outcome.rows_rejected,
-           "quarantine": quarantine, "data_docs": outcome.data_docs, "umpan_balik": str(report) if report else None}
+           "karantina": karantina, "data_docs": outcome.data_docs, "umpan_balik": str(report) if report else None}
     if not outcome.success:
-        row = _audit_row(ref, ds, outcome, "gagal_validasi", baris_dimuat=0, karantina=quarantine,
+        row = _audit_row(ref, ds, outcome, "gagal_validasi", baris_dimuat=0, karantina=karantina,
                          pesan="\n".join([*set_aside_note(ref), *outcome.lines]))
         audit.record_outcome(settings.warehouse_url, row)
         raise ValidationFailed(
             f"{ds.id}: validation failed, nothing published ({outcome.rows_rejected} row(s) quarantined"
-            f"{' in ' + quarantine if quarantine else ''}; Data Docs: {outcome.data_docs}; feedback for the OPD: "
+            f"{' in ' + karantina if karantina else ''}; Data Docs: {outcome.data_docs}; feedback for the OPD: "
             f"{report}):\n  " + "\n  ".join(group(outcome.problems, 20))
         )
     return out
@@ -211,7 +211,7 @@ def _facts(ds: Dataset, ref: dict, outcome, load_id: str):
     records = pd.read_parquet(ref["records"])
     if outcome.rejected:
         records = records[~records[RECORD_ID].isin([int(i) for i in outcome.rejected])]
-    keys = ["variabel", "kode_wilayah", "periode", *ds.breakdowns]
+    keys = ["variabel", "kode_wilayah", "periode", *ds.kolom_rincian]
     facts = records.assign(load_id=load_id).sort_values(keys)
     return pa.Table.from_pandas(facts[[*keys, "nilai", *schema.FACT_COLUMNS_EXTRA]], preserve_index=False)
 
@@ -265,8 +265,8 @@ def _publish_units(ref: dict, settings: Settings, ds: Dataset, lake: Lake, outco
             schema.ensure_schema(conn, ds)
             schema.refresh_reference(conn, settings.reference, ds)
             units = history.publish_units(table)
-            regions = sorted(set(units.column(history.UNIT_COLUMN).to_pylist()))
-            newer = history.published_since(conn, ds.id, regions, _ts(ref.get("mulai")), ref["run_id"], load_id)
+            daftar_wilayah = sorted(set(units.column(history.UNIT_COLUMN).to_pylist()))
+            newer = history.published_since(conn, ds.id, daftar_wilayah, _ts(ref.get("mulai")), ref["run_id"], load_id)
             if newer:
                 raise RunSuperseded(
                     f"{ds.id}: run {newer['run_id']} published this dataset for {newer['wilayah']} at "
@@ -280,9 +280,9 @@ def _publish_units(ref: dict, settings: Settings, ds: Dataset, lake: Lake, outco
             in_lake = history.all_units(conn, ds) if legacy else units
             staged = lk.stage_partitions(lake, ds.id, _lake_parts(history.current_units(conn, ds, in_lake)))
             row = _audit_row(ref, ds, outcome, "dimuat", load_id=load_id, baris_dimuat=table.num_rows,
-                             baris_berubah=res.changed, baris_dipertahankan=res.kept, wilayah=", ".join(regions),
+                             baris_berubah=res.changed, baris_dipertahankan=res.kept, wilayah=", ".join(daftar_wilayah),
                              periode=", ".join(sorted(set(res.units.column("periode").to_pylist()))),
-                             lake=str(lake.clean_dataset_dir(ds.id)), karantina=ref.get("quarantine"),
+                             lake=str(lake.clean_dataset_dir(ds.id)), karantina=ref.get("karantina"),
                              pesan="\n".join([*set_aside_note(ref), *kept_note(res.kept, outcome.rows_rejected),
                                               *outcome.lines]) or None)
             audit.log_load(conn, row)
@@ -393,12 +393,12 @@ def dataset_lock(lake: Lake, dataset_id: str, run_id: str):
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
-def run_dataset(dataset_id: str, run_id: str, settings: Settings | None = None, force: bool = False) -> dict:
+def run_dataset(dataset_id: str, run_id: str, settings: Settings | None = None, paksa: bool = False) -> dict:
     """All four stages in this process (no Airflow): for the CLI, tests of the library and the benchmark.
     Runs of the same dataset wait for each other (`dataset_lock`)."""
     settings = settings or get_settings()
     with dataset_lock(Lake(settings.lake), dataset_id, run_id):
-        ref = extract(dataset_id, run_id, settings, force)
+        ref = extract(dataset_id, run_id, settings, paksa)
         ref = standardise(ref, settings)
         ref = validate(ref, settings)
         return publish(ref, settings)

@@ -27,16 +27,16 @@ class Problem:
     record: int | None = None  # the record it rejects (standardise's record id), None for a dataset-wide problem
 
     def place(self) -> str:
-        """'file F, sheet 'S', row R, column C' (the parts that are known)."""
+        """'file F, sheet 'S', baris R, kolom C' (the parts that are known; an OPD reads it)."""
         parts = []
         if self.file is not None:
             parts.append(f"file {self.file}")
         if self.sheet is not None:
             parts.append(f"sheet '{self.sheet}'")
         if self.row is not None:
-            parts.append(f"row {self.row}")
+            parts.append(f"baris {self.row}")
         if self.column:
-            parts.append(f"column {self.column}")
+            parts.append(f"kolom {self.column}")
         return ", ".join(parts)
 
     def render(self) -> str:

@@ -14,7 +14,7 @@ import random
 from pathlib import Path
 
 from walidata.settings import PROJECT_ROOT
-from walidata.standardise.reference import RegionIndex, kabkota
+from walidata.standardise.reference import IndeksWilayah, kabkota
 
 # Rough shares of the population by kecamatan for Katingan (capital Kasongan in Katingan Hilir);
 # other regions get seeded shares.
@@ -38,11 +38,11 @@ def _allocate(total: int, weights: dict[str, float]) -> dict[str, int]:
     return out
 
 
-def penduduk_figures(reference: Path, region: str, years: list[int], seed: int = 6206) -> dict:
+def penduduk_figures(reference: Path, wilayah: str, years: list[int], seed: int = 6206) -> dict:
     """{year: {kode_kecamatan: (laki, perempuan)}} consistent with the reference population."""
-    rnd = random.Random(f"{seed}:{region}")
-    idx = RegionIndex(reference, region)
-    kab = kabkota(reference)[region]
+    rnd = random.Random(f"{seed}:{wilayah}")
+    idx = IndeksWilayah(reference, wilayah)
+    kab = kabkota(reference)[wilayah]
     shares = {k: KATINGAN_SHARES.get(k, rnd.uniform(3, 12)) for k in sorted(idx.kecamatan)}
     last = max(years)
     out = {}
@@ -60,14 +60,14 @@ def _id_number(n: int) -> str:
     return f"{n:,}".replace(",", ".")
 
 
-def write_penduduk_kecamatan(path: Path, reference: Path, region: str = "62.06", years=(2023, 2024, 2025)) -> Path:
+def write_penduduk_kecamatan(path: Path, reference: Path, wilayah: str = "62.06", years=(2023, 2024, 2025)) -> Path:
     """Disdukcapil's table: one sheet per year, two-row merged header, index row, total row, footer."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
 
-    idx = RegionIndex(reference, region)
+    idx = IndeksWilayah(reference, wilayah)
     kab = idx.kabupaten.nama
-    figures = penduduk_figures(reference, region, list(years))
+    figures = penduduk_figures(reference, wilayah, list(years))
     wb = Workbook()
     wb.remove(wb.active)
     for year in sorted(years):
@@ -121,13 +121,13 @@ def write_penduduk_kecamatan(path: Path, reference: Path, region: str = "62.06",
 class Profile:
     """Population by year, kecamatan and village for a region, and name spellings to vary."""
 
-    def __init__(self, reference: Path, region: str, years: list[int]):
-        self.reference, self.region, self.years = reference, region, sorted(years)
-        self.idx = RegionIndex(reference, region)
+    def __init__(self, reference: Path, wilayah: str, years: list[int]):
+        self.reference, self.wilayah, self.years = reference, wilayah, sorted(years)
+        self.idx = IndeksWilayah(reference, wilayah)
         self.kab = self.idx.kabupaten.nama
         self.kec = sorted(self.idx.kecamatan)
-        self.pop = penduduk_figures(reference, region, self.years) if self.kec else {}
-        rnd = random.Random(f"desa:{region}")
+        self.pop = penduduk_figures(reference, wilayah, self.years) if self.kec else {}
+        rnd = random.Random(f"desa:{wilayah}")
         self.desa = {k: sorted(c for c, w in self.idx.desa.items() if w.kode_induk == k) for k in self.kec}
         self.desa_w = {d: rnd.uniform(0.4, 2.5) for k in self.kec for d in self.desa[k]}
 
@@ -153,7 +153,7 @@ class Profile:
         return n
 
     def rnd(self, *key) -> random.Random:
-        return random.Random(":".join(str(k) for k in (self.region, *key)))
+        return random.Random(":".join(str(k) for k in (self.wilayah, *key)))
 
 
 def _fmt_id(v, decimals: int = 0) -> str:
@@ -715,19 +715,19 @@ WRITERS = {
 KABUPATEN_LEVEL = {"diskominfo.layanan_daring", "dlh.sampah", "disbudpar.kunjungan_wisata"}
 
 
-def write_inbox(inbox: Path, reference: Path, region: str = "62.06", years=(2023, 2024, 2025),
+def write_inbox(inbox: Path, reference: Path, wilayah: str = "62.06", years=(2023, 2024, 2025),
                 only: list[str] | None = None) -> list[Path]:
     """The sample inbox: `<inbox>/<opd>/<dataset>/<file>` for every dataset (or `only` these)."""
     years = tuple(sorted(years))
-    slug = region.replace(".", "")
+    slug = wilayah.replace(".", "")
     out = []
-    profile = Profile(reference, region, list(years))
+    profile = Profile(reference, wilayah, list(years))
     # Without kecamatan/village reference data for the region, only the kabupaten-level datasets can be made.
     only = [d for d in (only or ["disdukcapil.penduduk_kecamatan", *WRITERS]) if profile.kec or d in KABUPATEN_LEVEL]
     if "disdukcapil.penduduk_kecamatan" in only:
         out.append(write_penduduk_kecamatan(
             inbox / "disdukcapil" / "penduduk_kecamatan"
-            / f"penduduk_kecamatan_jk_{slug}_{min(years)}-{max(years)}.xlsx", reference, region, years))
+            / f"penduduk_kecamatan_jk_{slug}_{min(years)}-{max(years)}.xlsx", reference, wilayah, years))
     for ds_id, writer in WRITERS.items():
         if ds_id in only:
             out += writer(profile, inbox)
@@ -737,11 +737,11 @@ def write_inbox(inbox: Path, reference: Path, region: str = "62.06", years=(2023
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--inbox", type=Path, default=PROJECT_ROOT / "include/sample_data/inbox")
-    p.add_argument("--region", default="62.06")
+    p.add_argument("--wilayah", default="62.06")
     p.add_argument("--years", default="2023-2025", help="first-last, e.g. 2023-2025")
     a = p.parse_args(argv)
     first, last = (int(x) for x in a.years.split("-"))
-    for path in write_inbox(a.inbox, PROJECT_ROOT / "include/reference", a.region, tuple(range(first, last + 1))):
+    for path in write_inbox(a.inbox, PROJECT_ROOT / "include/reference", a.wilayah, tuple(range(first, last + 1))):
         print(path)
     return 0
 

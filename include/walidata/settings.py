@@ -20,7 +20,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="WALIDATA_", extra="ignore")
 
     home: Path = PROJECT_ROOT
-    region: str = "62.06"
+    wilayah: str = "62.06"
     warehouse_url: str = "duckdb:///data/warehouse.duckdb"
     lake: Path = Path("data/lake")
     inbox: str = "include/sample_data/inbox"  # a folder, or an fsspec URL (s3://, sftp://, …)
@@ -31,9 +31,9 @@ class Settings(BaseSettings):
     # behind the figures in force. None keeps every original (the default: originals are the audit evidence).
     raw_retention_days: int | None = None
 
-    @field_validator("region")
+    @field_validator("wilayah")
     @classmethod
-    def _region_format(cls, v: str) -> str:
+    def _wilayah_format(cls, v: str) -> str:
         v = v.strip()
         if not re.fullmatch(r"\d{2}\.\d{2}", v):
             raise ValueError(f"{v!r} is not a Kemendagri kabupaten/kota code like '62.06'")
@@ -79,12 +79,13 @@ class Settings(BaseSettings):
         from walidata.standardise.reference import ReferenceMissing, kabkota  # reads a small CSV; no heavy imports
 
         try:
-            regions = kabkota(self.reference)
+            daftar_wilayah = kabkota(self.reference)
         except ReferenceMissing as exc:
             raise ValueError(str(exc)) from None
-        if regions.get(self.region) is None or regions[self.region].tingkat not in ("kabupaten", "kota"):
+        ours = daftar_wilayah.get(self.wilayah)
+        if ours is None or ours.tingkat not in ("kabupaten", "kota"):
             raise ValueError(
-                f"WALIDATA_REGION={self.region!r} is not a kabupaten/kota code in "
+                f"WALIDATA_WILAYAH={self.wilayah!r} is not a kabupaten/kota code in "
                 f"{self.reference / 'wilayah_kabkota_indonesia.csv'}"
             )
         return self

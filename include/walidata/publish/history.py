@@ -31,10 +31,10 @@ def publish_units(data):
     import pyarrow.compute as pc
 
     order = [("periode", "ascending"), (UNIT_COLUMN, "ascending")]
-    regions = pc.unique(pc.utf8_slice_codeunits(pc.unique(data.column("kode_wilayah")), 0, 5))
-    if len(regions) == 1:  # the usual load, one kabupaten/kota: its periods are the units (no pairing needed)
+    daftar_wilayah = pc.unique(pc.utf8_slice_codeunits(pc.unique(data.column("kode_wilayah")), 0, 5))
+    if len(daftar_wilayah) == 1:  # the usual load, one kabupaten/kota: its periods are the units (no pairing needed)
         periods = pc.unique(data.column("periode"))
-        return pa.table({"periode": periods, UNIT_COLUMN: pa.repeat(regions[0], len(periods))}).sort_by(order)
+        return pa.table({"periode": periods, UNIT_COLUMN: pa.repeat(daftar_wilayah[0], len(periods))}).sort_by(order)
     unit = pc.utf8_slice_codeunits(data.column("kode_wilayah"), 0, 5)
     pairs = pa.table({"periode": data.column("periode"), UNIT_COLUMN: unit})
     return pairs.group_by(["periode", UNIT_COLUMN]).aggregate([]).sort_by(order)
@@ -59,7 +59,7 @@ class _Sql(NamedTuple):
 
 
 def _sql(t: sa.Table, ds: Dataset, data, stage: str, ustage: str) -> _Sql:
-    keys = [ident(k) for k in ["variabel", "kode_wilayah", "periode", *ds.breakdowns]]
+    keys = [ident(k) for k in ["variabel", "kode_wilayah", "periode", *ds.kolom_rincian]]
     return _Sql(
         target=f"fact.{ident(t.name)}", stage=stage, keys=keys,
         same_key=" AND ".join(f"s.{k} = r.{k}" for k in keys),
@@ -149,12 +149,13 @@ def current_units(conn: sa.Connection, ds: Dataset, units):
     """The figures in force for the given (periode, wilayah) units, as Arrow: what the lake's clean zone holds,
     so the lake always equals the warehouse (kept figures and the load ids of unchanged ones included)."""
     t = fact_table(ds)
-    cols = ["periode", *LAKE_COLUMNS[:2], *ds.breakdowns, *LAKE_COLUMNS[2:]]
+    cols = ["periode", *LAKE_COLUMNS[:2], *ds.kolom_rincian, *LAKE_COLUMNS[2:]]
     ustage = bulk.stage_name()
+    order = ", ".join("r." + ident(c) for c in ["variabel", "kode_wilayah", "periode", *ds.kolom_rincian])
     select = (f"SELECT {', '.join('r.' + ident(c) for c in cols)}, {unit_sql('r')} AS {UNIT_COLUMN} "
               f"FROM fact.{ident(t.name)} r JOIN {ustage} u ON u.periode = r.periode "
               f"AND u.{UNIT_COLUMN} = {unit_sql('r')} WHERE r.berlaku_sampai IS NULL "
-              f"ORDER BY {', '.join('r.' + ident(c) for c in ['variabel', 'kode_wilayah', 'periode', *ds.breakdowns])}")
+              f"ORDER BY {order}")
     bulk.stage(conn, units, ustage)
     try:
         return bulk.query_arrow(conn, select, t, [*cols, UNIT_COLUMN])
@@ -176,7 +177,7 @@ def lock_dataset(conn: sa.Connection, dataset: str) -> None:
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"walidata.publish.{dataset}"})
 
 
-def published_since(conn: sa.Connection, dataset: str, regions: list[str], since: dt.datetime | None,
+def published_since(conn: sa.Connection, dataset: str, daftar_wilayah: list[str], since: dt.datetime | None,
                     run_id: str, load_id: str) -> dict | None:
     """Another run's successful load of the dataset for one of `regions`, finished after `since`: a run that
     read its files before that load must not publish over it. (A load of the very same files and catalog entry,
@@ -189,6 +190,6 @@ def published_since(conn: sa.Connection, dataset: str, regions: list[str], since
         log.c.load_id != load_id, log.c.selesai > since).order_by(log.c.selesai)).all()
     for r in rows:
         theirs = {w.strip() for w in (r.wilayah or "").split(",") if w.strip()}
-        if not theirs or theirs & set(regions):  # a row from before regions were logged: assume it overlaps
+        if not theirs or theirs & set(daftar_wilayah):  # a row from before regions were logged: assume it overlaps
             return dict(r._mapping)
     return None

@@ -26,8 +26,8 @@ class Lake:
     def staging_dir(self, dataset: str, run_id: str) -> Path:
         return self.root / "staging" / f"dataset={dataset}" / f"run={safe(run_id)}"
 
-    def quarantine_dir(self, dataset: str, run_id: str) -> Path:
-        return self.root / "quarantine" / f"dataset={dataset}" / f"run={safe(run_id)}"
+    def karantina_dir(self, dataset: str, run_id: str) -> Path:
+        return self.root / "karantina" / f"dataset={dataset}" / f"run={safe(run_id)}"
 
     def clean_dataset_dir(self, dataset: str) -> Path:
         return self.root / "clean" / f"dataset={dataset}"

@@ -37,7 +37,7 @@ def fact_table(ds: Dataset, md: sa.MetaData | None = None) -> sa.Table:
         sa.Column("kode_wilayah", sa.String, nullable=False, comment="Kode Kemendagri, lihat ref.wilayah"),
         sa.Column("periode", sa.String, nullable=False,
                   comment="Tahun (YYYY) atau YYYY-Sn / YYYY-Qn / YYYY-MM, lihat ref.periode"),
-        *(sa.Column(b, sa.String, comment=f"Rincian: {b} ({', '.join(ds.rincian[b])})") for b in ds.breakdowns),
+        *(sa.Column(b, sa.String, comment=f"Rincian: {b} ({', '.join(ds.rincian[b])})") for b in ds.kolom_rincian),
         sa.Column("nilai", sa.Double, comment=f"{m.konsep} ({m.ukuran}, {m.satuan})"),
         sa.Column("satuan", sa.String),
         sa.Column("status", sa.String, comment="tetap, sementara, sangat_sementara, revisi, estimasi, nihil, ..."),
@@ -64,7 +64,7 @@ def ensure_schema(conn: sa.Connection, ds: Dataset | None = None) -> None:
     view, history = ident(ds.fact_table), ident(t.name)
     columns = ", ".join(ident(c.name) for c in t.columns if c.name != "berlaku_sampai")
     sqlfiles.run(conn, sqlfiles.render("sql/fact_current.sql", view=view, history=history, columns=columns))
-    rincian = "".join(f", f.{ident(b)}" for b in ds.breakdowns)
+    rincian = "".join(f", f.{ident(b)}" for b in ds.kolom_rincian)
     sqlfiles.run(conn, sqlfiles.render("sql/mart_named.sql", view=view, history=history, rincian_columns=rincian))
     _x = conn.exec_driver_sql
     _x(f"COMMENT ON TABLE fact.{history} IS {literal(t.comment)}")

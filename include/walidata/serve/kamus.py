@@ -40,13 +40,13 @@ def build(settings: Settings) -> str:
     from walidata.publish.migrations import current_version
     from walidata.publish.schema import comments, fact_table
     from walidata.publish.warehouse import connect, engine_for
-    from walidata.standardise.reference import RegionIndex
+    from walidata.standardise.reference import IndeksWilayah
 
     datasets, _ = load_catalog(settings.catalog)
-    region = RegionIndex(settings.reference, settings.region)
+    wilayah = IndeksWilayah(settings.reference, settings.wilayah)
     with engine_for(settings.warehouse_url) as engine, connect(engine) as conn:
         version = current_version(conn)
-        out = [f"# Kamus data Walidata — {region.kabupaten.nama} ({region.region})", "",
+        out = [f"# Kamus data Walidata — {wilayah.kabupaten.nama} ({wilayah.kode})", "",
                f"Dibuat {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC dari katalog dan skema gudang data "
                f"(versi skema {version}, {settings.redacted_url()}).", "", "## Skema", ""]
         out += [f"- `{s}`: {note}" for s, note in SCHEMA_NOTES.items()] + ["", "## Dataset", ""]

@@ -40,9 +40,9 @@ class SourceError(ValueError):
         if sheet is not None:
             where.append(f"sheet '{sheet}'")
         if row is not None:
-            where.append(f"row {row}")
+            where.append(f"baris {row}")
         if column is not None:
-            where.append(f"column {column}")
+            where.append(f"kolom {column}")
         super().__init__(", ".join(where) + ": " + message)
 
 
@@ -68,7 +68,7 @@ def render_problems(problems) -> str | None:
     """The text form of a record's problems, as `masalah` shows them: 'column C: alasan; alasan lain'."""
     if not problems:
         return None
-    return "; ".join(f"column {kolom}: {alasan}" if kolom else alasan for kolom, alasan in problems)
+    return "; ".join(f"kolom {kolom}: {alasan}" if kolom else alasan for kolom, alasan in problems)
 
 
 _SPACES = re.compile(r"\s+")

@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 from walidata.catalog import Dataset, Kolom
 from walidata.sources.spreadsheet import RecordProblem, Table, col_letter, render_problems
-from walidata.standardise.reference import LEVELS, TOTAL_LABELS, Match, RegionIndex, fold, split_kind
+from walidata.standardise.reference import LEVELS, TOTAL_LABELS, IndeksWilayah, Match, fold, split_kind
 
 LEVEL_OF_ROLE = {"provinsi": "provinsi", "kabupaten_kota": "kabupaten", "kecamatan": "kecamatan", "desa": "desa"}
 ROLE_WORD = {"provinsi": "provinsi", "kabupaten_kota": "kabupaten/kota", "kecamatan": "kecamatan", "desa": "desa"}
@@ -54,17 +54,17 @@ _DECISIONS: dict[tuple, dict[tuple, Attribution]] = {}
 class Attributor:
     """Attributes the rows of one table; decisions are cached per distinct combination of region cells."""
 
-    def __init__(self, ds: Dataset, table: Table, region: RegionIndex, totals: set[str]):
-        self.ds, self.region, self.totals = ds, region, totals | TOTAL_LABELS
+    def __init__(self, ds: Dataset, table: Table, wilayah: IndeksWilayah, totals: set[str]):
+        self.ds, self.wilayah, self.totals = ds, wilayah, totals | TOTAL_LABELS
         self.level = ds.tingkat_wilayah
         self.columns: list[tuple[str, Kolom, int]] = [
-            (k.peran, k, table.columns[k.name]) for k in ds.region_kolom if k.name in table.columns]
+            (k.peran, k, table.columns[k.name]) for k in ds.kolom_wilayah if k.name in table.columns]
         self.sheet_kecamatan = None
         if ds.sumber.wilayah_dari == "sheet":
-            self.sheet_kecamatan = region.kecamatan_match(table.sheet)
+            self.sheet_kecamatan = wilayah.kecamatan_match(table.sheet)
         # Decisions repeat across the tables of a run (the same names in every sheet and file): one cache for
         # every table read the same way (same region, level, columns in the same places, same total labels).
-        signature = (region.region, self.level, frozenset(self.totals), ds.sumber.wilayah_dari,
+        signature = (wilayah.kode, self.level, frozenset(self.totals), ds.sumber.wilayah_dari,
                      table.sheet if self.sheet_kecamatan else None,
                      tuple((r, k.sistem_kode, k.tanpa_awalan, c) for r, k, c in self.columns))
         if len(_DECISIONS) > 100_000:  # bounded: a long-lived worker reads many files
@@ -86,7 +86,7 @@ class Attributor:
     # -------------------------------------------------------------------------------------------- deciding
 
     def _decide(self, texts: list[str]) -> Attribution:
-        r = self.region
+        r = self.wilayah
         if self.sheet_kecamatan is not None:
             m = self.sheet_kecamatan
             if m.kode:
@@ -121,7 +121,7 @@ class Attributor:
                 if self._outside(code) and self._outside(other[0]):
                     return Attribution("lain", code, text, f"kolom {letter} ({code}) dan kolom {other[2]} "
                                                            f"({other[0]}) bertentangan; keduanya di luar "
-                                                           f"{self.region.kabupaten.label()}", True)
+                                                           f"{self.wilayah.kabupaten.label()}", True)
                 return Attribution("masalah", None, text, f"'{text}' ({code}) tidak sama dengan '{other[1]}' "
                                                           f"({other[0]}) di kolom {other[2]}", True, letter)
             named[level] = (code, text, letter)
@@ -138,7 +138,7 @@ class Attributor:
     def _resolve(self, role: str, kolom: Kolom, text: str, named: dict) -> tuple | Attribution:
         """(level, code) of one region cell; ('ragu', candidates, problem) for a name that may be several regions;
         or the row's attribution when the cell alone decides it."""
-        r, g = self.region, self.region.g
+        r, g = self.wilayah, self.wilayah.g
         if _CODE.match(text.replace(" ", "")):  # '32.04.05', and '32. 04. 05' as some portals export it
             m = r.code_match(text.replace(" ", ""), kolom.sistem_kode)
             return (g.level[m.kode], m.kode) if m.kode else Attribution("masalah", None, text, m.why)
@@ -153,13 +153,13 @@ class Attributor:
         elif role == "kecamatan":
             if kab is None and prov is not None and prov != r.provinsi.kode_kemendagri:
                 return Attribution("lain", prov, text, f"baris provinsi {g.w[prov].nama}")
-            scope = kab or r.region
+            scope = kab or r.kode
             m = r.kecamatan_match(text, scope)
             # 'Kabupaten Katingan' (or 'Katingan', where no kecamatan has that name) is the total of its kecamatan;
             # 'Bantul' in Kabupaten Bantul is its kecamatan Bantul.
-            if scope == r.region and r.is_kabupaten_total(text) and (
+            if scope == r.kode and r.is_kabupaten_total(text) and (
                     not m.kode or split_kind(text)[0] in ("kabupaten", "kota")):
-                m = Match(r.region)
+                m = Match(r.kode)
             elif not m.kode and m.elsewhere and kab is None:  # names a kecamatan of another kabupaten
                 return self._elsewhere(text, m)
         else:
@@ -176,7 +176,7 @@ class Attributor:
 
     def _outside(self, code: str) -> bool:
         """Wholly outside ours: neither one of our own regions nor a region that contains ours."""
-        g, ours = self.region.g, self.region.region
+        g, ours = self.wilayah.g, self.wilayah.kode
         return not g.within(ours, code) and not g.within(code, ours)
 
     def _theirs(self, named: dict[str, tuple[str, str, str]]) -> str | None:
@@ -189,7 +189,7 @@ class Attributor:
 
     def _verdict(self, named: dict[str, tuple[str, str, str]]) -> Attribution:
         """Decide from the most specific region the row names."""
-        r, g = self.region, self.region.g
+        r, g = self.wilayah, self.wilayah.g
         finest = max(named, key=LEVELS.index)
         code, text, letter = named[finest]
         chain = {lv: g.ancestor(code, lv) for lv in LEVELS[:LEVELS.index(finest) + 1]}
@@ -219,25 +219,25 @@ _MENTION = re.compile(r"(?=\b(provinsi|propinsi|prov|kabupaten|kab|kota)\s+((?:[
 _LOOKS: dict[tuple[str, str], bool] = {}
 
 
-def _looks_like_region(region: RegionIndex, text: str) -> bool:
-    key = (region.region, text)
+def _seperti_wilayah(wilayah: IndeksWilayah, text: str) -> bool:
+    key = (wilayah.kode, text)
     hit = _LOOKS.get(key)
     if hit is None:
         if len(_LOOKS) > 100_000:
             _LOOKS.clear()
-        g = region.g
+        g = wilayah.g
         if not text or len(text) > 60:
             hit = False
         elif _CODE.match(text):
             hit = len(text.replace(".", "")) >= 4 and bool(g.code(text, "bps") or g.code(text, "kemendagri"))
         else:
             hit = bool(g.candidates("provinsi", text) or g.candidates("kabupaten", text)
-                       or region.kecamatan_match(text).kode)
+                       or wilayah.kecamatan_match(text).kode)
         _LOOKS[key] = hit
     return hit
 
 
-def check_region_columns(ds: Dataset, table: Table, region: RegionIndex, sample: int = 300) -> None:
+def check_kolom_wilayah(ds: Dataset, table: Table, wilayah: IndeksWilayah, sample: int = 300) -> None:
     """Refuse a table with an undeclared (or ignored) column whose values are mostly names or codes of regions:
     its rows would otherwise all be taken as the configured region's."""
     from walidata.sources.spreadsheet import SourceError
@@ -246,7 +246,7 @@ def check_region_columns(ds: Dataset, table: Table, region: RegionIndex, sample:
     for c in [*table.extra_index, *ignored]:
         raw = dict.fromkeys(row[c] for _, row in table.rows[:sample] if c < len(row))
         values = [t for t in dict.fromkeys(_text(v) for v in raw) if t]
-        hits = [v for v in values if _looks_like_region(region, v)]
+        hits = [v for v in values if _seperti_wilayah(wilayah, v)]
         if hits and len(hits) * 2 >= len(values):
             shown = ", ".join(f"'{v}'" for v in hits[:4])
             raise SourceError(table.file, f"kolom ini berisi nama atau kode wilayah ({shown}, …) tetapi katalog "
@@ -255,10 +255,10 @@ def check_region_columns(ds: Dataset, table: Table, region: RegionIndex, sample:
                                           f"wilayahnya", sheet=table.sheet, row=table.header_row, column=col_letter(c))
 
 
-def _province_words(region: RegionIndex) -> re.Pattern:
+def _province_words(wilayah: IndeksWilayah) -> re.Pattern:
     """Province names that say which province even without 'Provinsi' ('Jawa Barat', 'DIY', 'Kalteng'):
     official names of two words or more, and the short names in the synonym list."""
-    g = region.g
+    g = wilayah.g
     if id(g) in _PROVINCE_RE:
         return _PROVINCE_RE[id(g)]
     names = {fold(w.nama): c for c, w in g.w.items() if g.level[c] == "provinsi" and " " in fold(w.nama)}
@@ -273,40 +273,40 @@ _PROVINCE_NAMES: dict[str, str] = {}
 _PROVINCE_RE: dict[int, re.Pattern] = {}
 
 
-def title_regions(region: RegionIndex, texts: list[str]) -> list[str]:
+def wilayah_judul(wilayah: IndeksWilayah, texts: list[str]) -> list[str]:
     """Codes of the provinces and kabupaten/kota that titles name: with a prefix ('Provinsi Jawa Barat',
     'Kab. Katingan', 'Kota Bandung'), or a province by a name that needs none ('Jawa Barat', 'DIY')."""
     found = []
-    provinces = _province_words(region)
+    provinces = _province_words(wilayah)
     for text in texts:
         found += [_PROVINCE_NAMES[m.group(1)] for m in provinces.finditer(fold(text))]
         for m in _MENTION.finditer(fold(text)):
             words = m.group(2).split()
             for n in range(len(words), 0, -1):
                 name = f"{m.group(1)} {' '.join(words[:n])}"
-                hit = (region.provinsi_match(name) if m.group(1).startswith("pro")
-                       else region.kabkota_match(name))
+                hit = (wilayah.provinsi_match(name) if m.group(1).startswith("pro")
+                       else wilayah.kabkota_match(name))
                 if hit.kode:
                     found.append(hit.kode)
                     break
     return list(dict.fromkeys(found))
 
 
-def check_titles(ds: Dataset, table: Table, region: RegionIndex) -> None:
+def check_titles(ds: Dataset, table: Table, wilayah: IndeksWilayah) -> None:
     """A table without region columns is taken as the configured region's own: refuse it when its title or
     sheet name says it is about another region, or about a whole province."""
     from walidata.sources.spreadsheet import SourceError
 
-    if ds.region_kolom or ds.sumber.wilayah_dari == "sheet":
+    if ds.kolom_wilayah or ds.sumber.wilayah_dari == "sheet":
         return
-    named = title_regions(region, [*table.titles, table.sheet, table.file])
-    ours = {region.region, region.provinsi.kode_kemendagri}
-    kab = [c for c in named if region.g.level[c] == "kabupaten"]
-    if not named or (kab == [region.region] and set(named) <= ours) or (
-            ds.tingkat_wilayah == "provinsi" and named == [region.provinsi.kode_kemendagri]):
+    named = wilayah_judul(wilayah, [*table.titles, table.sheet, table.file])
+    ours = {wilayah.kode, wilayah.provinsi.kode_kemendagri}
+    kab = [c for c in named if wilayah.g.level[c] == "kabupaten"]
+    if not named or (kab == [wilayah.kode] and set(named) <= ours) or (
+            ds.tingkat_wilayah == "provinsi" and named == [wilayah.provinsi.kode_kemendagri]):
         return
-    shown = ", ".join(region.g.w[c].label() for c in named)
-    raise SourceError(table.file, f"judul tabel menyebut {shown}, bukan {region.kabupaten.label()} saja; tabel "
-                                  f"tanpa kolom wilayah dianggap milik {region.kabupaten.nama}, jadi file ini ditolak "
+    shown = ", ".join(wilayah.g.w[c].label() for c in named)
+    raise SourceError(table.file, f"judul tabel menyebut {shown}, bukan {wilayah.kabupaten.label()} saja; tabel "
+                                  f"tanpa kolom wilayah dianggap milik {wilayah.kabupaten.nama}, jadi file ini ditolak "
                                   f"(nyatakan kolom wilayahnya di katalog bila barisnya per wilayah)",
                       sheet=table.sheet)

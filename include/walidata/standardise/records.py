@@ -25,7 +25,7 @@ from walidata.sources.spreadsheet import (
     render_problems,
 )
 from walidata.standardise.periode import FLAGS, find_year, parse_periode, parse_tanggal, periode_of_date
-from walidata.standardise.reference import RegionIndex, fold
+from walidata.standardise.reference import IndeksWilayah, fold
 
 STATUS_TETAP = "tetap"
 NOT_AVAILABLE = {"...", "…", "..", "n.a", "na", "n/a"}
@@ -111,7 +111,7 @@ def record_columns(ds: Dataset) -> list[str]:
 
 def cell_columns(ds: Dataset) -> list[str]:
     """What a record says about one value cell: the record layout without the record id."""
-    return ["dataset", "variabel", "kode_wilayah", "nama_wilayah", "periode", *ds.breakdowns, "nilai", "satuan",
+    return ["dataset", "variabel", "kode_wilayah", "nama_wilayah", "periode", *ds.kolom_rincian, "nilai", "satuan",
             "status", "masalah", "masalah_rinci", "sumber_file", "sumber_sheet", "sumber_baris", "sumber_kolom_wilayah",
             "sumber_kolom_nilai"]
 
@@ -156,7 +156,7 @@ def _total_label_test(totals: set[str]):
 class _Rows:
     """Per data row: whose row it is (attribution), period, breakdowns and problems."""
 
-    def __init__(self, ds: Dataset, table: Table, region: RegionIndex, tahun: str | None):
+    def __init__(self, ds: Dataset, table: Table, wilayah: IndeksWilayah, tahun: str | None):
         n = len(table.rows)
         self.kind = ["milik"] * n  # milik, lain, total
         self.kode: list[str | None] = [None] * n
@@ -168,23 +168,23 @@ class _Rows:
         self.conflicts: set[int] = set()  # rows (ours or not) whose code and name disagree
         self.conflict_why: tuple[int, str] | None = None  # the first of them: (row, why)
         cols = table.columns
-        region_cols = [cols[k.name] for k in ds.region_kolom if k.name in cols]
-        self.wil_letter = col_letter(region_cols[-1]) if region_cols else ""
-        self._attribute_rows(ds, table, region)
+        kolom_wilayah_ke = [cols[k.name] for k in ds.kolom_wilayah if k.name in cols]
+        self.wil_letter = col_letter(kolom_wilayah_ke[-1]) if kolom_wilayah_ke else ""
+        self._attribute_rows(ds, table, wilayah)
         self._periods(ds, table, tahun)
-        self._breakdowns(ds, table)
+        self._rincian(ds, table)
         # Backward: a code/name conflict found in one row casts doubt on the rows of its period read before it,
         # so once every row's period is known, those rows get a problem too.
         self._misaligned(table, self.conflicts)
 
-    def _attribute_rows(self, ds: Dataset, table: Table, region: RegionIndex) -> None:
+    def _attribute_rows(self, ds: Dataset, table: Table, wilayah: IndeksWilayah) -> None:
         """Each row: a total row (by its label), another region's, or ours (with its region's problem)."""
         from walidata.standardise.attribution import Attributor
 
         totals = {norm(t) for t in ds.sumber.label_total}
         cols = table.columns
         label_col = next((cols[k.name] for k in ds.kolom if k.peran in TOTAL_LABEL_ROLES and k.name in cols), None)
-        attribute = Attributor(ds, table, region, totals | {fold(t) for t in ds.sumber.label_total})
+        attribute = Attributor(ds, table, wilayah, totals | {fold(t) for t in ds.sumber.label_total})
         is_total = _total_label_test(totals)
         marked = table.row_problems  # a NIK or a control character in the row: ours to report, never published
         for i, (rownum, row) in enumerate(table.rows):
@@ -274,7 +274,7 @@ class _Rows:
                                 "judul, sheet, file atau tetap)", sheet=table.sheet, row=rows[0],
                               column=col_letter(per_col))
 
-    def _breakdowns(self, ds: Dataset, table: Table) -> None:
+    def _rincian(self, ds: Dataset, table: Table) -> None:
         cols = table.columns
         rin = [(k, cols[k.name]) for k in ds.kolom_peran("rincian") if k.name in cols]
         for k, c in rin:
@@ -383,13 +383,13 @@ class Builder:
         self.rows_by_file: dict[str, dict[str, int]] = {}  # file → {milik, lain, total}: rows of each kind
         self._formula_errors: dict[tuple, dict[tuple[int, int], str]] = {}  # (path, sheet) → errors, read once
 
-    def add_table(self, table: Table, region: RegionIndex) -> None:
-        from walidata.standardise.attribution import check_region_columns, check_titles
+    def add_table(self, table: Table, wilayah: IndeksWilayah) -> None:
+        from walidata.standardise.attribution import check_kolom_wilayah, check_titles
 
         ds = self.ds
-        check_region_columns(ds, table, region)
-        check_titles(ds, table, region)
-        rows = _Rows(ds, table, region, table_year(ds, table))
+        check_kolom_wilayah(ds, table, wilayah)
+        check_titles(ds, table, wilayah)
+        rows = _Rows(ds, table, wilayah, table_year(ds, table))
         t_periode = _table_periode(ds, table)
         idx = {kind: [i for i, k in enumerate(rows.kind) if k == kind] for kind in ("milik", "lain", "total")}
         counts = self.rows_by_file.setdefault(table.file, {"milik": 0, "lain": 0, "total": 0})
@@ -426,7 +426,7 @@ class Builder:
         out["kode_wilayah"] += [rows.kode[i] for i in data_idx]
         out["nama_wilayah"] += [rows.nama[i] for i in data_idx]
         out["periode"] += periode
-        for dim in ds.breakdowns:
+        for dim in ds.kolom_rincian:
             out[dim] += [vc.rincian[dim]] * n if dim in vc.rincian else [rows.rincian[dim][i] for i in data_idx]
         out["nilai"] += nilai
         out["status"] += status
@@ -548,7 +548,7 @@ def aggregate(records, ds: Dataset):
     ok = records.filter(pc.is_null(records["masalah"]))
     bad = records.filter(pc.is_valid(records["masalah"]))
     where = ["nama_wilayah", "sumber_file", "sumber_sheet", "sumber_kolom_wilayah"]
-    keys = ["dataset", "variabel", "kode_wilayah", "periode", *ds.breakdowns, "satuan"]
+    keys = ["dataset", "variabel", "kode_wilayah", "periode", *ds.kolom_rincian, "satuan"]
     # Status of a sum: a flag (sementara, revisi…) on any part marks the sum; tetap/nihil parts do not.
     order = [s for s in STATUSES if s not in (STATUS_TETAP, "nihil")] + [STATUS_TETAP]
     rank = pc.fill_null(pc.index_in(ok["status"], value_set=pa.array(order)), len(order) - 1)
@@ -558,7 +558,7 @@ def aggregate(records, ds: Dataset):
     sums = {k: g[k] for k in keys} | {c: g[f"{c}_first"] for c in [*where, "sumber_kolom_nilai", "sumber_baris"]} | {
         "nilai": g["nilai_sum"], "status": pc.take(pa.array(order), g["_rank_min"]),
         "masalah": pa.nulls(g.num_rows, pa.string()), PROBLEMS: pa.nulls(g.num_rows, problems_type())}
-    ev_keys = ["dataset", "kode_wilayah", "periode", *ds.breakdowns]
+    ev_keys = ["dataset", "kode_wilayah", "periode", *ds.kolom_rincian]
     per_row = ok.group_by([*ev_keys, "sumber_file", "sumber_sheet", "sumber_baris"], use_threads=False).aggregate(
         [(c, "first") for c in ("nama_wilayah", "sumber_kolom_wilayah")])
     events = per_row.group_by(ev_keys, use_threads=False).aggregate(
@@ -579,7 +579,7 @@ def aggregate(records, ds: Dataset):
     parts = [pa.table({c: sums[c] for c in cols}).cast(records.schema),
              pa.table({c: counts[c] for c in cols}).cast(records.schema), bad]
     out = pa.concat_tables(parts)
-    return out.sort_by([(k, "ascending") for k in ("variabel", "kode_wilayah", "periode", *ds.breakdowns)])
+    return out.sort_by([(k, "ascending") for k in ("variabel", "kode_wilayah", "periode", *ds.kolom_rincian)])
 
 
 @dataclass
@@ -612,7 +612,7 @@ def set_aside_summary(lain, limit: int = 5) -> str:
     return shown + (f" dan {len(top) - limit} wilayah lain" if len(top) > limit else "")
 
 
-def refuse_when_not_ours(b: Builder, ds: Dataset, region: RegionIndex, label: str, lain_before: int) -> None:
+def refuse_when_not_ours(b: Builder, ds: Dataset, wilayah: IndeksWilayah, label: str, lain_before: int) -> None:
     """A file with no row of the configured region (at the dataset's level) holds someone else's figures."""
     import pyarrow as pa
 
@@ -629,11 +629,11 @@ def refuse_when_not_ours(b: Builder, ds: Dataset, region: RegionIndex, label: st
         found.append(f"{counts['lain']} baris milik wilayah lain ({set_aside_summary(lain)})")
     if counts["total"]:
         found.append(f"{counts['total']} baris jumlah atau wilayah yang lebih luas")
-    raise SourceError(label, f"tidak ada baris untuk {region.kabupaten.label()} pada tingkat {ds.tingkat_wilayah}"
+    raise SourceError(label, f"tidak ada baris untuk {wilayah.kabupaten.label()} pada tingkat {ds.tingkat_wilayah}"
                              + (f": {'; '.join(found)}" if found else ": tidak ada baris data di bawah header"))
 
 
-def standardise_files(ds: Dataset, files: list[tuple[Path, str]], region: RegionIndex) -> Standardised:
+def standardise_files(ds: Dataset, files: list[tuple[Path, str]], wilayah: IndeksWilayah) -> Standardised:
     """Tidy records from source files, given as (path to read, name to report). A file none of whose rows
     belong to the configured region is refused: its figures are someone else's."""
     import pyarrow as pa
@@ -641,13 +641,13 @@ def standardise_files(ds: Dataset, files: list[tuple[Path, str]], region: Region
     from walidata.sources.privacy import clean_text, nik_prefixes_in
 
     b = Builder(ds)
-    prefixes = nik_prefixes_in(region.g.w)
+    prefixes = nik_prefixes_in(wilayah.g.w)
     for path, label in files:
         label = clean_text(label, prefixes)  # a file name may hold a NIK too
         lain_before = len(b.lain["sumber_baris"])
         for table in read_tables(path, ds, label, prefixes):
-            b.add_table(table, region)
-        refuse_when_not_ours(b, ds, region, label, lain_before)
+            b.add_table(table, wilayah)
+        refuse_when_not_ours(b, ds, wilayah, label, lain_before)
     records, totals, lain = b.arrow()
     ids = pa.array(range(records.num_rows), pa.int64())  # the record's name in every later stage
     return Standardised(records=records.add_column(0, RECORD_ID, ids), totals=totals, lain=lain, lineage=b.lineage)

@@ -262,27 +262,27 @@ def _names(g: Gazetteer, codes, limit: int = 3) -> str:
     return ", ".join(shown) + (f" dan {len(codes) - limit} lainnya" if len(codes) > limit else "")
 
 
-class RegionIndex:
+class IndeksWilayah:
     """Resolves names and codes as OPDs write them, seen from one kabupaten/kota (the configured region)."""
 
-    def __init__(self, reference_dir: Path, region: str):
+    def __init__(self, reference_dir: Path, wilayah: str):
         self.g = g = gazetteer(Path(reference_dir))
-        if region not in g.w or g.w[region].level != "kabupaten":
-            raise KeyError(f"region {region!r} is not a kabupaten/kota in the reference data")
-        self.region = region
-        self.kabupaten = g.w[region]
+        if wilayah not in g.w or g.w[wilayah].level != "kabupaten":
+            raise KeyError(f"wilayah {wilayah!r} is not a kabupaten/kota in the reference data")
+        self.kode = wilayah
+        self.kabupaten = g.w[wilayah]
         self.provinsi = g.w[self.kabupaten.kode_induk]
-        self.kecamatan = {c: g.w[c] for c in g.children.get(region, [])}
+        self.kecamatan = {c: g.w[c] for c in g.children.get(wilayah, [])}
         self.desa = {c: g.w[c] for k in self.kecamatan for c in g.children.get(k, [])}
         self.total_names = {fold(self.kabupaten.nama), normalise_name(self.kabupaten.nama)}
         self._cache: dict = {}
 
     def ours(self, level: str) -> str | None:
         """The configured region's own code at a level coarser than or equal to kabupaten."""
-        return {"provinsi": self.provinsi.kode_kemendagri, "kabupaten": self.region}.get(level)
+        return {"provinsi": self.provinsi.kode_kemendagri, "kabupaten": self.kode}.get(level)
 
     def is_ours(self, code: str) -> bool:
-        return self.g.within(code, self.region) or code == self.provinsi.kode_kemendagri
+        return self.g.within(code, self.kode) or code == self.provinsi.kode_kemendagri
 
     def is_kabupaten_total(self, name) -> bool:
         """'Kabupaten Katingan', 'KAB. KATINGAN', 'Katingan': the region itself (a total row of its kecamatan)."""
@@ -304,7 +304,7 @@ class RegionIndex:
         key = ("kec", name, kabupaten)
         hit = self._cache.get(key)
         if hit is None:
-            hit = self._cache[key] = self._kecamatan(name, kabupaten or self.region)
+            hit = self._cache[key] = self._kecamatan(name, kabupaten or self.kode)
         return hit
 
     def _kecamatan(self, name, kab: str) -> Match:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from walidata.catalog import Dataset
 from walidata.standardise.records import RECORD_ID
-from walidata.standardise.reference import RegionIndex
+from walidata.standardise.reference import IndeksWilayah
 
 LAG_DAYS = {"harian": 7, "mingguan": 21, "bulanan": 92, "triwulanan": 183, "semesteran": 365, "tahunan": 730}
 MAX_MAGNITUDE = 2.0 ** 53  # beyond it a float64 no longer holds every whole number; no regional figure comes near
@@ -30,7 +30,7 @@ class Konteks:
     history, the other datasets' figures ({dataset: {(kode_wilayah, periode): sum}}), and today."""
 
     ds: Dataset
-    region: RegionIndex
+    wilayah: IndeksWilayah
     totals: object = None
     history: object = None
     other: dict = field(default_factory=dict)
@@ -156,7 +156,7 @@ def completeness(kx: Konteks, df, codes: list[str]) -> dict:
     import pandas as pd
 
     ok = kx.ok(df)
-    region = kx.region
+    wilayah = kx.wilayah
     (cv, uv), (cp, up), (place, uk) = (kx.codes(df, c) for c in ("variabel", "periode", "kode_wilayah"))
     group, n = combine([(cv, len(uv)), (cp, len(up))])
     places = len(uk)
@@ -168,8 +168,8 @@ def completeness(kx: Konteks, df, codes: list[str]) -> dict:
     first = np.zeros(n, dtype="int64")
     first[group[::-1]] = np.arange(len(group))[::-1]  # a record of each (variabel, periode)
     short = ok.iloc[first[count < len(codes)]]
-    names = {**{k: w.nama for k, w in region.kecamatan.items()}, **{k: w.nama for k, w in region.desa.items()},
-             region.region: region.kabupaten.nama, region.provinsi.kode_kemendagri: region.provinsi.nama}
+    names = {**{k: w.nama for k, w in wilayah.kecamatan.items()}, **{k: w.nama for k, w in wilayah.desa.items()},
+             wilayah.kode: wilayah.kabupaten.nama, wilayah.provinsi.kode_kemendagri: wilayah.provinsi.nama}
     out = []
     for var, per in sorted(zip(short["variabel"], short["periode"], strict=True)):
         have = set(ok.loc[(ok["variabel"] == var) & (ok["periode"] == per), "kode_wilayah"])
@@ -268,7 +268,7 @@ def _total_findings(tot, above, below) -> list[dict]:
 def part_within_whole(kx: Konteks, df, bagian: str, keseluruhan: str) -> dict:
     """A part never exceeds its whole for the same region, period and breakdown (e.g. stunted ≤ measured)."""
     ok = kx.ok(df)
-    keys = ["kode_wilayah", "periode", *kx.ds.breakdowns]
+    keys = ["kode_wilayah", "periode", *kx.ds.kolom_rincian]
     part = ok[ok["variabel"] == bagian].set_index(keys)
     whole = ok[ok["variabel"] == keseluruhan].set_index(keys)["nilai"]
     joined = part.join(whole.rename("_whole"), how="inner")
@@ -287,7 +287,7 @@ def plausibility(kx: Konteks, df) -> dict:
     ds, k = kx.ds, kx.ds.kewajaran
     ok = kx.ok(df)
     ok = ok[ok["variabel"].isin(k.variabel)] if k.variabel else ok
-    keys = ["variabel", "kode_wilayah", *ds.breakdowns]
+    keys = ["variabel", "kode_wilayah", *ds.kolom_rincian]
     scope = ok[[*keys, "periode", "nilai"]]
     if kx.history is not None and len(kx.history):
         # Published periods that this load does not cover are the 'previous period' of its first one.
@@ -356,7 +356,7 @@ def population(kx: Konteks, df) -> dict:
     import numpy as np
     import pandas as pd
 
-    ds, g = kx.ds, kx.region.g
+    ds, g = kx.ds, kx.wilayah.g
     bounds = population_bounds(ds)
     level = "provinsi" if ds.tingkat_wilayah == "provinsi" else "kabupaten"
     ok = kx.ok(df)
@@ -471,7 +471,7 @@ def published_history(ds: Dataset, warehouse_url: str | None):
     import pandas as pd
     import sqlalchemy as sa
 
-    cols = ["variabel", "kode_wilayah", "periode", *ds.breakdowns, "nilai"]
+    cols = ["variabel", "kode_wilayah", "periode", *ds.kolom_rincian, "nilai"]
     if not warehouse_url:
         return pd.DataFrame(columns=cols)
     from walidata.publish import warehouse

@@ -136,17 +136,19 @@ def _write_if_changed(path: Path, data: bytes) -> int:
     return 1
 
 
-def localise_site(site_dir: Path, *, strict: bool = False) -> int:
+def localise_site(site_dir: Path, *, strict: bool = False, pages: list[Path] | None = None) -> int:
     """Make a built Data Docs site work offline (idempotent); return how many links were rewritten.
 
-    Every .html of the site, and GX's own stylesheets, are rewritten in place with their modification time
-    kept (the plugin finds a dataset's latest page by it). A remote URL left afterwards is logged as an error
-    naming the page, or raised as RemoteUrlLeft with `strict=True`."""
+    Every .html of the site (or only `pages`, the ones a build just wrote: a site keeps every run's pages), and
+    GX's own stylesheets (GX copies them again on every build), are rewritten in place with their modification
+    time kept (the plugin finds a dataset's latest page by it). A remote URL left afterwards is logged as an
+    error naming the page, or raised as RemoteUrlLeft with `strict=True`."""
     site_dir = Path(site_dir)
     copy_assets(site_dir)
     own = (site_dir / SITE_ASSETS).resolve()
     total, leftovers = 0, {}
-    for path in sorted([*site_dir.rglob("*.html"), *site_dir.rglob("*.css")]):
+    html = site_dir.rglob("*.html") if pages is None else [Path(p) for p in pages if Path(p).is_file()]
+    for path in sorted([*html, *site_dir.rglob("*.css")]):
         if own in path.resolve().parents:
             continue
         n, left = _localise_file(path, page_prefix(path, site_dir))

@@ -91,8 +91,8 @@ def place(t: dict) -> str:
     """A finding as one line: its place, then why (the Data Docs sample)."""
     parts = [f"file {t['file']}" if t.get("file") is not None else None,
              f"sheet '{t['sheet']}'" if t.get("sheet") is not None else None,
-             f"row {t['row']}" if t.get("row") is not None else None,
-             f"column {t['column']}" if t.get("column") else None]
+             f"baris {t['row']}" if t.get("row") is not None else None,
+             f"kolom {t['column']}" if t.get("column") else None]
     where = ", ".join(p for p in parts if p)
     return f"{where}: {t['reason']}" if where else t["reason"]
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from walidata.catalog import Dataset
 from walidata.problems import Problem
 from walidata.standardise.records import RECORD_ID
-from walidata.standardise.reference import RegionIndex
+from walidata.standardise.reference import IndeksWilayah
 
 MAX_LISTED = 20  # problems kept per check in audit.hasil_validasi.contoh and shown in Data Docs
 
@@ -34,7 +34,7 @@ class Outcome:
     results: list[dict] = field(default_factory=list)  # one per expectation, as audit.hasil_validasi has it
     problems: list[Problem] = field(default_factory=list)
     data_docs: str | None = None
-    quarantine: str | None = None
+    karantina: str | None = None
     rejected: list[int] = field(default_factory=list)  # record ids (standardise's RECORD_ID), sorted
 
     @property
@@ -57,7 +57,7 @@ class Outcome:
                       "rejected": [int(i) for i in d.get("rejected", [])]})
 
 
-def validate(ds: Dataset, records, totals, region: RegionIndex, gx_root: Path, run_id: str,
+def validate(ds: Dataset, records, totals, wilayah: IndeksWilayah, gx_root: Path, run_id: str,
              today=None, warehouse_url: str | None = None) -> Outcome:
     """Run the dataset's suite on its standardised records and read the verdicts and problems from its result."""
     from walidata.validate.suite import run
@@ -65,7 +65,7 @@ def validate(ds: Dataset, records, totals, region: RegionIndex, gx_root: Path, r
     df = records.reset_index(drop=True)
     if RECORD_ID not in df:  # records made by hand (tests); standardise numbers its records itself
         df = df.rename_axis(RECORD_ID).reset_index()
-    vr, data_docs = run(ds, df, totals, region, gx_root, run_id, today=today, warehouse_url=warehouse_url)
+    vr, data_docs = run(ds, df, totals, wilayah, gx_root, run_id, today=today, warehouse_url=warehouse_url)
     by_id = df.set_index(RECORD_ID, drop=False)
     results, problems = [], []
     for r in vr.results:
@@ -179,7 +179,7 @@ def in_order(problems: list[Problem]) -> list[Problem]:
                                                   p.record if p.record is not None else 0))
 
 
-def quarantine_frame(records, outcome: Outcome):
+def karantina_frame(records, outcome: Outcome):
     """The rejected records, each with the checks it failed and why (for the lake's quarantine zone)."""
     import pandas as pd
 

@@ -7,13 +7,14 @@ import hashlib
 import json
 import logging
 import os
+import time
 from pathlib import Path
 
 from walidata.catalog import Dataset
 from walidata.safe_text import visible
 from walidata.standardise.periode import PERIODE_RE
 from walidata.standardise.records import RECORD_ID, STATUSES
-from walidata.standardise.reference import RegionIndex
+from walidata.standardise.reference import IndeksWilayah
 from walidata.validate.data_docs import localise_site
 
 log = logging.getLogger(__name__)
@@ -28,18 +29,18 @@ def _camel(name: str) -> str:
     return "".join(p.capitalize() for p in name.split("_"))
 
 
-def region_codes(ds: Dataset, region: RegionIndex) -> list[str]:
+def kode_wilayah_sah(ds: Dataset, wilayah: IndeksWilayah) -> list[str]:
     """The codes a dataset's rows may carry, at its tingkat_wilayah."""
     if ds.tingkat_wilayah in ("provinsi", "kabupaten"):
-        return [region.ours(ds.tingkat_wilayah)]
-    return sorted(region.desa if ds.tingkat_wilayah == "desa" else region.kecamatan)
+        return [wilayah.ours(ds.tingkat_wilayah)]
+    return sorted(wilayah.desa if ds.tingkat_wilayah == "desa" else wilayah.kecamatan)
 
 
-def suite_spec(ds: Dataset, region: RegionIndex, columns: list[str]) -> list[dict]:
+def suite_spec(ds: Dataset, wilayah: IndeksWilayah, columns: list[str]) -> list[dict]:
     """The expectations for a dataset: structural ones from its declaration, its own `pemeriksaan`, then the
     Walidata's checks (`walidata_spec`)."""
-    keys = ["variabel", "kode_wilayah", "periode", *ds.breakdowns]
-    codes = region_codes(ds, region)
+    keys = ["variabel", "kode_wilayah", "periode", *ds.kolom_rincian]
+    codes = kode_wilayah_sah(ds, wilayah)
     spec = [
         {"expectation": "expect_table_columns_to_match_set",
          "kwargs": {"column_set": list(dict.fromkeys([RECORD_ID, *columns])), "exact_match": True}},
@@ -131,10 +132,16 @@ def build_expectations(spec: list[dict]):
 
 
 def gx_context(root: Path):
+    from great_expectations.execution_engine import pandas_execution_engine
+
     import great_expectations as gx
 
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     logging.getLogger("great_expectations").setLevel(logging.WARNING)  # its INFO lines drown the task log
+    # GX fingerprints every in-memory batch below this size (an md5 over every cell: a quarter of a second per
+    # million records, and a pickle of the whole frame when a column holds lists, as `masalah_rinci` does). What
+    # was validated is already identified by the source files' sha256 in audit.load_log, so no fingerprint.
+    pandas_execution_engine.HASH_THRESHOLD = 0
     return gx.get_context(mode="file", context_root_dir=str(root))
 
 
@@ -176,7 +183,7 @@ def _checkpoint(ctx, ds: Dataset, spec: list[dict]):
     ))
 
 
-def run(ds: Dataset, df, totals, region: RegionIndex, gx_root: Path, run_id: str, today=None,
+def run(ds: Dataset, df, totals, wilayah: IndeksWilayah, gx_root: Path, run_id: str, today=None,
         warehouse_url: str | None = None):
     """Validate the standardised records `df` (with RECORD_ID) with the dataset's whole suite, the Walidata's checks
     included; return GX's result and the Data Docs page of it (None if GX gives no URL).
@@ -194,8 +201,8 @@ def run(ds: Dataset, df, totals, region: RegionIndex, gx_root: Path, run_id: str
     from walidata.validate import expectations as wx
 
     ctx = gx_context(gx_root)
-    checkpoint = _checkpoint(ctx, ds, suite_spec(ds, region, list(df.columns)))
-    kx = checks.Konteks(ds, region, totals=totals, today=today or dt.date.today(),
+    checkpoint = _checkpoint(ctx, ds, suite_spec(ds, wilayah, list(df.columns)))
+    kx = checks.Konteks(ds, wilayah, totals=totals, today=today or dt.date.today(),
                         history=checks.published_history(ds, warehouse_url) if ds.kewajaran else None,
                         other=checks.other_figures(ds, warehouse_url))
     with wx.konteks(kx) as params:
@@ -241,11 +248,41 @@ def data_docs(ctx, vr) -> str | None:
     vr_id = ValidationResultIdentifier(expectation_suite_identifier=suite_id, run_id=vr.meta["run_id"],
                                        batch_identifier=vr.batch_id)
     ctx.validation_results_store.set(vr_id, _for_data_docs(vr))
-    ctx.build_data_docs(resource_identifiers=[vr_id, suite_id])
+    # Only this run's page and the suite's: the index lists every run ever stored (GX reads each result to build
+    # it, a cost that grows every night), so it is rebuilt at most once an hour (and after `walidata nightly`).
+    ctx.build_data_docs(resource_identifiers=[vr_id, suite_id], build_index=False)
+    pages = [_page(ctx, vr_id), _page(ctx, suite_id)]
     # GX's pages load their styles and scripts from CDNs: point them at the vendored copies (offline server).
-    localise_site(Path(ctx.root_directory) / "uncommitted" / "data_docs" / "local_site")
-    urls = ctx.get_docs_sites_urls(resource_identifier=vr_id)
-    return urls[0]["site_url"] if urls else None
+    localise_site(_site(ctx), pages=[p for p in pages if p])
+    index = _site(ctx) / "index.html"
+    if not index.is_file() or time.time() - index.stat().st_mtime > INDEX_MAX_AGE_SECONDS:
+        rebuild_index(ctx.root_directory, ctx)
+    return f"file://{pages[0]}" if pages[0] else None
+
+
+def _site(ctx) -> Path:
+    return Path(ctx.root_directory) / "uncommitted" / "data_docs" / "local_site"
+
+
+def _page(ctx, resource_identifier) -> Path | None:
+    urls = ctx.get_docs_sites_urls(resource_identifier=resource_identifier)
+    url = urls[0]["site_url"] if urls else None
+    return Path(url.removeprefix("file://")) if url and url.startswith("file://") else None
+
+
+INDEX_MAX_AGE_SECONDS = 3600
+
+
+def rebuild_index(gx_root: Path, ctx=None) -> Path:
+    """The Data Docs index page (every stored run), offline like the rest of the site; returns its path."""
+    from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
+
+    ctx = ctx or gx_context(Path(gx_root))
+    # An identifier that matches no stored resource: GX builds no page (an empty list would mean all), only the index.
+    ctx.build_data_docs(resource_identifiers=[ExpectationSuiteIdentifier(name="-hanya-indeks-")], build_index=True)
+    index = _site(ctx) / "index.html"
+    localise_site(_site(ctx), pages=[index])
+    return index
 
 
 def _for_data_docs(vr):

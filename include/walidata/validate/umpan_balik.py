@@ -57,7 +57,7 @@ def group(problems: list[Problem], limit: int | None = None) -> list[str]:
         shown = replace(first, row=None, column=None)
         where = shown.place()
         text = (f"{where + ', ' if where else ''}baris {row_ranges(rows)} ({ribuan(len(rows))} baris)"
-                f"{f', column {first.column}' if first.column else ''}: {first.reason}")
+                f"{f', kolom {first.column}' if first.column else ''}: {first.reason}")
         lines.append(f"peringatan: {text}" if first.severity == "warning" else text)
     if limit is not None and len(lines) > limit:
         return [*lines[:limit], f"… dan {ribuan(len(lines) - limit)} baris masalah lain"]
