@@ -215,6 +215,7 @@ TEST_CLASSES = {
     "test_real_corpus.py": "integration",
     "test_reference.py": "unit",
     "test_settings.py": "unit",
+    "test_sources.py": "integration",
     "test_standardise.py": "integration",
     "test_validate.py": "integration",
     "test_warehouse.py": "integration",

@@ -140,7 +140,7 @@ def test_second_run_gives_the_same_warehouse(published_once):
     # Nothing new in the inbox: the run succeeds and skips, nothing is reloaded or logged.
     run = _dags_test(env)
     assert run.returncode == 0, run.stdout[-3000:]
-    assert "no new file" in run.stdout + run.stderr
+    assert "tidak ada file baru" in run.stdout + run.stderr
     assert _dump(base, tables=(FACT, "audit.load_log")) == with_log
     # Forced reload of the same files: the same warehouse again.
     run = _dags_test(env, "--conf", '{"paksa": true}')

@@ -38,7 +38,7 @@ def test_empty_inbox(sandbox):
     ds = get_dataset(sandbox.catalog, DATASET)
     for p in (Path(sandbox.inbox) / "disdukcapil" / "penduduk_kecamatan").iterdir():
         p.unlink()
-    with pytest.raises(NoSourceFiles, match="no file matching"):
+    with pytest.raises(NoSourceFiles, match="tidak ada file yang cocok dengan"):
         extract(ds, sandbox.inbox, Lake(sandbox.lake))
 
 

@@ -188,7 +188,7 @@ def test_a_source_file_replaced_while_it_is_read_is_refused(sandbox, tmp_path):
     t = threading.Thread(target=replace_when_copy_starts)
     t.start()
     try:
-        with pytest.raises(SourceChanged, match="changed while it was being read"):
+        with pytest.raises(SourceChanged, match="berubah selama dibaca"):
             pipeline.extract(DATASET, "berubah", sandbox)
     finally:
         t.join()
@@ -211,7 +211,7 @@ def test_links_in_the_inbox_are_not_followed(sandbox, tmp_path, caplog):
 
     shutil.rmtree(folder)
     folder.symlink_to(outside, target_is_directory=True)  # the dataset folder itself leads out of the inbox
-    with pytest.raises(NoSourceFiles, match="leads outside the inbox"):
+    with pytest.raises(NoSourceFiles, match="mengarah ke luar inbox"):
         pipeline.extract(DATASET, "tautan-folder", sandbox)
     assert not list((sandbox.lake / "raw").rglob("*.xlsx"))
 

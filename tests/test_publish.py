@@ -55,7 +55,7 @@ def test_already_published_file_is_skipped(warehouse):
 
     pipeline.run_dataset(DATASET, "run-1", warehouse)
     before = snapshot(warehouse.warehouse_url, DATA_TABLES + ["audit.load_log"])
-    with pytest.raises(NoSourceFiles, match="no new file .* 1 file\\(s\\) already published"):
+    with pytest.raises(NoSourceFiles, match="tidak ada file baru .* 1 file sudah diterbitkan"):
         pipeline.run_dataset(DATASET, "run-2", warehouse)
     assert snapshot(warehouse.warehouse_url, DATA_TABLES + ["audit.load_log"]) == before
 
@@ -249,7 +249,7 @@ def test_unreadable_file_is_logged_and_changes_no_data(sandbox, tmp_path):
     before = snapshot(sandbox.warehouse_url, DATA_TABLES)
     bad = edit_workbook(SAMPLE_FILE, tmp_path / "tanpa_kolom.xlsx", {("2024", "C5"): "Pria"})
     replace_inbox_file(sandbox, bad)
-    with pytest.raises(SourceError, match="file tanpa_kolom.xlsx, sheet '2024', baris 4: required column 'laki_laki'"):
+    with pytest.raises(SourceError, match="file tanpa_kolom.xlsx, sheet '2024', baris 4: kolom wajib 'laki_laki'"):
         pipeline.run_dataset(DATASET, "unreadable", sandbox)
     assert snapshot(sandbox.warehouse_url, DATA_TABLES) == before
     (row,) = query(sandbox.warehouse_url, "SELECT status, pesan FROM audit.load_log WHERE run_id = 'unreadable'")

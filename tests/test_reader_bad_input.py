@@ -58,16 +58,16 @@ def catalog_copy(tmp_path, monkeypatch):
 def test_corrupt_file(tmp_path, capsys):
     f = tmp_path / "rusak.xlsx"
     f.write_bytes(b"\x00\x01 this is not a spreadsheet at all" * 10)
-    with pytest.raises(SourceError, match=r"file rusak.xlsx: not a readable workbook"):
+    with pytest.raises(SourceError, match=r"file rusak.xlsx: bukan workbook yang dapat dibaca"):
         _read(f)
     rc, out = _check(capsys, f)
-    assert rc == 2 and "TIDAK TERBACA: file rusak.xlsx: not a readable workbook" in out
+    assert rc == 2 and "TIDAK TERBACA: file rusak.xlsx: bukan workbook yang dapat dibaca" in out
 
 
 def test_truncated_workbook(tmp_path):
     f = tmp_path / "terpotong.xlsx"
     f.write_bytes(SAMPLE_FILE.read_bytes()[:3000])
-    with pytest.raises(SourceError, match=r"file terpotong.xlsx: not a readable workbook"):
+    with pytest.raises(SourceError, match=r"file terpotong.xlsx: bukan workbook yang dapat dibaca"):
         _read(f)
 
 
@@ -75,7 +75,7 @@ def test_zip_that_is_not_a_workbook(tmp_path):
     f = tmp_path / "arsip.xlsx"
     with zipfile.ZipFile(f, "w") as z:
         z.writestr("laporan.txt", "bukan workbook")
-    with pytest.raises(SourceError, match=r"file arsip.xlsx: a zip archive but not a workbook"):
+    with pytest.raises(SourceError, match=r"file arsip.xlsx: arsip zip, tetapi bukan workbook"):
         _read(f)
 
 
@@ -87,7 +87,7 @@ def test_password_protected_workbook(tmp_path):
     with open(SAMPLE_FILE, "rb") as src:
         msoffcrypto.format.ooxml.OOXMLFile(src).encrypt("rahasia", out)
     f.write_bytes(out.getvalue())
-    with pytest.raises(SourceError, match=r"file berkata_sandi.xlsx: workbook is password-protected"):
+    with pytest.raises(SourceError, match=r"file berkata_sandi.xlsx: workbook dilindungi kata sandi"):
         _read(f)
 
 
@@ -97,7 +97,8 @@ def test_missing_sheet(tmp_path):
     for ws in wb.worksheets:
         ws.title = f"Data {ws.title}"
     wb.save(f)
-    with pytest.raises(SourceError, match=r"file tanpa_sheet.xlsx: no sheet matches .* \(sheets: \['Data 2023'"):
+    with pytest.raises(SourceError, match=r"file tanpa_sheet.xlsx: tidak ada sheet yang cocok dengan .* "
+                                          r"\(sheet yang ada: \['Data 2023'"):
         _read(f)
 
 
@@ -105,7 +106,7 @@ def test_missing_required_column(tmp_path, capsys):
     f = edit_workbook(SAMPLE_FILE, tmp_path / "tanpa_kolom.xlsx", {("2024", "D5"): "Wanita?"})
     rc, out = _check(capsys, f)
     assert rc == 2
-    assert "file tanpa_kolom.xlsx, sheet '2024', baris 4: required column 'perempuan' not found" in out
+    assert "file tanpa_kolom.xlsx, sheet '2024', baris 4: kolom wajib 'perempuan' tidak ada di header" in out
 
 
 def _with_extra_column(tmp_path) -> Path:
@@ -130,7 +131,7 @@ def test_unexpected_extra_column_is_reported_and_ignored_by_default(tmp_path, ca
 def test_unexpected_extra_column_refused_when_the_dataset_says_so(tmp_path, catalog_copy):
     p = catalog_copy(DATASET, "  tanda_strip: nihil", "  tanda_strip: nihil\n  kolom_lain: tolak")
     f = _with_extra_column(tmp_path)
-    with pytest.raises(SourceError, match=r"file kolom_tambahan.xlsx, sheet '2023', baris 4: unexpected columns "
+    with pytest.raises(SourceError, match=r"file kolom_tambahan.xlsx, sheet '2023', baris 4: kolom tak terduga "
                                           r"F \('Keterangan'\)"):
         _read(f, _ds(p.parents[1]))
 
@@ -140,13 +141,13 @@ def test_empty_sheet(tmp_path):
     wb = load_workbook(f)
     wb.create_sheet("2026")
     wb.save(f)
-    with pytest.raises(SourceError, match=r"file kosong.xlsx, sheet '2026': the sheet is empty"):
+    with pytest.raises(SourceError, match=r"file kosong.xlsx, sheet '2026': sheet kosong"):
         _read(f)
 
 
 def test_file_over_the_size_limit(tmp_path, catalog_copy):
     p = catalog_copy(DATASET, "  tanda_strip: nihil", "  tanda_strip: nihil\n  batas_ukuran_mb: 0.005")
-    with pytest.raises(SourceError, match=r"file .*\.xlsx: file is 0\.0\d MB, over the limit of 0\.005 MB"):
+    with pytest.raises(SourceError, match=r"file .*\.xlsx: ukuran file 0\.0\d MB, melebihi batas 0\.005 MB"):
         _read(SAMPLE_FILE, _ds(p.parents[1]))
 
 
@@ -160,7 +161,7 @@ def test_decompression_bomb_is_refused_before_reading(tmp_path):
             for _ in range(200):
                 big.write(chunk)
     assert f.stat().st_size < 2_000_000
-    with pytest.raises(SourceError, match=r"file bom.xlsx: refused: unpacks to 2\d\d MB .* decompression bomb"):
+    with pytest.raises(SourceError, match=r"file bom.xlsx: ditolak: terurai menjadi 2\d\d MB .* bom dekompresi"):
         _read(f)
 
 

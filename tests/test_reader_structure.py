@@ -80,7 +80,8 @@ def test_an_html_table_saved_as_xls_is_read_as_html(tmp_path):
 
 def test_an_html_file_without_the_expected_table_says_it_is_html(tmp_path):
     ds = dataset("kecamatan", KECAMATAN, sumber={"pola_file": ["*.xls"]})
-    with pytest.raises(SourceError, match="an HTML file \\(not a workbook\\): none of its 2 tables has the header"):
+    with pytest.raises(SourceError, match="file HTML \\(bukan workbook\\): tidak satu pun dari 2 tabelnya memiliki "
+                                          "header"):
         read(tmp_path, ds, BPS_HTML.replace("Kecamatan", "Wilayah"), "62.06", name="penduduk.xls")
 
 
@@ -125,7 +126,7 @@ def test_months_without_a_year_are_one_clear_error_per_file(tmp_path):
 
 def test_a_declared_year_source_that_has_no_year_stops_the_file(tmp_path):
     ds = dataset("kabupaten", BULAN, sumber={"periode": {"dari": "kolom", "tahun_dari": "file"}})
-    with pytest.raises(SourceError, match="no year \\(19xx/20xx\\) in the file name"):
+    with pytest.raises(SourceError, match="tidak ada tahun \\(19xx/20xx\\) di nama file"):
         read(tmp_path, ds, "bulan,jumlah\nMaret,4\n", "62.06", name="sampah.csv")
 
 

@@ -108,7 +108,7 @@ def test_english_only_header_is_read(tmp_path):
 def test_not_a_workbook(tmp_path):
     f = tmp_path / "x.xlsx"
     f.write_bytes(b"PK\x03\x04 this is not a workbook")
-    with pytest.raises(SourceError, match="file x.xlsx: not a readable workbook"):
+    with pytest.raises(SourceError, match="file x.xlsx: bukan workbook yang dapat dibaca"):
         standardise_files(DS, [(f, "x.xlsx")], REGION)
 
 

@@ -218,7 +218,7 @@ def _severity(v):
     return v
 
 
-SEVERITY = Annotated[Literal["critical", "warning", "info"], BeforeValidator(_severity)]
+SEVERITY = Annotated[Literal["critical", "warning"], BeforeValidator(_severity)]
 
 
 class Pemeriksaan(_Model):
@@ -490,11 +490,11 @@ def get_dataset(catalog_dir: Path, dataset_id: str) -> Dataset:
     """The catalog entry of a dataset id; an id that is not one (a path, '..') is refused before any file is
     opened, so a lookup never reads outside the catalog."""
     if not DATASET_ID.fullmatch(str(dataset_id)):
-        raise KeyError(f"{str(dataset_id)!r} is not a dataset id (<opd>.<name>: lower-case letters, "
-                       f"digits and _)")
+        raise KeyError(f"{str(dataset_id)!r} bukan id dataset (<opd>.<nama>: huruf kecil, angka "
+                       f"dan _)")
     opd, _, name = dataset_id.partition(".")
     for ext in ("yaml", "yml"):
         path = Path(catalog_dir) / opd / f"{name}.{ext}"
         if path.exists():
             return load_file(path)
-    raise KeyError(f"dataset {dataset_id!r} is not in the catalog {catalog_dir}")
+    raise KeyError(f"dataset {dataset_id!r} tidak ada di katalog {catalog_dir}")

@@ -26,7 +26,7 @@ def _ctx(settings: Settings | None, dataset_id: str) -> tuple[Settings, Dataset,
 
 
 def extract(dataset_id: str, run_id: str, settings: Settings | None = None, paksa: bool = False) -> dict:
-    """New files of the dataset into the raw zone; `force` takes already published files again."""
+    """New files of the dataset into the raw zone; `paksa` takes already published files again."""
     from walidata.publish.warehouse import now
 
     settings, ds, _ = _ctx(settings, dataset_id)
@@ -49,9 +49,10 @@ def validate(ref: dict, settings: Settings | None = None) -> dict:
 
 
 def _extract(dataset_id: str, run_id: str, settings: Settings | None = None, paksa: bool = False) -> dict:
-    """New files of the dataset into the raw zone; `force` takes already published files again."""
+    """New files of the dataset into the raw zone; `paksa` takes already published files again."""
     from walidata.publish import audit, warehouse
     from walidata.sources import inbox as ex
+    from walidata.sources.base import connector_for
 
     settings, ds, lake = _ctx(settings, dataset_id)
     started = warehouse.now().isoformat()
@@ -64,7 +65,7 @@ def _extract(dataset_id: str, run_id: str, settings: Settings | None = None, pak
         for gone in ex.purge_raw(lake, ds.id, settings.raw_retention_days, keep):
             log.info("%s: raw file removed after %d days (WALIDATA_RAW_RETENTION_DAYS): %s", ds.id,
                      settings.raw_retention_days, gone)
-    manifests = ex.extract(ds, settings.inbox_location, lake, skip_sha256=done)
+    manifests = connector_for(ds).fetch(ds, settings.inbox_location, lake, skip_sha256=done)
     log.info("%s: %d file(s) in the raw zone: %s", ds.id, len(manifests), [m["raw_path"] for m in manifests])
     return {"dataset": ds.id, "run_id": run_id, "mulai": started, "files": manifests}
 

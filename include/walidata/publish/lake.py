@@ -1,4 +1,4 @@
-"""The Parquet lake: raw (immutable source files), staging, quarantine and clean (published) zones."""
+"""The Parquet lake: raw (immutable source files), staging, karantina (rejected records) and clean (published) zones."""
 
 from __future__ import annotations
 

@@ -59,8 +59,8 @@ def find_files(inbox: str | Path, ds: Dataset) -> list[str]:
     fs, root = _fs(inbox)
     folder = f"{root.rstrip('/')}/{ds.opd}/{ds.name}"
     if not _inside_inbox(fs, root, folder):
-        raise NoSourceFiles(f"{inbox_dir(inbox, ds)} leads outside the inbox through a link "
-                            f"(to {os.path.realpath(folder)}): not read")
+        raise NoSourceFiles(f"{inbox_dir(inbox, ds)} mengarah ke luar inbox melalui tautan "
+                            f"(ke {os.path.realpath(folder)}): tidak dibaca")
     try:
         entries = fs.ls(folder, detail=True)
     except FileNotFoundError:
@@ -76,7 +76,7 @@ def find_files(inbox: str | Path, ds: Dataset) -> list[str]:
                 and any(fnmatch.fnmatch(base.lower(), p.lower()) for p in ds.sumber.pola_file)):
             files.append(e["name"])
     if not files:
-        raise NoSourceFiles(f"no file matching {ds.sumber.pola_file} in {inbox_dir(inbox, ds)}")
+        raise NoSourceFiles(f"tidak ada file yang cocok dengan {ds.sumber.pola_file} di {inbox_dir(inbox, ds)}")
     return files
 
 
@@ -101,8 +101,8 @@ def _copy(fs, src: str, raw_root: Path) -> tuple[str, str]:
                     out.write(chunk)
         digest = h.hexdigest()
         if _sha256(fs, src) != digest:
-            raise SourceChanged(f"{src}: the file changed while it was being read (its sha256 differs between "
-                                f"two reads); not taken in this run, the next run takes it when it is stable")
+            raise SourceChanged(f"{src}: file berubah selama dibaca (sha256-nya berbeda antara dua kali pembacaan); "
+                                f"tidak diambil pada run ini, run berikutnya mengambilnya setelah file stabil")
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -152,8 +152,8 @@ def extract(ds: Dataset, inbox: str | Path, lake: Lake, skip_sha256: set[str] = 
             Path(tmp).unlink(missing_ok=True)
         (skipped if digest in skip_sha256 else manifests).append(manifest)
     if not manifests:
-        gone = f"; {len(vanished)} disappeared while being read ({', '.join(vanished)})" if vanished else ""
-        raise NoSourceFiles(f"no new file in {inbox_dir(inbox, ds)}: {len(skipped)} file(s) already published "
+        gone = f"; {len(vanished)} hilang selama dibaca ({', '.join(vanished)})" if vanished else ""
+        raise NoSourceFiles(f"tidak ada file baru di {inbox_dir(inbox, ds)}: {len(skipped)} file sudah diterbitkan "
                             f"({', '.join(m['file'] for m in skipped)}){gone}")
     return manifests
 

@@ -25,6 +25,7 @@ INDEX_CELL = re.compile(r"^\(\d+\)$")  # the "(1) (2) (3)" column-index row unde
 NUMBER_MARK = re.compile(r"^\(\d+\)$|^[\s()\d]*[=Σ∑+][\s()\d=+\-–−Σ∑x×*/:.,]*$")
 ROW_NUMBER_LABELS = {"no", "no.", "nomor", "no urut", "no.urut", "#"}
 HEADER_SCAN_ROWS = 40
+NO_HEADER = "tidak ada baris header"  # start of the reason when no header is found (an HTML page's other tables)
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ENCRYPTED_MARK = "EncryptionInfo".encode("utf-16-le")
 LABEL_ROLES = ("provinsi", "kabupaten_kota", "kecamatan", "desa", "rincian", "periode", "tahun", "tanggal")
@@ -141,16 +142,16 @@ def sniff_format(path: Path, label: str, max_mb: float, max_unzipped_mb: float) 
     What a file is comes from its bytes, not its name: a BPS download named .xls is often HTML."""
     size = path.stat().st_size
     if size > max_mb * 1e6:
-        raise SourceError(label, f"file is {size / 1e6:.2f} MB, over the limit of {max_mb:g} MB for this dataset")
+        raise SourceError(label, f"ukuran file {size / 1e6:.2f} MB, melebihi batas {max_mb:g} MB untuk dataset ini")
     if size == 0:
-        raise SourceError(label, "file is empty (0 bytes)")
+        raise SourceError(label, "file kosong (0 byte)")
     with open(path, "rb") as f:
         start = f.read(65536)
     head = start[:8]
     if head == OLE_MAGIC:
         data = path.read_bytes()
         if ENCRYPTED_MARK in data:
-            raise SourceError(label, "workbook is password-protected; send it without a password")
+            raise SourceError(label, "workbook dilindungi kata sandi; kirim tanpa kata sandi")
         return "calamine"  # legacy .xls
     if head.startswith(b"PK\x03\x04"):
         check_zip(path, label, size, max_unzipped_mb)
@@ -158,15 +159,15 @@ def sniff_format(path: Path, label: str, max_mb: float, max_unzipped_mb: float) 
     from walidata.sources.html_tables import looks_like_html
 
     if b"urn:schemas-microsoft-com:office:spreadsheet" in start:
-        raise SourceError(label, "an XML Spreadsheet 2003 file, not a workbook this pipeline reads; open it in a "
-                                 "spreadsheet program and save it as .xlsx")
+        raise SourceError(label, "file XML Spreadsheet 2003, bukan workbook yang dapat dibaca pipeline ini; buka di "
+                                 "program spreadsheet lalu simpan sebagai .xlsx")
     if looks_like_html(start):
         return "html"
     if path.suffix.lower() in (".csv", ".txt"):
         return "csv"
     if path.suffix.lower() in (".html", ".htm"):
-        raise SourceError(label, "an HTML file without a table (no <table> in it)")
-    raise SourceError(label, "not a readable workbook (neither xlsx, xls, ods, csv nor an HTML table)")
+        raise SourceError(label, "file HTML tanpa tabel (tidak ada <table> di dalamnya)")
+    raise SourceError(label, "bukan workbook yang dapat dibaca (bukan xlsx, xls, ods, csv, maupun tabel HTML)")
 
 
 def check_zip(path: Path, label: str, size: int, max_unzipped_mb: float) -> None:
@@ -177,15 +178,16 @@ def check_zip(path: Path, label: str, size: int, max_unzipped_mb: float) -> None
         with zipfile.ZipFile(path) as z:
             infos = z.infolist()
     except (zipfile.BadZipFile, ValueError, OSError) as exc:
-        raise SourceError(label, f"not a readable workbook (damaged zip: {exc})") from None
+        raise SourceError(label, f"bukan workbook yang dapat dibaca (zip rusak: {exc})") from None
     names = {i.filename for i in infos}
     unzipped = sum(i.file_size for i in infos)
     # Real workbooks pack 5–50×; a ratio far beyond that is a bomb, whatever its absolute size.
     if unzipped > max_unzipped_mb * 1e6 or unzipped / size > 250:
-        raise SourceError(label, f"refused: unpacks to {unzipped / 1e6:.0f} MB from {size / 1e6:.2f} MB "
-                                 f"(limit {max_unzipped_mb:g} MB; a decompression bomb?)")
+        raise SourceError(label, f"ditolak: terurai menjadi {unzipped / 1e6:.0f} MB dari {size / 1e6:.2f} MB "
+                                 f"(batas {max_unzipped_mb:g} MB; bom dekompresi?)")
     if not ({"xl/workbook.xml", "xl/workbook.bin"} & names or "content.xml" in names):
-        raise SourceError(label, "a zip archive but not a workbook (no xl/workbook.xml or content.xml inside)")
+        raise SourceError(label, "arsip zip, tetapi bukan workbook (tidak ada xl/workbook.xml atau content.xml di "
+                                 "dalamnya)")
     odd = [n for n in names if n.startswith(("/", "\\")) or ".." in re.split(r"[/\\]", n) or ":" in n]
     if odd:
         raise SourceError(label, f"arsip ini berisi bagian bernama {odd[0][:80]!r}, yang akan tersimpan di luar "
@@ -261,7 +263,7 @@ def _part_bytes(f, info: zipfile.ZipInfo, label: str):
                                   "spreadsheet lalu kirim ulang")
 
     if info.flag_bits & 1:
-        raise SourceError(label, "workbook is password-protected; send it without a password")
+        raise SourceError(label, "workbook dilindungi kata sandi; kirim tanpa kata sandi")
     if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
         raise damaged(f"dikompresi dengan metode {info.compress_type}, yang tidak dipakai program spreadsheet")
     f.seek(info.header_offset)
@@ -412,7 +414,7 @@ def read_sheets(path: Path, label: str, ds: Dataset) -> list[Sheet]:
         tables = [check_grid(Sheet(name=n, grid=g, merged=m, html=True, titles=t), label)
                   for n, g, m, t in found if pattern.search(n)]
         if not tables:
-            raise SourceError(label, f"an HTML file (not a workbook) with no table matching {src.sheet!r}")
+            raise SourceError(label, f"file HTML (bukan workbook) tanpa tabel yang cocok dengan {src.sheet!r}")
         return tables
     return _read_workbook(Path(path), label, src.sheet)
 
@@ -429,7 +431,7 @@ def _read_workbook(path: Path, label: str, sheet_pattern: str) -> list[Sheet]:
         names = [s for s in wb.sheet_names if pattern.search(s)]
         if not names:
             shown = [s[:40] for s in wb.sheet_names[:20]]
-            raise SourceError(label, f"no sheet matches {sheet_pattern!r} (sheets: {shown})")
+            raise SourceError(label, f"tidak ada sheet yang cocok dengan {sheet_pattern!r} (sheet yang ada: {shown})")
         sheets = []
         for name in names:
             try:
@@ -449,8 +451,8 @@ def _calamine_error(label: str, exc: Exception, sheet: str | None = None) -> Sou
         return SourceError(label, f"lembar kerja meliputi lebih dari {_ribuan(MAX_CELLS)} sel yang dapat dibaca "
                                   f"({text}); hapus isi sel yang jauh di luar tabel lalu kirim ulang", sheet=sheet)
     if sheet is None:
-        return SourceError(label, f"not a readable workbook ({text})")
-    return SourceError(label, f"cannot read the sheet ({text})", sheet=sheet)
+        return SourceError(label, f"bukan workbook yang dapat dibaca ({text})")
+    return SourceError(label, f"sheet tidak dapat dibaca ({text})", sheet=sheet)
 
 
 def formula_errors(path: Path, sheet: str) -> dict[tuple[int, int], str]:
@@ -558,7 +560,7 @@ def _find_header(grid: list[list], ds: Dataset, file: str, sheet: str) -> int:
             lab = labels_of(v)
             if lab and any(alias_matches(a, lab) for a in aliases):
                 return r
-    raise SourceError(file, f"no header row naming any of {aliases} in the first {HEADER_SCAN_ROWS} rows",
+    raise SourceError(file, f"{NO_HEADER} yang memuat salah satu dari {aliases} dalam {HEADER_SCAN_ROWS} baris pertama",
                       sheet=sheet)
 
 
@@ -591,7 +593,7 @@ def _map_columns(ds: Dataset, labels: list[set[str]], header_periods: dict, file
         chosen = [c for c in chosen if c not in used] if k.peran == "nilai" else chosen
         if not chosen:
             if k.wajib and k.peran != "abaikan":
-                raise SourceError(file, f"required column '{k.name}' not found in the header (expected one of "
+                raise SourceError(file, f"kolom wajib '{k.name}' tidak ada di header (diharapkan salah satu dari "
                                         f"{k.alias})", sheet=name, row=start + 1)
             continue
         if k.peran == "total":
@@ -607,15 +609,15 @@ def _map_columns(ds: Dataset, labels: list[set[str]], header_periods: dict, file
             for dim, mapping in k.rincian_header.items():
                 found = [v for lab, v in mapping.items() if norm(lab) in labels[c]]
                 if len(set(found)) != 1:
-                    raise SourceError(file, f"the header does not say which {dim} column '{k.name}' is "
-                                            f"(expected one of {sorted(mapping)})", sheet=name, row=start + 1,
-                                      column=col_letter(c))
+                    raise SourceError(file, f"header tidak menyebut {dim} mana yang dimuat kolom '{k.name}' ini "
+                                            f"(diharapkan salah satu dari {sorted(mapping)})", sheet=name,
+                                      row=start + 1, column=col_letter(c))
                 rincian[dim] = found[0]
             values.append(ValueColumn(index=c, kolom=k, rincian=rincian, periode=header_periods.get(c)))
             used.add(c)
     dup = [n for n, c in columns.items() if list(columns.values()).count(c) > 1]
     if dup:
-        raise SourceError(file, f"columns {dup} map to the same sheet column", sheet=name, row=start + 1,
+        raise SourceError(file, f"kolom {dup} menunjuk ke kolom sheet yang sama", sheet=name, row=start + 1,
                           column=col_letter(columns[dup[0]]))
     return columns, values, total_columns, used
 
@@ -639,8 +641,8 @@ def locate_table(sheet: Sheet, ds: Dataset, file: str, tahun: str | None = None,
     columns, values, total_columns, used = _map_columns(ds, labels, header_periods, file, name, start)
     extra, extra_index = _extra_columns(labels, cells, used)
     if extra and src.kolom_lain == "tolak":
-        raise SourceError(file, f"unexpected columns {', '.join(extra)}; this dataset accepts only its catalog "
-                                f"columns", sheet=name, row=start + 1)
+        raise SourceError(file, f"kolom tak terduga {', '.join(extra)}; dataset ini hanya menerima kolom yang "
+                                f"tercantum di katalognya", sheet=name, row=start + 1)
 
     table = Table(file=file, sheet=name, header_row=start + 1, columns=columns, values=values, titles=titles,
                   extra_columns=extra, extra_index=extra_index, total_columns=total_columns)
@@ -656,7 +658,7 @@ def locate_table(sheet: Sheet, ds: Dataset, file: str, tahun: str | None = None,
 def _header_start(grid: list[list], ds: Dataset, file: str, name: str, marks) -> int:
     """The first header row (0-based) of a sheet that has one, whole and free of control characters."""
     if not any(any(v not in ("", None) for v in row) for row in grid):
-        raise SourceError(file, "the sheet is empty", sheet=name)
+        raise SourceError(file, "sheet kosong", sheet=name)
     try:
         start = _find_header(grid, ds, file, name)
     except SourceError:
@@ -665,7 +667,7 @@ def _header_start(grid: list[list], ds: Dataset, file: str, name: str, marks) ->
         raise
     depth = ds.sumber.tinggi_header
     if start + depth > len(grid):
-        raise SourceError(file, "the sheet ends inside the header", sheet=name, row=start + 1)
+        raise SourceError(file, "sheet berakhir di tengah header", sheet=name, row=start + 1)
     if marks is not None:
         _refuse_control_in_header(marks, start, depth, file, name)
     return start
@@ -837,15 +839,15 @@ def read_tables(path: Path, ds: Dataset, label: str | None = None,
         try:
             t = locate_table(sheet, ds, label, tahun, marks)
         except SourceError as exc:
-            if not sheet.html or "no header row" not in exc.reason:
+            if not sheet.html or NO_HEADER not in exc.reason:
                 raise
             skipped.append(exc)  # a layout or navigation table of the page
             continue
         t.path = Path(path)  # for standardise, which reopens an xlsx for its formula errors (see formula_errors)
         tables.append(t)
     if skipped and not tables:
-        raise SourceError(label, f"an HTML file (not a workbook): none of its {len(sheets)} tables has the header "
-                                 f"this dataset expects ({skipped[0].reason})")
+        raise SourceError(label, f"file HTML (bukan workbook): tidak satu pun dari {len(sheets)} tabelnya memiliki "
+                                 f"header yang diharapkan dataset ini ({skipped[0].reason})")
     return tables
 
 

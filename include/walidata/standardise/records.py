@@ -21,7 +21,6 @@ from walidata.sources.spreadsheet import (
     col_letter,
     formula_errors,
     norm,
-    read_tables,
     render_problems,
 )
 from walidata.standardise.periode import FLAGS, find_year, parse_periode, parse_tanggal, periode_of_date
@@ -308,8 +307,8 @@ def _table_periode(ds: Dataset, table: Table) -> tuple[str, str] | None:
             if m:
                 parsed = parse_periode(m.group(1))
                 return parsed or (m.group(1), STATUS_TETAP)
-        where = {"sheet": "sheet name", "judul": "title rows", "file": "file name"}[p.dari]
-        raise SourceError(table.file, f"the {where} give no period (pattern {p.pola!r})", sheet=table.sheet)
+        where = {"sheet": "nama sheet", "judul": "baris judul", "file": "nama file"}[p.dari]
+        raise SourceError(table.file, f"{where} tidak memuat periode (pola {p.pola!r})", sheet=table.sheet)
     return None
 
 
@@ -323,9 +322,10 @@ def table_year(ds: Dataset, table: Table) -> str | None:
     texts = {"sheet": [table.sheet], "judul": table.titles, "file": [table.file]}[src.tahun_dari]
     year = next((y for t in texts if (y := find_year(t))), None)
     if year is None:
-        where = {"sheet": "the sheet name", "judul": "the title rows", "file": "the file name"}[src.tahun_dari]
-        raise SourceError(table.file, f"no year (19xx/20xx) in {where}; the months and quarters of this table need "
-                                      f"one (sumber.periode.tahun_dari: {src.tahun_dari})", sheet=table.sheet)
+        where = {"sheet": "nama sheet", "judul": "baris judul", "file": "nama file"}[src.tahun_dari]
+        raise SourceError(table.file, f"tidak ada tahun (19xx/20xx) di {where}; bulan dan triwulan tabel ini "
+                                      f"memerlukannya (sumber.periode.tahun_dari: {src.tahun_dari})",
+                          sheet=table.sheet)
     return year
 
 
@@ -634,18 +634,20 @@ def refuse_when_not_ours(b: Builder, ds: Dataset, wilayah: IndeksWilayah, label:
 
 
 def standardise_files(ds: Dataset, files: list[tuple[Path, str]], wilayah: IndeksWilayah) -> Standardised:
-    """Tidy records from source files, given as (path to read, name to report). A file none of whose rows
-    belong to the configured region is refused: its figures are someone else's."""
+    """Tidy records from the raw items of a source, given as (path to read, name to report), read by the
+    connector of the dataset's source kind. An item none of whose rows belong to the configured region is
+    refused: its figures are someone else's."""
     import pyarrow as pa
 
+    from walidata.sources.base import connector_for
     from walidata.sources.privacy import clean_text, nik_prefixes_in
 
-    b = Builder(ds)
+    b, connector = Builder(ds), connector_for(ds)
     prefixes = nik_prefixes_in(wilayah.g.w)
     for path, label in files:
         label = clean_text(label, prefixes)  # a file name may hold a NIK too
         lain_before = len(b.lain["sumber_baris"])
-        for table in read_tables(path, ds, label, prefixes):
+        for table in connector.tables(ds, path, label, prefixes):
             b.add_table(table, wilayah)
         refuse_when_not_ours(b, ds, wilayah, label, lain_before)
     records, totals, lain = b.arrow()
