@@ -33,7 +33,7 @@ def main() -> int:
 
     from walidata.catalog import load_catalog
     from walidata.sample import write_inbox
-    from walidata.sources.spreadsheet import read_tables
+    from walidata.sources.table import read_tables
     from walidata.standardise.records import Builder
     from walidata.standardise.reference import IndeksWilayah
 
@@ -146,7 +146,8 @@ def real_corpus(repeat: int) -> dict:
     import yaml
 
     from walidata.catalog import get_dataset
-    from walidata.sources.spreadsheet import SourceError, read_tables
+    from walidata.sources.spreadsheet import SourceError
+    from walidata.sources.table import read_tables
     from walidata.standardise.records import Builder
     from walidata.standardise.reference import IndeksWilayah
 

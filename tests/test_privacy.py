@@ -16,7 +16,7 @@ from conftest import DATASET, ROOT, SAMPLE_FILE, edit_workbook, replace_inbox_fi
 from walidata import cli, pipeline
 from walidata.catalog import get_dataset
 from walidata.sources.privacy import PseudonymKeyMissing, is_nik, mask, mask_text, nik_prefixes
-from walidata.sources.spreadsheet import read_tables
+from walidata.sources.table import read_tables
 from walidata.standardise.records import standardise_files
 from walidata.standardise.reference import IndeksWilayah
 from walidata.validate.outcome import ValidationFailed

@@ -14,7 +14,8 @@ from walidata.catalog import get_dataset
 from walidata.publish.lake import Lake
 from walidata.sources.base import CONNECTORS, MANIFEST_KEYS, Connector, connector_for
 from walidata.sources.inbox import NoSourceFiles
-from walidata.sources.spreadsheet import SourceError, Table
+from walidata.sources.spreadsheet import SourceError
+from walidata.sources.table import Table
 from walidata.standardise.records import RECORD_ID, standardise_files
 from walidata.standardise.reference import IndeksWilayah
 

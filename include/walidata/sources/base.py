@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, ClassVar
 if TYPE_CHECKING:
     from walidata.catalog import Dataset
     from walidata.publish.lake import Lake
-    from walidata.sources.spreadsheet import Table
+    from walidata.sources.table import Table
 
 # source kind (catalog `sumber.kind`) → "module:class" of its connector, imported when first used
 CONNECTORS = {"spreadsheet": "walidata.sources.files:InboxFiles"}

@@ -10,7 +10,7 @@ from walidata.sources.base import Connector
 
 class InboxFiles(Connector):
     """Files in the inbox (local folder or fsspec URL): copied into the raw zone by `inbox.extract`, read by
-    `spreadsheet.read_tables`."""
+    `table.read_tables`."""
 
     kind: ClassVar[str] = "spreadsheet"
 
@@ -20,6 +20,6 @@ class InboxFiles(Connector):
         return extract(ds, location, lake, skip_sha256=skip_sha256)
 
     def tables(self, ds, raw_path: Path, label: str, nik_prefixes=None) -> list:
-        from walidata.sources.spreadsheet import read_tables
+        from walidata.sources.table import read_tables
 
         return read_tables(Path(raw_path), ds, label, nik_prefixes)

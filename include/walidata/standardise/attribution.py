@@ -17,7 +17,8 @@ import re
 from typing import NamedTuple
 
 from walidata.catalog import Dataset, Kolom
-from walidata.sources.spreadsheet import RecordProblem, Table, col_letter, render_problems
+from walidata.sources.spreadsheet import RecordProblem, col_letter, render_problems
+from walidata.sources.table import Table
 from walidata.standardise.reference import LEVELS, TOTAL_LABELS, IndeksWilayah, Match, fold, split_kind
 
 LEVEL_OF_ROLE = {"provinsi": "provinsi", "kabupaten_kota": "kabupaten", "kecamatan": "kecamatan", "desa": "desa"}

@@ -14,15 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from walidata.catalog import Dataset
-from walidata.sources.spreadsheet import (
-    RecordProblem,
-    SourceError,
-    Table,
-    col_letter,
-    formula_errors,
-    norm,
-    render_problems,
-)
+from walidata.sources.spreadsheet import RecordProblem, SourceError, col_letter, formula_errors, norm, render_problems
+from walidata.sources.table import Table
 from walidata.standardise.periode import FLAGS, find_year, parse_periode, parse_tanggal, periode_of_date
 from walidata.standardise.reference import IndeksWilayah, fold
 

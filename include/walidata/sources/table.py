@@ -1,0 +1,414 @@
+"""Locating the table inside a sheet's grid: the header (declared or detected), the columns mapped by alias,
+merged label cells filled, the rows that hold data, titles and footers ("Sumber: …") kept as lineage.
+
+`read_tables` is what the spreadsheet connector gives standardise: every declared sheet of a file, cleaned of
+personal data as it is read (`privacy`), as located `Table`s.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from walidata.catalog import Dataset, Kolom
+from walidata.sources.spreadsheet import (
+    RecordProblem,
+    Sheet,
+    SourceError,
+    alias_matches,
+    col_letter,
+    labels_of,
+    norm,
+    read_sheets,
+)
+from walidata.standardise.periode import parse_periode
+
+NUMBER_MARK = re.compile(r"^\(\d+\)$|^[\s()\d]*[=Σ∑+][\s()\d=+\-–−Σ∑x×*/:.,]*$")
+ROW_NUMBER_LABELS = {"no", "no.", "nomor", "no urut", "no.urut", "#"}
+HEADER_SCAN_ROWS = 40
+NO_HEADER = "tidak ada baris header"  # start of the reason when no header is found (an HTML page's other tables)
+LABEL_ROLES = ("provinsi", "kabupaten_kota", "kecamatan", "desa", "rincian", "periode", "tahun", "tanggal")
+
+
+@dataclass
+class ValueColumn:
+    """One sheet column holding values: which catalog column, variable, breakdowns and period it gives."""
+
+    index: int
+    kolom: Kolom
+    rincian: dict[str, str]
+    periode: tuple[str, str] | None = None  # (periode, status) when the header gives it
+
+
+@dataclass
+class Table:
+    """One sheet's table: where each column is and which rows hold data (1-based row numbers)."""
+
+    file: str
+    sheet: str
+    header_row: int
+    columns: dict[str, int]  # label columns (wilayah, desa, rincian, periode, tanggal, total) → index
+    values: list[ValueColumn]
+    rows: list[tuple[int, list]] = field(default_factory=list)
+    titles: list[str] = field(default_factory=list)
+    footer: list[str] = field(default_factory=list)
+    footer_row: int | None = None  # where the footer starts (1-based)
+    extra_columns: list[str] = field(default_factory=list)
+    extra_index: list[int] = field(default_factory=list)  # sheet columns the catalog does not declare
+    total_columns: list[tuple[Kolom, int, str | None]] = field(default_factory=list)  # (kolom, column, periode)
+    skipped: list[str] = field(default_factory=list)  # rows inside the table that are not data, and why
+    cell_problems: dict[tuple[int, int], str] = field(default_factory=dict)  # (row, col) → why
+    # Rows that may not be published whatever they hold (a NIK, a control character): row → [(column, why)]
+    row_problems: dict[int, list[RecordProblem]] = field(default_factory=dict)
+    path: Path | None = None
+
+
+def _header_labels(grid: list[list], start: int, depth: int, merged: list,
+                   spans_lost: bool = False) -> tuple[list[set[str]], list[list]]:
+    width = max((len(r) for r in grid[start:start + depth]), default=0)
+    cells = [[(grid[r][c] if c < len(grid[r]) else "") for c in range(width)] for r in range(start, start + depth)]
+    if spans_lost:
+        _spread_group_labels(cells)
+    # A merged header cell carries its text only in its top-left cell: spread it over the range.
+    for (r0, c0), (r1, c1) in merged:
+        if r0 < start or r0 >= start + depth:
+            continue
+        text = grid[r0][c0] if c0 < len(grid[r0]) else ""
+        for r in range(r0, min(r1, start + depth - 1) + 1):
+            for c in range(c0, min(c1, width - 1) + 1):
+                cells[r - start][c] = text
+    labels = [set().union(*(labels_of(cells[r][c]) for r in range(depth))) for c in range(width)]
+    return labels, cells
+
+
+def _spread_group_labels(cells: list[list]) -> None:
+    """A CSV keeps a merged group label ('HIV' over 'Kasus Baru' and 'Kasus Kumulatif') only in its first
+    column: an empty upper header cell over a labelled lower cell belongs to the group on its left."""
+    for r in range(len(cells) - 1):
+        group = ""
+        for c in range(len(cells[r])):
+            here, below = cells[r][c], cells[r + 1][c]
+            if here not in ("", None):
+                group = here
+            elif below in ("", None):
+                group = ""
+            elif group:
+                cells[r][c] = group
+
+
+def _key_columns(ds: Dataset) -> list[Kolom]:
+    keys = [k for k in ds.kolom if k.peran in LABEL_ROLES]
+    return keys or ds.nilai_kolom
+
+
+def _find_header(grid: list[list], ds: Dataset, file: str, sheet: str) -> int:
+    if ds.sumber.baris_header is not None:
+        return ds.sumber.baris_header - 1
+    keys = _key_columns(ds)
+    aliases = [a for k in keys for a in k.alias if a.strip() != "*"]
+    for r in range(min(len(grid), HEADER_SCAN_ROWS)):
+        for v in grid[r]:
+            lab = labels_of(v)
+            if lab and any(alias_matches(a, lab) for a in aliases):
+                return r
+    raise SourceError(file, f"{NO_HEADER} yang memuat salah satu dari {aliases} dalam {HEADER_SCAN_ROWS} baris pertama",
+                      sheet=sheet)
+
+
+def _header_periode(cells: list[list], c: int, tahun: str | None) -> tuple[str, str] | None:
+    for r in range(len(cells) - 1, -1, -1):  # the lowest header row is the most specific
+        v = cells[r][c] if c < len(cells[r]) else ""
+        if v not in ("", None):
+            p = parse_periode(v, tahun)
+            if p:
+                return p
+    return None
+
+
+def _map_columns(ds: Dataset, labels: list[set[str]], header_periods: dict, file: str, name: str, start: int):
+    """Which sheet column each catalog column is (by alias); value columns with their breakdowns and period."""
+    wide = ds.sumber.periode.dari == "header"
+    columns: dict[str, int] = {}
+    values: list[ValueColumn] = []
+    total_columns: list[tuple[Kolom, int, str | None]] = []
+    used: set[int] = set()
+    for k in ds.kolom:
+        hits = [c for c, lab in enumerate(labels) if lab and any(alias_matches(a, lab) for a in k.alias)]
+        if k.peran == "nilai" and wide:
+            hits = [c for c in hits if header_periods.get(c)]
+        if k.peran in ("nilai", "total") and (k.ganda or (wide and k.peran == "nilai")):
+            chosen = hits
+        else:
+            # An alias may also hit a merged group label above; the most specific column wins.
+            chosen = [min(hits, key=lambda c: (len(labels[c]), c))] if hits else []
+        chosen = [c for c in chosen if c not in used] if k.peran == "nilai" else chosen
+        if not chosen:
+            if k.wajib and k.peran != "abaikan":
+                raise SourceError(file, f"kolom wajib '{k.name}' tidak ada di header (diharapkan salah satu dari "
+                                        f"{k.alias})", sheet=name, row=start + 1)
+            continue
+        if k.peran == "total":
+            total_columns += [(k, c, (header_periods.get(c) or (None,))[0]) for c in chosen]
+            used.update(chosen)
+            continue
+        if k.peran != "nilai":
+            columns[k.name] = chosen[0]
+            used.add(chosen[0])
+            continue
+        for c in chosen:
+            rincian = dict(k.rincian)
+            for dim, mapping in k.rincian_header.items():
+                found = [v for lab, v in mapping.items() if norm(lab) in labels[c]]
+                if len(set(found)) != 1:
+                    raise SourceError(file, f"header tidak menyebut {dim} mana yang dimuat kolom '{k.name}' ini "
+                                            f"(diharapkan salah satu dari {sorted(mapping)})", sheet=name,
+                                      row=start + 1, column=col_letter(c))
+                rincian[dim] = found[0]
+            values.append(ValueColumn(index=c, kolom=k, rincian=rincian, periode=header_periods.get(c)))
+            used.add(c)
+    dup = [n for n, c in columns.items() if list(columns.values()).count(c) > 1]
+    if dup:
+        raise SourceError(file, f"kolom {dup} menunjuk ke kolom sheet yang sama", sheet=name, row=start + 1,
+                          column=col_letter(columns[dup[0]]))
+    return columns, values, total_columns, used
+
+
+def locate_table(sheet: Sheet, ds: Dataset, file: str, tahun: str | None = None, marks=None) -> Table:
+    """The table of a sheet; `marks` (privacy.Marks) are what `read_tables` took out of its grid."""
+    src = ds.sumber
+    grid, name = sheet.grid, sheet.name
+    start = _header_start(grid, ds, file, name, marks)
+    depth = src.tinggi_header
+    labels, cells = _header_labels(grid, start, depth, sheet.merged, sheet.spans_lost)
+    titles = [*sheet.titles, *(" ".join(str(v).strip() for v in row if norm(v)) for row in grid[:start]
+                                if any(norm(v) for v in row))]
+    if src.periode.tahun_dari == "judul" and tahun is None:
+        from walidata.standardise.periode import find_year
+
+        tahun = next((y for t in titles if (y := find_year(t))), None)
+    wide = src.periode.dari == "header"
+    header_periods = {c: _header_periode(cells, c, tahun) for c in range(len(labels))} if wide else {}
+
+    columns, values, total_columns, used = _map_columns(ds, labels, header_periods, file, name, start)
+    extra, extra_index = _extra_columns(labels, cells, used)
+    if extra and src.kolom_lain == "tolak":
+        raise SourceError(file, f"kolom tak terduga {', '.join(extra)}; dataset ini hanya menerima kolom yang "
+                                f"tercantum di katalognya", sheet=name, row=start + 1)
+
+    table = Table(file=file, sheet=name, header_row=start + 1, columns=columns, values=values, titles=titles,
+                  extra_columns=extra, extra_index=extra_index, total_columns=total_columns)
+    first_data = start + depth
+    _merged_data_cells(sheet, table, first_data)
+    _data_rows(grid, table, first_data, [norm_row(grid[r]) for r in range(start, start + depth)],
+               {norm(t) for t in titles}, tuple(norm(x) for x in src.label_catatan_kaki))
+    if marks is not None:
+        _mark_rows(grid, table, marks, ds)
+    return table
+
+
+def _header_start(grid: list[list], ds: Dataset, file: str, name: str, marks) -> int:
+    """The first header row (0-based) of a sheet that has one, whole and free of control characters."""
+    if not any(any(v not in ("", None) for v in row) for row in grid):
+        raise SourceError(file, "sheet kosong", sheet=name)
+    try:
+        start = _find_header(grid, ds, file, name)
+    except SourceError:
+        if marks is not None:  # a header label spoilt by a control character: say so
+            _refuse_control_in_header(marks, 0, HEADER_SCAN_ROWS, file, name)
+        raise
+    depth = ds.sumber.tinggi_header
+    if start + depth > len(grid):
+        raise SourceError(file, "sheet berakhir di tengah header", sheet=name, row=start + 1)
+    if marks is not None:
+        _refuse_control_in_header(marks, start, depth, file, name)
+    return start
+
+
+def _extra_columns(labels: list[set[str]], cells: list[list], used: set[int]) -> tuple[list[str], list[int]]:
+    """Labelled sheet columns the catalog does not declare (row numbers aside): "C ('label')" and their index."""
+    extra, extra_index = [], []
+    for c, lab in enumerate(labels):
+        if c in used or not lab or lab <= ROW_NUMBER_LABELS:
+            continue
+        text = " / ".join(str(x).strip() for x in dict.fromkeys(r[c] for r in cells) if norm(x))
+        extra.append(f"{col_letter(c)} ('{text}')")
+        extra_index.append(c)
+    return extra, extra_index
+
+
+def _refuse_control_in_header(marks, start: int, depth: int, file: str, sheet: str) -> None:
+    """A header cell with a control character is refused, not guessed at: it names what a column is."""
+    found = sorted((r, c) for r, c in marks.control if start <= r < start + depth)
+    if found:
+        r, c = found[0]
+        raise SourceError(file, f"sel header berisi karakter kendali tak terlihat: '{marks.control[(r, c)]}'; hapus "
+                                f"karakter itu lalu kirim ulang", sheet=sheet, row=r + 1, column=col_letter(c))
+
+
+def _mark_rows(grid: list[list], table: Table, marks, ds: Dataset) -> None:
+    """Data rows holding a NIK or a control character get a problem (they are never published); the cells of
+    personal columns (`pribadi`) get their pseudonyms, in the data rows and in the footer."""
+    from walidata.sources.privacy import pseudonym
+
+    personal = sorted({table.columns[k.name] for k in ds.kolom if k.pribadi and k.name in table.columns})
+    marked: dict[int, list[int]] = {}
+    for r, c in [*marks.nik, *marks.control]:
+        marked.setdefault(r, []).append(c)
+    footer = [(r, row) for r, row in enumerate(grid[table.footer_row - 1:], table.footer_row)] if (
+        personal and table.footer_row) else []
+    for rownum, row in [*table.rows, *footer] if personal else ():
+        for c in personal:
+            if c < len(row):
+                row[c] = marks.pseudonyms.get((rownum - 1, c)) or pseudonym(row[c], marks.key)
+    for rownum, _ in table.rows if marked else ():
+        for c in sorted(set(marked.get(rownum - 1, ()))):
+            for why in marks.problem(rownum - 1, c, c in personal):
+                table.row_problems.setdefault(rownum, []).append(RecordProblem(col_letter(c), why))
+    if footer:  # a footer label in a personal column cannot be told from a name ('Ketut …' starts like 'Ket')
+        table.footer = _footer_lines([row for _, row in footer])
+
+
+def norm_row(row: list) -> list[str]:
+    return [norm(v) if v is not None else "" for v in row]
+
+
+def _cell_of(row: list, c: int):
+    return row[c] if c < len(row) else ""
+
+
+def _data_rows(grid: list[list], table: Table, first_data: int, header: list[list[str]], titles: set[str],
+               footers: tuple[str, ...]) -> None:
+    """The rows under the header that hold data. Column-number rows ('(1) (2)…', '3 = Σ (4-14)'), the header
+    printed again (every page of a long table) and repeated titles are skipped and listed in the lineage;
+    a footer ('Sumber: …') ends the table and is kept as lineage."""
+    rows = table.rows
+    labels = list(table.columns.values())
+    for r in range(first_data, len(grid)):
+        row = grid[r]
+        for first in row:
+            if first != "" and first is not None:
+                break
+        else:
+            continue
+        if first.__class__ is not str:
+            if labels and all(_cell_of(row, c) in ("", None) for c in labels) and _counting(row):
+                table.skipped.append(f"baris {r + 1}: baris nomor kolom")
+            else:
+                rows.append((r + 1, row))
+            continue
+        if norm(first).startswith(footers):
+            table.footer_row = r + 1
+            table.footer += _footer_lines(grid[r:])
+            break
+        why = _not_data(row, header, titles)
+        if why:
+            table.skipped.append(f"baris {r + 1}: {why}")
+            continue
+        rows.append((r + 1, row))
+
+
+def _footer_lines(rows: list[list]) -> list[str]:
+    return [" ".join(str(v).strip() for v in rr if norm(v)) for rr in rows if any(norm(v) for v in rr)]
+
+
+def _not_data(row: list, header: list[list[str]], titles: set[str]) -> str | None:
+    """Why a text-only row inside the table is not data (None when it may be)."""
+    cells = []
+    for c, v in enumerate(row):
+        if v == "" or v is None:
+            continue
+        if v.__class__ is not str:
+            return None  # a number in the row: data
+        cells.append((c, v))
+    texts = [v for _, v in cells]
+    if all(NUMBER_MARK.match(v.strip()) for v in texts) or _counting(texts):
+        return "baris nomor kolom"
+    got = norm_row(row)
+    for h in header:
+        same = sum(1 for c, _ in cells if c < len(h) and h[c] and got[c] == h[c])
+        if same and same >= max(2, (len(cells) + 1) // 2) or (same == len(cells) == 1 and len(h) > 1):
+            return "header tabel diulang"
+    if len(cells) == 1 and norm(texts[0]) in titles:
+        return "judul tabel diulang"
+    return None
+
+
+def _counting(row: list) -> bool:
+    """1 2 3 4 … (the plain column numbers some tables print under the header)."""
+    nums = []
+    for v in row:
+        if v in ("", None):
+            continue
+        if isinstance(v, str) and v.strip().isdigit():
+            v = int(v.strip())
+        if isinstance(v, bool) or not isinstance(v, int | float) or v != int(v):
+            return False
+        nums.append(int(v))
+    return len(nums) >= 3 and nums == list(range(nums[0], nums[0] + len(nums))) and nums[0] <= 2
+
+
+def _merged_data_cells(sheet: Sheet, table: Table, first_data: int) -> None:
+    """Merged label cells over several data rows mean 'same as above': fill them. Merged value cells are a
+    problem (one number cannot belong to two rows)."""
+    label_cols = set(table.columns.values())
+    value_cols = {v.index for v in table.values}
+    grid = sheet.grid
+    for (r0, c0), (r1, c1) in sheet.merged:
+        if r0 < first_data or r1 == r0:
+            continue
+        for c in range(c0, c1 + 1):
+            if c in label_cols:
+                for r in range(r0 + 1, min(r1, len(grid) - 1) + 1):
+                    while len(grid[r]) <= c:
+                        grid[r].append("")
+                    grid[r][c] = grid[r0][c0]
+            elif c in value_cols:
+                rng = f"{col_letter(c0)}{r0 + 1}:{col_letter(c1)}{r1 + 1}"
+                for r in range(r0, r1 + 1):
+                    table.cell_problems[(r + 1, c)] = f"sel gabungan {rng} melintasi baris data"
+
+
+def read_tables(path: Path, ds: Dataset, label: str | None = None,
+                nik_prefixes: frozenset[str] | None = None) -> list[Table]:
+    """Every declared sheet of a file, as located tables. Each grid is scrubbed as soon as it is read (NIKs
+    masked, control characters taken out, see `privacy`): nothing after this sees them."""
+    from walidata.sources import privacy
+    from walidata.standardise.periode import find_year
+
+    prefixes = nik_prefixes if nik_prefixes is not None else privacy.nik_prefixes()
+    label = privacy.clean_text(label or Path(path).name, prefixes)
+    key = privacy.pseudonym_key(ds)
+    tables, skipped = [], []
+    try:
+        sheets = read_sheets(Path(path), label, ds)
+    except SourceError as exc:  # its text may quote sheet names
+        raise SourceError(exc.file, privacy.clean_text(exc.reason, prefixes), exc.sheet and privacy.clean_text(
+            exc.sheet, prefixes), exc.row, exc.column) from None
+    for sheet in sheets:
+        marks = _scrub(sheet, prefixes, key)
+        tahun = find_year(sheet.name) if ds.sumber.periode.tahun_dari == "sheet" else None
+        try:
+            t = locate_table(sheet, ds, label, tahun, marks)
+        except SourceError as exc:
+            if not sheet.html or NO_HEADER not in exc.reason:
+                raise
+            skipped.append(exc)  # a layout or navigation table of the page
+            continue
+        t.path = Path(path)  # for standardise, which reopens an xlsx for its formula errors (see formula_errors)
+        tables.append(t)
+    if skipped and not tables:
+        raise SourceError(label, f"file HTML (bukan workbook): tidak satu pun dari {len(sheets)} tabelnya memiliki "
+                                 f"header yang diharapkan dataset ini ({skipped[0].reason})")
+    return tables
+
+
+def _scrub(sheet: Sheet, prefixes: frozenset[str], key: bytes | None):
+    """The sheet's grid, name and titles with NIKs masked and control characters taken out (privacy.Marks)."""
+    from walidata.sources import privacy
+
+    marks = privacy.scrub_grid(sheet.grid, prefixes, key)
+    privacy.spread_over_merged(marks, sheet.merged)
+    sheet.name = privacy.clean_text(sheet.name, prefixes)
+    sheet.titles = [privacy.clean_text(t, prefixes) for t in sheet.titles]
+    return marks
