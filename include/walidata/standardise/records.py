@@ -402,7 +402,9 @@ class Builder:
                 self.lain[col].append(v)
         self.lineage.append({"sumber_file": table.file, "sumber_sheet": table.sheet, "baris_header": table.header_row,
                              "judul": table.titles, "catatan": table.footer, "kolom_lain": table.extra_columns,
-                             "baris_dilewati": table.skipped, "baris_wilayah_lain": len(idx["lain"])})
+                             "baris_dilewati": table.skipped, "baris_wilayah_lain": len(idx["lain"]),
+                             "kolom": {n: col_letter(c) for n, c in table.columns.items()}
+                             | {v.kolom.name: col_letter(v.index) for v in table.values}})
 
     def _column(self, table: Table, rows: _Rows, vc, data_idx: list[int], ours: list, t_periode) -> list:
         """The records of one value column for our rows; returns the values (for row totals)."""
