@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import uuid
 from pathlib import Path
 
@@ -271,3 +272,49 @@ def pytest_collection_modifyitems(config, items):
         item.add_marker(test_class_of(item))
         if _test_module_key(item) in SLOW_SUITES:
             item.add_marker("slow")
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def needs_browser():
+    """Skip without playwright or Debian's chromium, except under CI, where the browser tests must run."""
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        reason = "playwright is not installed"
+    else:
+        reason = None if CHROMIUM else "Debian's chromium is not installed (apt-get install chromium)"
+    if reason and os.environ.get("CI", "").lower() == "true":
+        pytest.fail(reason + " (under CI the browser tests must run: .ci/run installs chromium)")
+    if reason:
+        pytest.skip(reason)
+
+
+@pytest.fixture
+def served(sandbox):
+    """The plugin's FastAPI app under uvicorn on a free loopback port, reading the sandbox's Data Docs."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    needs_browser()
+    sys.path.insert(0, str(ROOT / "plugins"))
+    import walidata_data_docs
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(walidata_data_docs.app, host="127.0.0.1", port=port, log_level="warning"))
+    t = threading.Thread(target=server.run, daemon=True)
+    t.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        t.join(10)

@@ -2,58 +2,11 @@
 loopback: a name cell written as markup never runs as script, and the policy the plugin sends stops an inline
 script that a page might carry (the same planted page, opened without the policy, does run it)."""
 
-import os
-import shutil
-import socket
-import sys
-import threading
-import time
 from pathlib import Path
 
-import pytest
 from test_hostile_output import IMG, SCRIPT, _validate
 
-from conftest import ROOT, SAMPLE_FILE, edit_workbook
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-def _needs_browser():
-    try:
-        import playwright  # noqa: F401
-    except ImportError:
-        reason = "playwright is not installed"
-    else:
-        reason = None if CHROMIUM else "Debian's chromium is not installed (apt-get install chromium)"
-    if reason and os.environ.get("CI", "").lower() == "true":
-        pytest.fail(reason + " (under CI the browser tests must run: .ci/run installs chromium)")
-    if reason:
-        pytest.skip(reason)
-
-
-@pytest.fixture
-def served(sandbox):
-    """The plugin's FastAPI app under uvicorn on a free loopback port, reading the sandbox's Data Docs."""
-    import uvicorn
-
-    _needs_browser()
-    sys.path.insert(0, str(ROOT / "plugins"))
-    import walidata_data_docs
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(walidata_data_docs.app, host="127.0.0.1", port=port, log_level="warning"))
-    t = threading.Thread(target=server.run, daemon=True)
-    t.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        t.join(10)
+from conftest import CHROMIUM, SAMPLE_FILE, edit_workbook
 
 
 def _open(url: str) -> tuple[list[str], str]:

@@ -9,25 +9,20 @@ outside, while the same page as GX wrote it tries the CDNs and stays unstyled.""
 import hashlib
 import importlib.util
 import logging
-import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 from test_hostile_output import _validate
 
-from conftest import ROOT, SAMPLE_FILE
+from conftest import CHROMIUM, ROOT, SAMPLE_FILE, needs_browser
 from walidata.validate.data_docs import RemoteUrlLeft, localise_site, manifest
 
 ASSETS = ROOT / "include" / "data_docs_assets"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 # A reference to another host that a browser would follow or load (not text that merely mentions a URL).
 REMOTE = re.compile(r"\bhttps?://(?!127\.0\.0\.1[:/])[^\s\"'<>)]+"
                     r"|(?:\b(?:src|href|srcset|action|poster)\s*=\s*[\"']?|url\(\s*[\"']?)//[^\s\"'<>)]+", re.I)
@@ -164,44 +159,6 @@ PROBE = """async () => {
 }"""
 
 
-def _needs_browser():
-    try:
-        import playwright  # noqa: F401
-    except ImportError:
-        reason = "playwright is not installed"
-    else:
-        reason = None if CHROMIUM else "Debian's chromium is not installed (apt-get install chromium)"
-    if reason and os.environ.get("CI", "").lower() == "true":
-        pytest.fail(reason + " (under CI the browser tests must run: .ci/run installs chromium)")
-    if reason:
-        pytest.skip(reason)
-
-
-@pytest.fixture
-def served(sandbox):
-    """The plugin's FastAPI app under uvicorn on a free loopback port, reading the sandbox's Data Docs."""
-    import uvicorn
-
-    _needs_browser()
-    sys.path.insert(0, str(ROOT / "plugins"))
-    import walidata_data_docs
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(walidata_data_docs.app, host="127.0.0.1", port=port, log_level="warning"))
-    t = threading.Thread(target=server.run, daemon=True)
-    t.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        t.join(10)
-
-
 def _open_offline(url: str) -> tuple[dict, list[str], dict[str, int]]:
     """Load `url` in chromium with no host resolvable but 127.0.0.1 and any other request aborted; return the
     page's probe (styles, table, fonts), every URL it requested, and the status of each loopback response."""
@@ -260,7 +217,7 @@ def test_a_validation_page_renders_offline_through_the_plugin(built, served, tmp
 
 
 def test_a_localised_page_also_works_opened_as_a_file(built):
-    _needs_browser()
+    needs_browser()
     site, page = built
     localise_site(site, strict=True)
     probe, requested, _ = _open_offline(page.as_uri())
