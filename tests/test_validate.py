@@ -35,6 +35,28 @@ def test_suite_is_written_once_and_reused(sandbox):
     assert json.loads(before)["meta"]["walidata_fingerprint"]
 
 
+def test_the_suite_page_is_rebuilt_only_when_the_suite_changes(sandbox):
+    import os
+
+    from walidata.catalog import Pemeriksaan
+
+    site = sandbox.gx_root / "uncommitted" / "data_docs" / "local_site"
+    page = site / "expectations" / "disdukcapil" / "penduduk_kecamatan.html"
+    _run(sandbox, SAMPLE_FILE, "a")
+    first = page.stat().st_mtime_ns
+    _run(sandbox, SAMPLE_FILE, "b")
+    assert page.stat().st_mtime_ns == first  # the same suite: its page is not built again
+    # The catalog entry changes (one more check): the suite is rewritten, and its page with it.
+    ds = get_dataset(sandbox.catalog, DATASET)
+    extra = Pemeriksaan(expectation="expect_column_values_to_not_be_null", kwargs={"column": "satuan"})
+    ds = ds.model_copy(update={"pemeriksaan": [*ds.pemeriksaan, extra]})
+    os.utime(page, ns=(first - 10**9, first - 10**9))  # an older page, as after a day
+    wilayah = IndeksWilayah(sandbox.reference, sandbox.wilayah)
+    out = standardise_files(ds, [(SAMPLE_FILE, SAMPLE_FILE.name)], wilayah)
+    validate(ds, out.frame(), out.totals.to_pandas(), wilayah, sandbox.gx_root, "c")
+    assert page.stat().st_mtime_ns > first and "satuan" in page.read_text()
+
+
 def test_bad_workbook_fails_and_names_file_sheet_row_column(sandbox, tmp_path):
     bad = edit_workbook(SAMPLE_FILE, tmp_path / "bad.xlsx",
                         {("2024", "B9"): "Antah Berantah", ("2025", "C12"): -5})

@@ -250,8 +250,10 @@ def data_docs(ctx, vr) -> str | None:
     ctx.validation_results_store.set(vr_id, _for_data_docs(vr))
     # Only this run's page and the suite's: the index lists every run ever stored (GX reads each result to build
     # it, a cost that grows every night), so it is rebuilt at most once an hour (and after `walidata nightly`).
-    ctx.build_data_docs(resource_identifiers=[vr_id, suite_id], build_index=False)
-    pages = [_page(ctx, vr_id), _page(ctx, suite_id)]
+    # The suite's page changes only when the suite does (its JSON is rewritten only then, see _checkpoint).
+    suite_too = _suite_page_stale(ctx, suite_id)
+    ctx.build_data_docs(resource_identifiers=[vr_id, *([suite_id] if suite_too else [])], build_index=False)
+    pages = [_page(ctx, vr_id), *([_page(ctx, suite_id)] if suite_too else [])]
     # GX's pages load their styles and scripts from CDNs: point them at the vendored copies (offline server).
     localise_site(_site(ctx), pages=[p for p in pages if p])
     index = _site(ctx) / "index.html"
@@ -262,6 +264,13 @@ def data_docs(ctx, vr) -> str | None:
 
 def _site(ctx) -> Path:
     return Path(ctx.root_directory) / "uncommitted" / "data_docs" / "local_site"
+
+
+def _suite_page_stale(ctx, suite_id) -> bool:
+    """Whether the suite's page is missing or older than the stored suite."""
+    page = _page(ctx, suite_id)
+    stored = Path(ctx.root_directory) / "expectations" / f"{suite_id.name.replace('.', '/')}.json"
+    return page is None or not stored.is_file() or page.stat().st_mtime < stored.stat().st_mtime
 
 
 def _page(ctx, resource_identifier) -> Path | None:
