@@ -243,7 +243,7 @@ def slow(conn, ds, data, when, **kw):
     import time; time.sleep(60)
     return n
 history.replace_partitions = slow
-pipeline.run_dataset(sys.argv[1], "killed", settings, force=True)
+pipeline.run_dataset(sys.argv[1], "killed", settings, paksa=True)
 """
 
 
