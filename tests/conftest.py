@@ -150,6 +150,16 @@ def drop_database_and_roles(url: str, roles) -> None:
         admin.dispose()
 
 
+def as_role(engine, role: str, sql: str) -> list[tuple]:
+    """The rows of `sql` run under a PostgreSQL role (SET ROLE), in a transaction rolled back afterwards."""
+    with engine.connect() as c:
+        c.exec_driver_sql(f"SET ROLE {role}")
+        try:
+            return c.exec_driver_sql(sql).all()
+        finally:
+            c.rollback()
+
+
 def snapshot(url: str, tables: list[str]) -> dict[str, list[tuple]]:
     """Every row of the named tables, sorted: for 'the warehouse did not change' comparisons."""
     import sqlalchemy as sa

@@ -7,7 +7,7 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from conftest import DATASET, SAMPLE_FILE, drop_database_and_roles, edit_workbook
+from conftest import DATASET, SAMPLE_FILE, as_role, drop_database_and_roles, edit_workbook
 from walidata.catalog import get_dataset
 from walidata.standardise.records import standardise_files
 from walidata.standardise.reference import IndeksWilayah
@@ -71,12 +71,7 @@ def test_analyst_reads_audit_history_but_not_raw_samples(postgres_url):
              "success": False, "unexpected_count": 1, "sample": [f"kecamatan '{SCRIPT}' tidak dikenal"]}])
 
         def as_analyst(sql):
-            with engine.connect() as c:
-                c.exec_driver_sql(f"SET ROLE {analyst}")
-                try:
-                    return c.exec_driver_sql(sql).all()
-                finally:
-                    c.rollback()
+            return as_role(engine, analyst, sql)
 
         assert as_analyst("SELECT run_id, dataset, pemeriksaan, kolom, tingkat, sukses, jumlah_gagal, "
                           "diperiksa_pada FROM audit.hasil_validasi")[0][:7] == (

@@ -14,7 +14,7 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from conftest import DATASET, SAMPLE_FILE, drop_database_and_roles, edit_workbook, replace_inbox_file, snapshot
+from conftest import DATASET, SAMPLE_FILE, as_role, drop_database_and_roles, edit_workbook, replace_inbox_file, snapshot
 from walidata import pipeline
 from walidata.catalog import get_dataset
 from walidata.publish import history
@@ -295,12 +295,7 @@ def test_analyst_role_reads_but_cannot_write_create_or_see_personal_data(sandbox
         pipeline.run_dataset("dinkes.kelahiran", "r2", settings)  # tables and views created after the grants
 
         def as_analyst(sql):
-            with engine.connect() as c:
-                c.exec_driver_sql(f"SET ROLE {analyst}")
-                try:
-                    return c.exec_driver_sql(sql).all()
-                finally:
-                    c.rollback()
+            return as_role(engine, analyst, sql)
 
         assert as_analyst(f"SELECT COUNT(*) FROM {FACT}") == [(78,)]
         assert as_analyst("SELECT COUNT(*) FROM mart.dinkes__kelahiran") == [(117,)]
