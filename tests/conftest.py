@@ -215,6 +215,10 @@ TEST_CLASSES = {
     "test_faults.py": "e2e",
     "test_hostile_corpus.py": "integration",
     "test_hostile_output.py": "integration",
+    "test_indikator.py": "integration",
+    "test_indikator_ekspor.py": "integration",
+    "test_indikator_laporan.py": "e2e",
+    "test_indikator_nilai.py": "integration",
     "test_one_truth.py": "integration",
     "test_periode.py": "unit",
     "test_plugin.py": "integration",
@@ -328,3 +332,35 @@ def served(sandbox):
     finally:
         server.should_exit = True
         t.join(10)
+
+
+@pytest.fixture(scope="session")
+def sample_loaded(tmp_path_factory):
+    """The whole bundled sample published once per session (every catalog dataset through the four stages, in
+    this process): a folder with warehouse.duckdb, lake/, gx/ and inbox/. Tests copy it (see `indikator_sandbox`)."""
+    import subprocess
+
+    base = tmp_path_factory.mktemp("sample_loaded")
+    shutil.copytree(SAMPLE_INBOX, base / "inbox")
+    copy_gx(base / "gx")
+    env = {**os.environ, "WALIDATA_INBOX": str(base / "inbox"), "WALIDATA_LAKE": str(base / "lake"),
+           "WALIDATA_WAREHOUSE_URL": f"duckdb:///{base / 'warehouse.duckdb'}", "WALIDATA_GX_ROOT": str(base / "gx")}
+    out = subprocess.run([sys.executable, "-m", "walidata.cli", "run"], env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    return base
+
+
+@pytest.fixture
+def indikator_sandbox(sample_loaded, tmp_path, monkeypatch):
+    """Settings over a copy of the published sample, with open-data and report folders of its own; the
+    indicators are not computed yet (`walidata.serve.indikator.jalankan.jalankan` does that)."""
+    from walidata.settings import get_settings
+
+    shutil.copy(sample_loaded / "warehouse.duckdb", tmp_path / "warehouse.duckdb")
+    env = {"WALIDATA_INBOX": str(sample_loaded / "inbox"), "WALIDATA_LAKE": str(sample_loaded / "lake"),
+           "WALIDATA_WAREHOUSE_URL": f"duckdb:///{tmp_path / 'warehouse.duckdb'}",
+           "WALIDATA_GX_ROOT": str(sample_loaded / "gx"), "WALIDATA_TERBUKA": str(tmp_path / "terbuka"),
+           "WALIDATA_LAPORAN": str(tmp_path / "laporan")}
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    return get_settings()

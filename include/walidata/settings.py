@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     catalog: Path = Path("include/catalog")
     reference: Path = Path("include/reference")
     gx_root: Path = Path("great_expectations")
+    indikator: Path = Path("include/indikator")  # the Smart City indicators: staging/ and marts/<dimensi>/<kode>
+    terbuka: Path = Path("data/terbuka")  # open data: one folder of exports per indicator
+    laporan: Path = Path("data/laporan")  # the static HTML report (index.html)
     # Retention of the raw zone (the OPDs' originals): files older than this many days are removed, except those
     # behind the figures in force. None keeps every original (the default: originals are the audit evidence).
     raw_retention_days: int | None = None
@@ -64,7 +67,7 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _resolve(self) -> Settings:
         home = self.home.resolve()
-        for name in ("lake", "catalog", "reference", "gx_root"):
+        for name in ("lake", "catalog", "reference", "gx_root", "indikator", "terbuka", "laporan"):
             p = getattr(self, name)
             if not p.is_absolute():
                 object.__setattr__(self, name, home / p)

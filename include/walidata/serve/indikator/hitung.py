@@ -1,0 +1,194 @@
+"""The indicator runner: each indicator's SQL over staging relations of complete inputs, for every region and
+period in scope, into cells with a status, a reason and their lineage.
+
+Like dbt's staging → marts, and small: an indicator's SQL (`marts/<dimensi>/<kode>.sql`) reads its inputs as
+`{{ masukan('name') }}`; each becomes a CTE built from `staging/masukan.sql` (or `masukan_jarang.sql`) that holds
+only complete figures. Every (region, period) in scope gets a cell: a value (`tersedia`), or the reason it has
+none: an input incomplete for that period (`tidak_tersedia`), an input dataset not in the warehouse yet
+(`input_belum_tersedia`), or a zero divisor (`tidak_terdefinisi`). The same SQL runs on DuckDB and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from walidata.catalog import Dataset
+from walidata.publish.warehouse import ident, literal
+from walidata.serve.indikator.spec import MASUKAN_CALL, Deklarasi, Masukan
+
+PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
+# What a filled staging placeholder may contain: quoted checked names, literals of checked values, IN lists.
+SAFE_VALUE = re.compile(r"""(?:\s+|,|\(|\)|AND|IN|f\.|fact\."[a-z_][a-z0-9_]*"|"[a-z_][a-z0-9_]*"|'[A-Za-z0-9_\-]*')*""")
+TERSEDIA, TIDAK_TERSEDIA, BELUM, TIDAK_TERDEFINISI = ("tersedia", "tidak_tersedia", "input_belum_tersedia",
+                                                      "tidak_terdefinisi")
+
+
+def read_sql(path: Path) -> str:
+    """A SQL file without its `--` comment lines (comments may hold braces and placeholders as examples)."""
+    return "\n".join(ln for ln in path.read_text(encoding="utf-8").splitlines() if not ln.lstrip().startswith("--"))
+
+
+def staging_text(root: Path) -> str:
+    return "\n".join(read_sql(p) for p in sorted((root / "staging").glob("*.sql")))
+
+
+def render_staging(root: Path, ds: Dataset, m: Masukan, jenis: str) -> str:
+    """The staging SQL of one input for one kind of period, with every name checked against the catalog."""
+    if m.variabel not in ds.variabel_list:
+        raise ValueError(f"{ds.id} has no variable {m.variabel!r} (it has {', '.join(ds.variabel_list)})")
+    saring = ""
+    for col, vals in m.rincian.items():
+        allowed = ds.rincian.get(col)
+        vals = [vals] if isinstance(vals, str) else vals
+        if allowed is None or not set(vals) <= set(allowed):
+            raise ValueError(f"{ds.id}: rincian {col}={vals} is not among its breakdowns {ds.rincian}")
+        saring += f" AND f.{ident(col)} IN ({', '.join(literal(v) for v in vals)})"
+    if m.jarang and ds.tingkat_wilayah == "kabupaten":
+        raise ValueError(f"{ds.id}: a sparse input (jarang) needs figures below the kabupaten/kota")
+    values = {"fakta": f"fact.{ident(ds.fact_table)}", "variabel": literal(m.variabel), "saring": saring,
+              "jenis": literal(jenis)}
+    for key, value in values.items():
+        if not SAFE_VALUE.fullmatch(value):
+            raise ValueError(f"staging {{{{{key}}}}} = {value!r} is not built from checked names")
+    sql = read_sql(root / "staging" / ("masukan_jarang.sql" if m.jarang else "masukan.sql"))
+    return PLACEHOLDER.sub(lambda x: values[x.group(1)], sql)
+
+
+def indicator_query(decl: Deklarasi, stagings: dict[str, str]) -> str:
+    """The indicator's SQL with its inputs as CTEs of complete figures only."""
+    ctes = []
+    for name, sql in stagings.items():
+        ctes.append(f"m_{name}__semua AS (\n{sql}\n)")
+        ctes.append(f"m_{name} AS (SELECT kode_wilayah, tingkat, periode, tahun, nilai FROM m_{name}__semua "
+                    f"WHERE lengkap = 1)")
+    body = MASUKAN_CALL.sub(lambda x: f"m_{x.group(1)}", decl.sql)
+    return "WITH " + ",\n".join(ctes) + f"\nSELECT hasil.kode_wilayah, hasil.periode, hasil.nilai FROM (\n{body}\n) hasil"
+
+
+@dataclass
+class Lingkup:
+    """The regions and periods every indicator gets a cell for."""
+
+    kabupaten: list[str]
+    kecamatan: dict[str, list[str]]  # kabupaten → its kecamatan
+    periode: dict[str, list[str]]  # 'tahun' / 'bulan' → periods
+
+    def cells(self, decl: Deklarasi, jenis: str) -> list[tuple[str, str]]:
+        regions = list(self.kabupaten)
+        if "kecamatan" in decl.indikator.level_estimasi:
+            regions += [k for kab in self.kabupaten for k in self.kecamatan.get(kab, [])]
+        return [(r, p) for r in regions for p in self.periode[jenis]]
+
+
+def fact_exists(conn: sa.Connection, table: str) -> bool:
+    return bool(conn.execute(sa.text(
+        "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'fact' AND table_name = :t"),
+        {"t": table}).scalar())
+
+
+def lingkup(conn: sa.Connection, wilayah: str) -> Lingkup:
+    """The kabupaten/kota of the settings and every one with figures in the warehouse; the years with figures,
+    and their months up to the latest month with figures."""
+    kab, years, last_month = {wilayah}, [], None
+    if fact_exists(conn, "observasi"):
+        kab |= set(conn.execute(sa.text("SELECT DISTINCT substr(kode_wilayah, 1, 5) FROM fact.observasi")).scalars())
+        rows = conn.execute(sa.text(
+            "SELECT DISTINCT p.tahun, p.jenis, p.periode FROM fact.observasi o JOIN ref.periode p ON "
+            "p.periode = o.periode")).all()
+        years = sorted({r[0] for r in rows})
+        months = sorted(r[2] for r in rows if r[1] == "bulan")
+        last_month = months[-1] if months else None
+    kab_list = sorted(k for k in kab if len(k) == 5)
+    kec: dict[str, list[str]] = {k: [] for k in kab_list}
+    for kode, induk in conn.execute(sa.text(
+            "SELECT kode_kemendagri, kode_induk FROM ref.wilayah WHERE tingkat = 'kecamatan' ORDER BY 1")).all():
+        if induk in kec:
+            kec[induk].append(kode)
+    bulan = [f"{y}-{m:02d}" for y in years for m in range(1, 13)]
+    bulan = [b for b in bulan if last_month and b <= last_month]
+    return Lingkup(kab_list, kec, {"tahun": [str(y) for y in years], "bulan": bulan})
+
+
+@dataclass
+class Sel:
+    """One cell of the mart: an indicator's value (or why there is none) for a region and period."""
+
+    kode_wilayah: str
+    periode: str
+    nilai: float | None = None
+    status: str = TIDAK_TERSEDIA
+    keterangan: list[str] = field(default_factory=list)
+    lineage: list[dict] = field(default_factory=list)
+
+
+def _reason(ds_id: str, m: Masukan, row) -> str:
+    label = f"{ds_id} ({m.variabel})"
+    if row is None:
+        return f"{label}: tidak ada angka untuk wilayah dan periode ini"
+    if row.bagian == "angka":
+        return f"{label}: angka belum lengkap (ada bulan atau angka yang kosong)"
+    return f"{label}: baru {row.ada or 0} dari {row.harus or '?'} {row.bagian} yang lengkap"
+
+
+def compute(conn: sa.Connection, root: Path, decl: Deklarasi, catalog: dict[str, Dataset],
+            scope: Lingkup) -> list[Sel]:
+    """Every cell of one indicator, for each kind of period it is declared for."""
+    ind = decl.indikator
+    out: list[Sel] = []
+    absent = [d for d in ind.datasets if d not in catalog or not fact_exists(conn, catalog[d].fact_table)]
+    for jenis in ind.periode:
+        cells = {c: Sel(*c) for c in scope.cells(decl, jenis)}
+        if absent:
+            for s in cells.values():
+                s.status = BELUM
+                s.keterangan = [f"dataset {d} belum ada di gudang data" for d in absent]
+            out += cells.values()
+            continue
+        stagings = {name: render_staging(root, catalog[m.dataset], m, jenis) for name, m in ind.masukan.items()}
+        for name, m in ind.masukan.items():
+            _inputs_status(conn, stagings[name], name, m, cells)
+        values = conn.execute(sa.text(indicator_query(decl, stagings))).all()
+        _place_values(decl, values, cells)
+        out += cells.values()
+    return out
+
+
+def _inputs_status(conn, staging: str, name: str, m: Masukan, cells: dict) -> None:
+    rows = {(r.kode_wilayah, r.periode): r for r in conn.execute(sa.text(staging)).all()}
+    for key, cell in cells.items():
+        row = rows.get(key)
+        if row is None or row.lengkap != 1:
+            cell.keterangan.append(_reason(m.dataset, m, row))
+        loads = sorted({x for x in (row.load_id or "").split(",") if x}) if row is not None else []
+        cell.lineage.append({"masukan": name, "dataset": m.dataset, "variabel": m.variabel,
+                             **({"rincian": m.rincian} if m.rincian else {}), "load_id": loads})
+
+
+def _place_values(decl: Deklarasi, values, cells: dict) -> None:
+    seen: set = set()
+    for kode, periode, nilai in values:
+        if (kode, periode) in seen:
+            raise ValueError(f"{decl.path.with_suffix('.sql')}: more than one value for {kode} {periode}")
+        seen.add((kode, periode))
+        cell = cells.get((kode, periode))
+        if cell is None or cell.keterangan:  # outside the scope, or an input incomplete: never a value
+            continue
+        if nilai is None or not math.isfinite(float(nilai)):
+            cell.status, cell.keterangan = TIDAK_TERDEFINISI, ["pembagi nol: nilai tidak terdefinisi"]
+        else:
+            cell.status, cell.nilai = TERSEDIA, float(nilai)
+    for cell in cells.values():
+        if cell.status == TIDAK_TERSEDIA and not cell.keterangan:
+            cell.keterangan = [decl.indikator.keterangan_tanpa_nilai]
+
+
+def lineage_json(decl: Deklarasi, cell: Sel) -> str:
+    ind = decl.indikator
+    return json.dumps({"masukan": cell.lineage, "referensi": ind.referensi,
+                       "sumber_penduduk": ind.sumber_penduduk}, ensure_ascii=False, sort_keys=True)
