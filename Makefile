@@ -60,6 +60,7 @@ bench: setup airflow-db
 	$(BIN)/python bench/bench_reader.py
 	$(BIN)/python bench/bench_warehouse.py
 	$(BIN)/python bench/bench_validate.py
+	$(BIN)/python bench/bench_indikator.py
 
 airflow: setup airflow-db
 	@echo "Airflow UI: http://localhost:8080 — user 'admin'; the password is printed below by Airflow and kept in"

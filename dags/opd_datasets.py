@@ -13,8 +13,9 @@ import os
 from pathlib import Path
 
 import pendulum
-from airflow.sdk import Asset, Param, dag, get_current_context, task
+from airflow.sdk import Param, dag, get_current_context, task
 
+from walidata.assets import dataset_asset
 from walidata.catalog import CatalogError, Dataset, load_catalog
 
 log = logging.getLogger(__name__)
@@ -24,10 +25,6 @@ START = pendulum.datetime(2026, 1, 1, tz=TZ)
 CATALOG = Path(os.environ.get("WALIDATA_CATALOG") or Path(__file__).resolve().parents[1] / "include" / "catalog")
 # Set to 0 for demo and test runs (`walidata nightly` does), where a retry would only wait.
 RETRIES = os.environ.get("WALIDATA_RETRIES")
-
-
-def dataset_asset(dataset_id: str) -> Asset:
-    return Asset(name=dataset_id, uri=f"walidata://dataset/{dataset_id}", group="walidata")
 
 
 def default_args(retries: int, owner: str) -> dict:

@@ -29,8 +29,30 @@ def dagbag():
 def test_dagbag_has_no_import_errors_and_exactly_the_catalogs_dags(dagbag):
     assert dagbag.import_errors == {}
     assert CATALOG_ERRORS == []
-    assert sorted(dagbag.dag_ids) == sorted(d.dag_id for d in CATALOG_DATASETS)
+    assert sorted(dagbag.dag_ids) == sorted([d.dag_id for d in CATALOG_DATASETS] + ["smart_city_indicators"])
     assert "opd__disdukcapil__penduduk_kecamatan" in dagbag.dag_ids
+
+
+def test_the_indicator_dag_runs_on_its_inputs_assets_or_daily_and_the_assets_come_from_the_library(dagbag):
+    from airflow.sdk import AssetAny, AssetOrTimeSchedule
+
+    from walidata.assets import dataset_asset, indikator_asset
+    from walidata.serve.indikator.spec import load_indikator
+
+    dag = dagbag.dags["smart_city_indicators"]
+    assert [t.task_id for t in dag.topological_sort()][0] == "hitung"
+    assert {t.task_id for t in dag.tasks} == {"hitung", "ekspor", "laporan"}
+    assert isinstance(dag.timetable, AssetOrTimeSchedule)
+    inputs = {d for decl in load_indikator(ROOT / "include" / "indikator") for d in decl.indikator.datasets}
+    watched = {o.name for o in dag.timetable.asset_condition.objects}
+    assert isinstance(dag.timetable.asset_condition, AssetAny)
+    assert watched == inputs and "disdukcapil.penduduk_kecamatan" in watched
+    # the dataset DAGs update exactly these assets (one definition, in the library)
+    publish = dagbag.dags["opd__disdukcapil__penduduk_kecamatan"].get_task("publish")
+    assert publish.outlets == [dataset_asset("disdukcapil.penduduk_kecamatan")]
+    assert dag.get_task("hitung").outlets == [indikator_asset()]
+    assert dag.timetable.timetable.expression == "0 6 * * *"  # the daily fallback
+    assert "Indikator Smart City" in dag.doc_md
 
 
 @pytest.mark.parametrize("dag_id", CATALOG_DAG_IDS)
@@ -99,7 +121,8 @@ def test_invalid_catalog_file_becomes_a_visible_failing_dag_and_others_still_loa
         "  satuan: jiwa\n", ""))
     result = _parse_in_subprocess({"WALIDATA_CATALOG": str(tmp_path)})
     assert result["errors"] == {}
-    assert result["ids"] == ["opd__bpbd__kejadian_bencana", "opd__disdukcapil__penduduk_kecamatan"]
+    assert result["ids"] == ["opd__bpbd__kejadian_bencana", "opd__disdukcapil__penduduk_kecamatan",
+                             "smart_city_indicators"]
     assert "katalog-tidak-valid" in result["tags"]["opd__bpbd__kejadian_bencana"]
     doc = result["docs"]["opd__bpbd__kejadian_bencana"]
     assert "kejadian_bencana.yaml" in doc and "metadata.satuan" in doc

@@ -95,26 +95,11 @@ def cmd_nightly(args) -> int:
         if args.dataset and ds.id not in args.dataset:
             continue
         ran.append(ds.id)
-        logfile = logdir / f"{ds.dag_id}.log"
-        print(f"→ airflow dags test {ds.dag_id}  (log: {logfile})", flush=True)
-        cmd = [airflow, "dags", "test", ds.dag_id]
-        if args.paksa:
-            cmd += ["--conf", '{"paksa": true}']
-        env = {**os.environ, "WALIDATA_RETRIES": os.environ.get("WALIDATA_RETRIES", "0")}
-        with logfile.open("w") as f:
-            rc = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT, env=env).returncode
-        if rc == 0:
+        if _dags_test(airflow, ds.dag_id, logdir, args.paksa):
             print(f"  ✓ {ds.id}")
-            continue
-        failed.append(ds.id)
-        print(f"  ✗ {ds.id}: the DAG run failed (exit {rc}); full log: {logfile}", file=sys.stderr)
-        text = logfile.read_text(errors="replace").splitlines()
-        # The task's own error, as raised (AirflowFailException carries the Walidata message).
-        start = next((i for i, ln in enumerate(text) if "AirflowFailException:" in ln or "Error:" in ln), None)
-        shown = text[-15:] if start is None else [text[start]] + list(
-            itertools.takewhile(lambda ln: not re.match(r"^\d{4}-\d{2}-\d{2}T", ln), text[start + 1:start + 40]))
-        for ln in shown:
-            print("    " + ln[:400], file=sys.stderr)
+        else:
+            failed.append(ds.id)
+    indikator_ok = args.dataset or _dags_test(airflow, "smart_city_indicators", logdir, False)
     rows = latest_loads(since=started)
     landed = {r["dataset"] for r in rows}
     others = {d: ("gagal" if d in failed else "dilewati") for d in ran if d not in landed}
@@ -122,7 +107,49 @@ def cmd_nightly(args) -> int:
     print(summary_text(rows, others))
     print(f"kamus data  : {kamus.write(settings)}")
     print(f"data docs   : {_data_docs_index(settings)}")
-    return 1 if failed or errors else 0
+    if not args.dataset:
+        print(indikator_text(settings))
+    return 1 if failed or errors or not indikator_ok else 0
+
+
+def _dags_test(airflow: str, dag_id: str, logdir: Path, paksa: bool) -> bool:
+    """One DAG through `airflow dags test`; on failure, the task's own error on stderr."""
+    logfile = logdir / f"{dag_id}.log"
+    print(f"→ airflow dags test {dag_id}  (log: {logfile})", flush=True)
+    cmd = [airflow, "dags", "test", dag_id] + (["--conf", '{"paksa": true}'] if paksa else [])
+    env = {**os.environ, "WALIDATA_RETRIES": os.environ.get("WALIDATA_RETRIES", "0")}
+    with logfile.open("w") as f:
+        rc = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT, env=env).returncode
+    if rc == 0:
+        return True
+    print(f"  ✗ {dag_id}: the DAG run failed (exit {rc}); full log: {logfile}", file=sys.stderr)
+    text = logfile.read_text(errors="replace").splitlines()
+    # The task's own error, as raised (AirflowFailException carries the Walidata message).
+    start = next((i for i, ln in enumerate(text) if "AirflowFailException:" in ln or "Error:" in ln), None)
+    shown = text[-15:] if start is None else [text[start]] + list(
+        itertools.takewhile(lambda ln: not re.match(r"^\d{4}-\d{2}-\d{2}T", ln), text[start + 1:start + 40]))
+    for ln in shown:
+        print("    " + ln[:400], file=sys.stderr)
+    return False
+
+
+def indikator_text(settings, ringkasan=None) -> str:
+    """The indicators in force by status, and where the report and the open data are."""
+    import sqlalchemy as sa
+
+    from walidata.publish.warehouse import connect, engine_for
+
+    with engine_for(settings.warehouse_url) as engine, connect(engine) as conn:
+        rows = conn.execute(sa.text(
+            "SELECT i.dimensi, COUNT(DISTINCT i.kode), SUM(CASE WHEN n.status = 'tersedia' THEN 1 ELSE 0 END), "
+            "SUM(CASE WHEN n.status <> 'tersedia' THEN 1 ELSE 0 END) FROM ref.indikator i LEFT JOIN "
+            "mart.indikator_nilai n ON n.indikator = i.kode GROUP BY i.dimensi ORDER BY i.dimensi")).all()
+    out = ["", _table(["dimensi", "indikator", "nilai tersedia", "tanpa nilai"], [list(r) for r in rows])]
+    if ringkasan is not None:
+        out.append(f"dihitung ulang: {len(ringkasan.dihitung)} indikator; tidak berubah: {len(ringkasan.dilewati)}; "
+                   f"baris mart berubah: {ringkasan.baris_berubah}; validasi mart: {ringkasan.validasi or '-'}")
+    out += [f"laporan     : {settings.laporan / 'index.html'}", f"data terbuka: {settings.terbuka}"]
+    return "\n".join(out)
 
 
 def _data_docs_index(settings) -> Path:
@@ -259,6 +286,27 @@ def cmd_peran(args) -> int:
     return 0
 
 
+def cmd_indikator(args) -> int:
+    """The Smart City indicators in this process, without Airflow: compute, export, report."""
+    from walidata.pipeline import new_run_id
+    from walidata.serve.indikator import ekspor, laporan
+    from walidata.serve.indikator.jalankan import jalankan
+    from walidata.serve.indikator.spec import IndikatorError
+    from walidata.serve.indikator.validasi import MartGagal
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    settings = get_settings()
+    try:
+        r = jalankan(settings, new_run_id("cli"), paksa=args.paksa, hanya=args.indikator or None)
+    except (IndikatorError, MartGagal) as exc:
+        print(f"✗ indikator: {exc}", file=sys.stderr)
+        return 1
+    ekspor.tulis(settings)
+    laporan.tulis(settings)
+    print(indikator_text(settings, r))
+    return 0
+
+
 def cmd_kamus(args) -> int:
     """Write the data dictionary page."""
     from walidata.serve import kamus
@@ -306,6 +354,10 @@ def main(argv=None) -> int:
     ka = sub.add_parser("kamus", help="write the data dictionary (Markdown) from the catalog and the warehouse")
     ka.add_argument("--keluar", type=Path, help="output file (default: data/kamus_data.md)")
     ka.set_defaults(func=cmd_kamus)
+    ind = sub.add_parser("indikator", help="compute the Smart City indicators, export open data, write the report")
+    ind.add_argument("indikator", nargs="*", help="only these indicator codes (default: all that changed)")
+    ind.add_argument("--paksa", action="store_true", help="hitung ulang meskipun masukan tidak berubah")
+    ind.set_defaults(func=cmd_indikator)
     sub.add_parser("summary", help="the latest load of each dataset").set_defaults(func=cmd_summary)
     c = sub.add_parser("catalog", help="list the catalog; non-zero exit if a file is invalid")
     c.set_defaults(func=cmd_catalog)

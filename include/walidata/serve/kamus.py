@@ -13,7 +13,8 @@ from walidata.settings import Settings
 SCHEMA_NOTES = {
     "ref": "kode referensi: wilayah (Kemendagri dan BPS), OPD, dataset (metadata Satu Data), kalender periode",
     "fact": "angka: `<opd>__<dataset>` (yang berlaku), `<opd>__<dataset>__riwayat` (semua versi), `observasi`",
-    "mart": "tampilan untuk analis: angka yang berlaku dengan nama wilayah dan periode",
+    "mart": "tampilan untuk analis: angka yang berlaku dengan nama wilayah dan periode; `indikator_nilai`: nilai "
+            "indikator Smart City yang berlaku (`indikator_nilai__riwayat`: semua versi)",
     "audit": "jejak: setiap muatan (`load_log`), setiap pemeriksaan (`hasil_validasi`), versi skema",
 }
 
@@ -67,6 +68,7 @@ def build(settings: Settings) -> str:
                     f"`mart.{ds.fact_table}` (dengan nama) |", ""]
             described = {c.name: c.comment for c in t.columns if c.comment}  # a table not yet re-published
             out += _table_md(conn, "fact", t.name, {**described, **comments(conn, "fact", t.name)})
+        out += _indikator_md(conn)
         out += ["## Tabel referensi dan audit", ""]
         for schema, table in REFERENCE_TABLES:  # descriptions from the warehouse (migration 006)
             out += _table_md(conn, schema, table, comments(conn, schema, table))
@@ -77,9 +79,34 @@ def build(settings: Settings) -> str:
             "SELECT * FROM fact.disdukcapil__penduduk_kecamatan__riwayat",
             " WHERE berlaku_mulai <= TIMESTAMP '2026-01-01' AND (berlaku_sampai IS NULL OR berlaku_sampai > "
             "TIMESTAMP '2026-01-01');",
+            "-- nilai indikator Smart City yang berlaku, dengan alasan bila tidak tersedia",
+            "SELECT indikator, nama_wilayah, periode, nilai, satuan, status, keterangan FROM mart.indikator_nilai;",
             "-- semua dataset dalam satu tabel panjang",
             "SELECT dataset, variabel, kode_wilayah, periode, rincian, nilai FROM fact.observasi;", "```", ""]
     return "\n".join(out)
+
+
+INDIKATOR_TABLES = [("mart", "indikator_nilai__riwayat"), ("ref", "indikator"), ("audit", "indikator_hitung")]
+
+
+def _indikator_md(conn: sa.Connection) -> list[str]:
+    """The Smart City indicators: what each is, and the tables that hold them."""
+    from walidata.publish.schema import comments
+
+    out = ["## Indikator Smart City", "",
+           "Dideklarasikan di `include/indikator/marts/<dimensi>/<kode>.yaml` (metadata MS-Ind) dan `.sql` "
+           "(rumus). `mart.indikator_nilai` memuat nilai yang berlaku (kolom seperti `indikator_nilai__riwayat`, "
+           "ditambah nama wilayah, jenis periode, tahun dan bulan); status `tersedia`, `tidak_tersedia` (masukan "
+           "periode itu tidak lengkap), `input_belum_tersedia` (dataset masukan belum ada), `tidak_terdefinisi` "
+           "(pembagi nol), dengan `keterangan`.", ""]
+    if _columns(conn, "ref", "indikator"):
+        rows = conn.execute(sa.text("SELECT kode, nama, dimensi, satuan, level_estimasi, periode, masukan "
+                                    "FROM ref.indikator ORDER BY dimensi, kode")).all()
+        out += ["| kode | nama | dimensi | satuan | tingkat | periode | masukan |", "| --- | --- | --- | --- | --- | "
+                "--- | --- |"] + [f"| {' | '.join(str(v or '') for v in r)} |" for r in rows] + [""]
+    for schema, table in INDIKATOR_TABLES:
+        out += _table_md(conn, schema, table, comments(conn, schema, table))
+    return out
 
 
 def write(settings: Settings, path: Path | None = None) -> Path:

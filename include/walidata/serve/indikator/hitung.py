@@ -10,6 +10,7 @@ none: an input incomplete for that period (`tidak_tersedia`), an input dataset n
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
@@ -20,11 +21,12 @@ import sqlalchemy as sa
 
 from walidata.catalog import Dataset
 from walidata.publish.warehouse import ident, literal
-from walidata.serve.indikator.spec import MASUKAN_CALL, Deklarasi, Masukan
+from walidata.serve.indikator.spec import MASUKAN_CALL, Deklarasi, IndikatorError, Masukan
 
 PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
 # What a filled staging placeholder may contain: quoted checked names, literals of checked values, IN lists.
-SAFE_VALUE = re.compile(r"""(?:\s+|,|\(|\)|AND|IN|f\.|fact\."[a-z_][a-z0-9_]*"|"[a-z_][a-z0-9_]*"|'[A-Za-z0-9_\-]*')*""")
+SAFE_VALUE = re.compile(
+    r"""(?:\s+|,|\(|\)|AND|IN|f\.|fact\."[a-z_][a-z0-9_]*"|"[a-z_][a-z0-9_]*"|'[A-Za-z0-9_\-]*')*""")
 TERSEDIA, TIDAK_TERSEDIA, BELUM, TIDAK_TERDEFINISI = ("tersedia", "tidak_tersedia", "input_belum_tersedia",
                                                       "tidak_terdefinisi")
 
@@ -60,15 +62,37 @@ def render_staging(root: Path, ds: Dataset, m: Masukan, jenis: str) -> str:
     return PLACEHOLDER.sub(lambda x: values[x.group(1)], sql)
 
 
-def indicator_query(decl: Deklarasi, stagings: dict[str, str]) -> str:
-    """The indicator's SQL with its inputs as CTEs of complete figures only."""
-    ctes = []
-    for name, sql in stagings.items():
-        ctes.append(f"m_{name}__semua AS (\n{sql}\n)")
-        ctes.append(f"m_{name} AS (SELECT kode_wilayah, tingkat, periode, tahun, nilai FROM m_{name}__semua "
-                    f"WHERE lengkap = 1)")
+def indicator_query(decl: Deklarasi, tables: dict[str, str]) -> str:
+    """The indicator's SQL with each input as a CTE of its complete figures only."""
+    ctes = [f"m_{name} AS (SELECT kode_wilayah, tingkat, periode, tahun, nilai FROM {t} WHERE lengkap = 1)"
+            for name, t in tables.items()]
     body = MASUKAN_CALL.sub(lambda x: f"m_{x.group(1)}", decl.sql)
-    return "WITH " + ",\n".join(ctes) + f"\nSELECT hasil.kode_wilayah, hasil.periode, hasil.nilai FROM (\n{body}\n) hasil"
+    return ("WITH " + ",\n".join(ctes)
+            + f"\nSELECT hasil.kode_wilayah, hasil.periode, hasil.nilai FROM (\n{body}\n) hasil")
+
+
+class Staging:
+    """The staged inputs of one run, each (dataset, variable, breakdown, kind of period) computed once into a
+    temporary table of the run's transaction: the population, input to a dozen indicators, is staged once."""
+
+    def __init__(self, conn: sa.Connection, root: Path):
+        self.conn, self.root, self.tables = conn, root, {}
+
+    def table(self, decl: Deklarasi, name: str, ds: Dataset, jenis: str) -> str:
+        m = decl.indikator.masukan[name]
+        key = json.dumps([m.model_dump(mode="json"), jenis], sort_keys=True)
+        if key not in self.tables:
+            sql = _staging(self.root, decl, name, ds, jenis)
+            t = "_walidata_stg_" + hashlib.sha256(key.encode()).hexdigest()[:16]
+            drop = " ON COMMIT DROP" if self.conn.dialect.name == "postgresql" else ""
+            self.conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {t}{drop} AS {sql}")
+            self.tables[key] = t
+        return self.tables[key]
+
+    def drop(self) -> None:
+        for t in self.tables.values():
+            self.conn.exec_driver_sql(f"DROP TABLE IF EXISTS {t}")
+        self.tables.clear()
 
 
 @dataclass
@@ -136,7 +160,7 @@ def _reason(ds_id: str, m: Masukan, row) -> str:
     return f"{label}: baru {row.ada or 0} dari {row.harus or '?'} {row.bagian} yang lengkap"
 
 
-def compute(conn: sa.Connection, root: Path, decl: Deklarasi, catalog: dict[str, Dataset],
+def compute(conn: sa.Connection, staging: Staging, decl: Deklarasi, catalog: dict[str, Dataset],
             scope: Lingkup) -> list[Sel]:
     """Every cell of one indicator, for each kind of period it is declared for."""
     ind = decl.indikator
@@ -150,17 +174,25 @@ def compute(conn: sa.Connection, root: Path, decl: Deklarasi, catalog: dict[str,
                 s.keterangan = [f"dataset {d} belum ada di gudang data" for d in absent]
             out += cells.values()
             continue
-        stagings = {name: render_staging(root, catalog[m.dataset], m, jenis) for name, m in ind.masukan.items()}
+        tables = {name: staging.table(decl, name, catalog[m.dataset], jenis) for name, m in ind.masukan.items()}
         for name, m in ind.masukan.items():
-            _inputs_status(conn, stagings[name], name, m, cells)
-        values = conn.execute(sa.text(indicator_query(decl, stagings))).all()
+            _inputs_status(conn, tables[name], name, m, cells)
+        values = conn.execute(sa.text(indicator_query(decl, tables))).all()
         _place_values(decl, values, cells)
         out += cells.values()
     return out
 
 
-def _inputs_status(conn, staging: str, name: str, m: Masukan, cells: dict) -> None:
-    rows = {(r.kode_wilayah, r.periode): r for r in conn.execute(sa.text(staging)).all()}
+def _staging(root: Path, decl: Deklarasi, name: str, ds: Dataset, jenis: str) -> str:
+    try:
+        return render_staging(root, ds, decl.indikator.masukan[name], jenis)
+    except ValueError as exc:
+        raise IndikatorError(f"{decl.path}: masukan {name}: {exc}") from None
+
+
+def _inputs_status(conn, table: str, name: str, m: Masukan, cells: dict) -> None:
+    rows = {(r.kode_wilayah, r.periode): r for r in conn.execute(sa.text(
+        f"SELECT kode_wilayah, periode, lengkap, ada, harus, bagian, load_id FROM {table}")).all()}
     for key, cell in cells.items():
         row = rows.get(key)
         if row is None or row.lengkap != 1:

@@ -19,7 +19,7 @@ from walidata.catalog import Dataset, load_catalog
 from walidata.publish import schema, warehouse
 from walidata.publish.warehouse import ident
 from walidata.serve.indikator import mart
-from walidata.serve.indikator.hitung import Lingkup, compute, fact_exists, lingkup, staging_text
+from walidata.serve.indikator.hitung import Lingkup, Staging, compute, fact_exists, lingkup, staging_text
 from walidata.serve.indikator.spec import Deklarasi, load_indikator
 from walidata.settings import Settings
 
@@ -34,10 +34,13 @@ class Ringkasan:
     dihitung: list[str] = field(default_factory=list)
     dilewati: list[str] = field(default_factory=list)
     baris_berubah: int = 0
+    validasi: str | None = None  # lulus, lulus dengan peringatan (or None: nothing recomputed, nothing checked)
+    data_docs: str | None = None
 
     def to_dict(self) -> dict:
         return {"run_id": self.run_id, "dihitung": self.dihitung, "dilewati": self.dilewati,
-                "baris_berubah": self.baris_berubah}
+                "baris_berubah": self.baris_berubah,
+                "validasi": self.validasi, "data_docs": self.data_docs}
 
 
 def dataset_state(conn: sa.Connection, ds: Dataset | None) -> list:
@@ -56,31 +59,54 @@ def sidik(decl: Deklarasi, staging: str, states: dict[str, list], scope: Lingkup
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
-def jalankan(settings: Settings, run_id: str, paksa: bool = False, hanya: list[str] | None = None) -> Ringkasan:
-    """Recompute the indicators (all of them with `paksa`, or only `hanya`) whose fingerprint changed."""
+def jalankan(settings: Settings, run_id: str, paksa: bool = False, hanya: list[str] | None = None,
+             periksa: bool = True) -> Ringkasan:
+    """Recompute the indicators (all of them with `paksa`, or only `hanya`) whose fingerprint changed, validate
+    the mart (`periksa`) and commit; a critical check failing rolls the whole run back (MartGagal)."""
+    from walidata.serve.indikator import validasi
+
     decls = load_indikator(settings.indikator)
     datasets, _ = load_catalog(settings.catalog)
     catalog = {d.id: d for d in datasets}
-    staging = staging_text(settings.indikator)
-    out = Ringkasan(run_id)
-    with warehouse.transaction(settings.warehouse_url) as conn:
-        schema.ensure_schema(conn)
-        mart.refresh_ref(conn, decls)
-        scope = lingkup(conn, settings.wilayah)
-        states = {d: dataset_state(conn, catalog.get(d)) for decl in decls for d in decl.indikator.datasets}
-        before = mart.sidik_lama(conn)
-        when = warehouse.now()
-        for decl in decls:
-            if hanya and decl.kode not in hanya:
-                continue
-            s = sidik(decl, staging, states, scope)
-            if not paksa and before.get(decl.kode) == s:
-                out.dilewati.append(decl.kode)
-                continue
-            cells = compute(conn, settings.indikator, decl, catalog, scope)
-            changed = mart.write(conn, decl, cells, when, run_id)
-            mart.record(conn, decl.kode, s, run_id, when, len(cells), changed)
-            out.dihitung.append(decl.kode)
-            out.baris_berubah += changed
-            log.info("indikator %s: %d sel, %d baris berubah", decl.kode, len(cells), changed)
+    out, hasil = Ringkasan(run_id), None
+    try:
+        with warehouse.transaction(settings.warehouse_url) as conn:
+            schema.ensure_schema(conn)
+            mart.refresh_ref(conn, decls)
+            scope = lingkup(conn, settings.wilayah)
+            _recompute(conn, settings, decls, catalog, scope, out, paksa, hanya)
+            if periksa and out.dihitung:
+                hasil = validasi.periksa(conn, decls, scope, settings.gx_root, run_id)
+                validasi.catat(conn, hasil, run_id)
+                if not hasil.sukses:
+                    raise validasi.MartGagal(validasi.pesan(hasil))
+                out.validasi = "lulus dengan peringatan" if hasil.gagal else "lulus"
+                out.data_docs = hasil.data_docs
+    except validasi.MartGagal:
+        with warehouse.transaction(settings.warehouse_url) as conn:  # the evidence outlives the rollback
+            validasi.catat(conn, hasil, run_id)
+        raise
     return out
+
+
+def _recompute(conn, settings: Settings, decls: list[Deklarasi], catalog: dict, scope: Lingkup, out: Ringkasan,
+               paksa: bool, hanya: list[str] | None) -> None:
+    staging = staging_text(settings.indikator)
+    states = {d: dataset_state(conn, catalog.get(d)) for decl in decls for d in decl.indikator.datasets}
+    before = mart.sidik_lama(conn)
+    when = warehouse.now()
+    staged = Staging(conn, settings.indikator)
+    for decl in decls:
+        if hanya and decl.kode not in hanya:
+            continue
+        s = sidik(decl, staging, states, scope)
+        if not paksa and before.get(decl.kode) == s:
+            out.dilewati.append(decl.kode)
+            continue
+        cells = compute(conn, staged, decl, catalog, scope)
+        changed = mart.write(conn, decl, cells, when, out.run_id)
+        mart.record(conn, decl.kode, s, out.run_id, when, len(cells), changed)
+        out.dihitung.append(decl.kode)
+        out.baris_berubah += changed
+        log.info("indikator %s: %d sel, %d baris berubah", decl.kode, len(cells), changed)
+    staged.drop()
