@@ -4,6 +4,13 @@
 latest validation page of a dataset (each DAG's description links there). Data Docs are static files under
 `<WALIDATA_GX_ROOT>/uncommitted/data_docs/local_site/`. Only Airflow plugins live in this folder.
 
+`/walidata/laporan/`: the static report "Laporan Indikator Smart City" (`<WALIDATA_LAPORAN>/index.html`, written
+by walidata.serve.indikator.laporan), linked from the Airflow menu (Browse) as an external view. In the file its
+Data Docs links are paths relative to the report folder (they work opened from file://); served here they are
+rewritten to this plugin's own routes, relative to /walidata/laporan/ (`../data-docs/<page>`, or
+`../data-docs-terbaru/<dataset>` for a page outside the site): see laporan.tautan_untuk_plugin. The report
+has inline styles and SVG only, no script, so the same policy below serves it.
+
 Offline: the pages load their scripts, stylesheets and fonts from the site itself (`static/walidata/`, copied
 there by walidata.validate.data_docs.localise_site after each build, from include/data_docs_assets/). A page
 built before that, still naming the CDNs, is rewritten the same way as it is served, and `static/walidata/`
@@ -112,6 +119,34 @@ def latest(dataset_id: str):
     return RedirectResponse(f"{PREFIX}/data-docs/{pages[-1].relative_to(_site()).as_posix()}")
 
 
+@app.get("/laporan")
+def laporan_tanpa_garis():
+    return RedirectResponse("laporan/")  # relative: the report's own relative links need the trailing slash
+
+
+@app.get("/laporan/")
+def laporan():
+    """The indicator report, its Data Docs links pointing at this plugin."""
+    from walidata.serve.indikator.laporan import tautan_untuk_plugin
+    from walidata.settings import get_settings
+
+    folder = get_settings().laporan
+    page = folder / "index.html"
+    if not page.is_file():
+        raise HTTPException(status_code=404, detail="Laporan indikator belum dibuat (jalankan DAG indikator)")
+    return HTMLResponse(tautan_untuk_plugin(page.read_text(encoding="utf-8"), folder, _site()))
+
+
+LAPORAN_MENU = {
+    "name": "Laporan Indikator Smart City",
+    "href": f"{PREFIX}/laporan/",
+    "category": "browse",  # Airflow 3 UI: under the Browse menu
+    "url_route": "laporan-indikator",  # shown inside the Airflow UI (frame-ancestors 'self' allows it)
+    "destination": "nav",
+}
+
+
 class WalidataPlugin(AirflowPlugin):
     name = "walidata"
     fastapi_apps = [{"app": app, "url_prefix": PREFIX, "name": "Walidata Data Docs"}]
+    external_views = [LAPORAN_MENU]

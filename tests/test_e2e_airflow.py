@@ -200,3 +200,33 @@ def test_an_airflow_run_and_a_cli_run_at_once_never_interleave(published_once, t
     assert all("Run again" in r[2] for r in log if r[1] == "gagal_muat")
     assert len(current) == 78 and lake == current
     assert [r[4] for r in current if r[1] == "62.06.01" and r[2] == "2025" and r[3] == "L"] == [4942.0]
+
+
+def test_the_indicator_dag_computes_checks_exports_and_reports_then_skips_what_did_not_change(
+        tmp_path, migrated_airflow_db, sample_loaded):
+    """`airflow dags test smart_city_indicators` on the published sample; a second run recomputes nothing."""
+    base = tmp_path / "ind"
+    (base / "airflow").mkdir(parents=True)
+    shutil.copyfile(migrated_airflow_db, base / "airflow" / "airflow.db")
+    shutil.copytree(sample_loaded / "gx", base / "gx")
+    shutil.copyfile(sample_loaded / "warehouse.duckdb", base / "warehouse.duckdb")
+    env = {**_env(base), "WALIDATA_LAKE": str(sample_loaded / "lake"), "WALIDATA_INBOX": str(sample_loaded / "inbox"),
+           "WALIDATA_TERBUKA": str(base / "terbuka"), "WALIDATA_LAPORAN": str(base / "laporan")}
+
+    def run():
+        r = subprocess.run([_airflow(env), "dags", "test", "smart_city_indicators"], env=env, capture_output=True,
+                           text=True, timeout=600)
+        assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+
+    run()
+    with _warehouse(base) as c:
+        n, kodes = c.execute("SELECT COUNT(*), COUNT(DISTINCT indikator) FROM mart.indikator_nilai").fetchone()
+        runs = c.execute("SELECT DISTINCT run_id FROM audit.indikator_hitung").fetchall()
+        checks = c.execute("SELECT COUNT(*) FROM audit.hasil_validasi WHERE dataset = 'mart.indikator_nilai'").fetchone()
+    assert n > 1000 and kodes >= 24 and len(runs) == 1 and checks[0] > 0
+    assert (base / "laporan" / "index.html").is_file() and (base / "terbuka" / "ms_ind.xlsx").is_file()
+    assert (base / "terbuka" / "cakupan_akta_kelahiran" / "cakupan_akta_kelahiran.csv").is_file()
+    run()
+    with _warehouse(base) as c:
+        assert c.execute("SELECT DISTINCT run_id FROM audit.indikator_hitung").fetchall() == runs
+        assert c.execute("SELECT COUNT(*) FROM mart.indikator_nilai__riwayat").fetchone()[0] == n

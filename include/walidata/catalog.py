@@ -36,6 +36,9 @@ RESERVED_COLUMNS = frozenset({
 DIMENSI = Literal["governance", "branding", "economy", "living", "society", "environment"]
 JADWAL = Literal["harian", "mingguan", "bulanan", "triwulanan", "semesteran", "tahunan"]
 
+# libyaml's safe loader where PyYAML has it (ten times faster than the pure-Python one), else the same rules
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 def _identifier(v: str) -> str:
     """A name from the catalog that becomes (part of) a warehouse table, view or column name: checked here, at
@@ -452,7 +455,7 @@ def load_file(path: Path) -> Dataset:
     """One catalog file; errors name the file and the field."""
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
     except yaml.YAMLError as exc:
         raise ValueError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(raw, dict):

@@ -77,6 +77,8 @@ class Staging:
 
     def __init__(self, conn: sa.Connection, root: Path):
         self.conn, self.root, self.tables = conn, root, {}
+        self.facts = fact_tables(conn)
+        self.read: dict[str, dict] = {}
 
     def table(self, decl: Deklarasi, name: str, ds: Dataset, jenis: str) -> str:
         m = decl.indikator.masukan[name]
@@ -88,6 +90,13 @@ class Staging:
             self.conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {t}{drop} AS {sql}")
             self.tables[key] = t
         return self.tables[key]
+
+    def rows(self, table: str) -> dict[tuple[str, str], object]:
+        """The staged rows of one input by (region, period), read once per run."""
+        if table not in self.read:
+            self.read[table] = {(r.kode_wilayah, r.periode): r for r in self.conn.execute(sa.text(
+                f"SELECT kode_wilayah, periode, lengkap, ada, harus, bagian, load_id FROM {table}")).all()}
+        return self.read[table]
 
     def drop(self) -> None:
         for t in self.tables.values():
@@ -110,10 +119,14 @@ class Lingkup:
         return [(r, p) for r in regions for p in self.periode[jenis]]
 
 
+def fact_tables(conn: sa.Connection) -> set[str]:
+    """The tables and views of the fact schema."""
+    return set(conn.execute(sa.text(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'fact'")).scalars())
+
+
 def fact_exists(conn: sa.Connection, table: str) -> bool:
-    return bool(conn.execute(sa.text(
-        "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'fact' AND table_name = :t"),
-        {"t": table}).scalar())
+    return table in fact_tables(conn)
 
 
 def lingkup(conn: sa.Connection, wilayah: str) -> Lingkup:
@@ -148,7 +161,7 @@ class Sel:
     nilai: float | None = None
     status: str = TIDAK_TERSEDIA
     keterangan: list[str] = field(default_factory=list)
-    lineage: list[dict] = field(default_factory=list)
+    loads: list[str] = field(default_factory=list)  # per input, in declaration order: its loads, comma-separated
 
 
 def _reason(ds_id: str, m: Masukan, row) -> str:
@@ -165,7 +178,7 @@ def compute(conn: sa.Connection, staging: Staging, decl: Deklarasi, catalog: dic
     """Every cell of one indicator, for each kind of period it is declared for."""
     ind = decl.indikator
     out: list[Sel] = []
-    absent = [d for d in ind.datasets if d not in catalog or not fact_exists(conn, catalog[d].fact_table)]
+    absent = [d for d in ind.datasets if d not in catalog or catalog[d].fact_table not in staging.facts]
     for jenis in ind.periode:
         cells = {c: Sel(*c) for c in scope.cells(decl, jenis)}
         if absent:
@@ -176,7 +189,7 @@ def compute(conn: sa.Connection, staging: Staging, decl: Deklarasi, catalog: dic
             continue
         tables = {name: staging.table(decl, name, catalog[m.dataset], jenis) for name, m in ind.masukan.items()}
         for name, m in ind.masukan.items():
-            _inputs_status(conn, tables[name], name, m, cells)
+            _inputs_status(staging.rows(tables[name]), name, m, cells)
         values = conn.execute(sa.text(indicator_query(decl, tables))).all()
         _place_values(decl, values, cells)
         out += cells.values()
@@ -190,16 +203,12 @@ def _staging(root: Path, decl: Deklarasi, name: str, ds: Dataset, jenis: str) ->
         raise IndikatorError(f"{decl.path}: masukan {name}: {exc}") from None
 
 
-def _inputs_status(conn, table: str, name: str, m: Masukan, cells: dict) -> None:
-    rows = {(r.kode_wilayah, r.periode): r for r in conn.execute(sa.text(
-        f"SELECT kode_wilayah, periode, lengkap, ada, harus, bagian, load_id FROM {table}")).all()}
+def _inputs_status(rows: dict, name: str, m: Masukan, cells: dict) -> None:
     for key, cell in cells.items():
         row = rows.get(key)
         if row is None or row.lengkap != 1:
             cell.keterangan.append(_reason(m.dataset, m, row))
-        loads = sorted({x for x in (row.load_id or "").split(",") if x}) if row is not None else []
-        cell.lineage.append({"masukan": name, "dataset": m.dataset, "variabel": m.variabel,
-                             **({"rincian": m.rincian} if m.rincian else {}), "load_id": loads})
+        cell.loads.append(row.load_id or "" if row is not None else "")
 
 
 def _place_values(decl: Deklarasi, values, cells: dict) -> None:
@@ -220,7 +229,21 @@ def _place_values(decl: Deklarasi, values, cells: dict) -> None:
             cell.keterangan = [decl.indikator.keterangan_tanpa_nilai]
 
 
+_LINEAGE: dict[tuple, str] = {}
+
+
 def lineage_json(decl: Deklarasi, cell: Sel) -> str:
-    ind = decl.indikator
-    return json.dumps({"masukan": cell.lineage, "referensi": ind.referensi,
-                       "sumber_penduduk": ind.sumber_penduduk}, ensure_ascii=False, sort_keys=True)
+    """The cell's lineage as JSON: each input's dataset, variable, breakdown and loads, the reference tables and
+    the population figure. Cells with the same loads share one text, built once."""
+    key = (decl.kode, decl.sql, tuple(cell.loads))
+    if key not in _LINEAGE:
+        if len(_LINEAGE) > 100_000:
+            _LINEAGE.clear()
+        ind = decl.indikator
+        masukan = [{"masukan": name, "dataset": m.dataset, "variabel": m.variabel,
+                    **({"rincian": m.rincian} if m.rincian else {}),
+                    "load_id": sorted({x for x in loads.split(",") if x})}
+                   for (name, m), loads in zip(ind.masukan.items(), cell.loads, strict=False)]
+        _LINEAGE[key] = json.dumps({"masukan": masukan, "referensi": ind.referensi,
+                                    "sumber_penduduk": ind.sumber_penduduk}, ensure_ascii=False, sort_keys=True)
+    return _LINEAGE[key]

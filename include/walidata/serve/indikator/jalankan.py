@@ -19,7 +19,7 @@ from walidata.catalog import Dataset, load_catalog
 from walidata.publish import schema, warehouse
 from walidata.publish.warehouse import ident
 from walidata.serve.indikator import mart
-from walidata.serve.indikator.hitung import Lingkup, Staging, compute, fact_exists, lingkup, staging_text
+from walidata.serve.indikator.hitung import Lingkup, Staging, compute, fact_tables, lingkup, staging_text
 from walidata.serve.indikator.spec import Deklarasi, load_indikator
 from walidata.settings import Settings
 
@@ -43,9 +43,9 @@ class Ringkasan:
                 "validasi": self.validasi, "data_docs": self.data_docs}
 
 
-def dataset_state(conn: sa.Connection, ds: Dataset | None) -> list:
+def dataset_state(conn: sa.Connection, ds: Dataset | None, facts: set[str]) -> list:
     """What changes whenever a load publishes, revises or withdraws a figure of the dataset."""
-    if ds is None or not fact_exists(conn, f"{ds.fact_table}__riwayat"):
+    if ds is None or f"{ds.fact_table}__riwayat" not in facts:
         return ["tidak ada"]
     row = conn.execute(sa.text(
         f"SELECT COUNT(*), COUNT(berlaku_sampai), CAST(MAX(berlaku_mulai) AS VARCHAR), "
@@ -76,7 +76,9 @@ def jalankan(settings: Settings, run_id: str, paksa: bool = False, hanya: list[s
             scope = lingkup(conn, settings.wilayah)
             _recompute(conn, settings, decls, catalog, scope, out, paksa, hanya)
             if periksa and out.dihitung:
-                hasil = validasi.periksa(conn, decls, scope, settings.gx_root, run_id)
+                computed = mart.sidik_lama(conn)  # indicators never computed (a partial run) have no cells yet
+                checked = [d for d in decls if d.kode in computed]
+                hasil = validasi.periksa(conn, checked, scope, settings.gx_root, run_id)
                 validasi.catat(conn, hasil, run_id)
                 if not hasil.sukses:
                     raise validasi.MartGagal(validasi.pesan(hasil))
@@ -92,21 +94,25 @@ def jalankan(settings: Settings, run_id: str, paksa: bool = False, hanya: list[s
 def _recompute(conn, settings: Settings, decls: list[Deklarasi], catalog: dict, scope: Lingkup, out: Ringkasan,
                paksa: bool, hanya: list[str] | None) -> None:
     staging = staging_text(settings.indikator)
-    states = {d: dataset_state(conn, catalog.get(d)) for decl in decls for d in decl.indikator.datasets}
+    facts = fact_tables(conn)
+    states = {d: dataset_state(conn, catalog.get(d), facts) for d in {d for x in decls for d in x.indikator.datasets}}
     before = mart.sidik_lama(conn)
     when = warehouse.now()
     staged = Staging(conn, settings.indikator)
+    batch, sidiks = [], {}
     for decl in decls:
         if hanya and decl.kode not in hanya:
             continue
-        s = sidik(decl, staging, states, scope)
-        if not paksa and before.get(decl.kode) == s:
+        sidiks[decl.kode] = sidik(decl, staging, states, scope)
+        if not paksa and before.get(decl.kode) == sidiks[decl.kode]:
             out.dilewati.append(decl.kode)
             continue
-        cells = compute(conn, staged, decl, catalog, scope)
-        changed = mart.write(conn, decl, cells, when, out.run_id)
-        mart.record(conn, decl.kode, s, out.run_id, when, len(cells), changed)
-        out.dihitung.append(decl.kode)
-        out.baris_berubah += changed
-        log.info("indikator %s: %d sel, %d baris berubah", decl.kode, len(cells), changed)
+        batch.append((decl, compute(conn, staged, decl, catalog, scope)))
+    changed = mart.write(conn, batch, when, out.run_id)
+    mart.record(conn, [{"indikator": d.kode, "sidik": sidiks[d.kode], "run_id": out.run_id, "dihitung_pada": when,
+                        "baris": len(cells), "baris_berubah": changed[d.kode]} for d, cells in batch])
+    out.dihitung = [d.kode for d, _ in batch]
+    out.baris_berubah = sum(changed.values())
+    for d, cells in batch:
+        log.info("indikator %s: %d sel, %d baris berubah", d.kode, len(cells), changed[d.kode])
     staged.drop()

@@ -51,58 +51,76 @@ def sidik_lama(conn: sa.Connection) -> dict[str, str]:
     return dict(conn.execute(sa.text("SELECT indikator, sidik FROM audit.indikator_hitung")).all())
 
 
-def _current(conn: sa.Connection, kode: str) -> dict[tuple[str, str], dict]:
+def _current(conn: sa.Connection, kodes: list[str]) -> dict[tuple[str, str, str], tuple]:
     rows = conn.execute(sa.text(
-        f"SELECT kode_wilayah, periode, {', '.join(COMPARED)} FROM {RIWAYAT} "
-        "WHERE indikator = :i AND berlaku_sampai IS NULL"), {"i": kode}).mappings().all()
-    return {(r["kode_wilayah"], r["periode"]): dict(r) for r in rows}
+        f"SELECT indikator, kode_wilayah, periode, {', '.join(COMPARED)} FROM {RIWAYAT} "
+        "WHERE indikator IN :kodes AND berlaku_sampai IS NULL").bindparams(sa.bindparam("kodes", expanding=True)),
+        {"kodes": kodes}).all()
+    return {tuple(r[:3]): tuple(r[3:]) for r in rows}
 
 
-def _row(decl: Deklarasi, cell: Sel) -> dict:
+def _values(decl: Deklarasi, cell: Sel) -> tuple:
+    """The compared columns of a cell, in COMPARED's order."""
     ind = decl.indikator
-    return {"kode_wilayah": cell.kode_wilayah, "periode": cell.periode, "nilai": cell.nilai, "satuan": ind.satuan,
-            "status": cell.status, "keterangan": "; ".join(cell.keterangan) or None,
-            "sumber_penduduk": ind.sumber_penduduk, "lineage": lineage_json(decl, cell)}
+    return (cell.nilai, ind.satuan, cell.status, "; ".join(cell.keterangan) or None, ind.sumber_penduduk,
+            lineage_json(decl, cell))
 
 
-def write(conn: sa.Connection, decl: Deklarasi, cells: list[Sel], when: dt.datetime, run_id: str) -> int:
-    """Replace one indicator's values in force by `cells`, keeping history; returns the rows added or closed."""
+def write(conn: sa.Connection, batch: list[tuple[Deklarasi, list[Sel]]], when: dt.datetime,
+          run_id: str) -> dict[str, int]:
+    """Replace the values in force of the indicators in `batch` by their cells, keeping history, in one staged
+    insert and one update; returns the rows added or closed per indicator."""
+    if not batch:
+        return {}
+    current = _current(conn, [d.kode for d, _ in batch])
+    new = {(d.kode, c.kode_wilayah, c.periode): _values(d, c) for d, cells in batch for c in cells}
+    changed = [k for k, v in new.items() if current.get(k) != v]
+    closed = [k for k in current if k not in new or current[k] != new[k]]
+    if closed:
+        _close(conn, closed, when)
+    if changed:
+        _insert(conn, changed, new, when, run_id)
+    counts = {d.kode: 0 for d, _ in batch}
+    for k in set(changed) | set(closed):
+        counts[k[0]] += 1
+    return counts
+
+
+def _close(conn: sa.Connection, closed: list[tuple], when: dt.datetime) -> None:
     import pyarrow as pa
 
-    current = _current(conn, decl.kode)
-    new = {(c.kode_wilayah, c.periode): _row(decl, c) for c in cells}
-    changed = [k for k, r in new.items() if k not in current or any(r[c] != current[k][c] for c in COMPARED)]
-    closed = [k for k in current if k not in new or k in changed]
-    if closed:
-        keys = pa.table({"kode_wilayah": [k[0] for k in closed], "periode": [k[1] for k in closed]})
-        name = bulk.stage_name()
-        bulk.stage(conn, keys, name)
-        conn.execute(sa.text(
-            f"UPDATE {RIWAYAT} SET berlaku_sampai = :w WHERE indikator = :i AND berlaku_sampai IS NULL AND EXISTS "
-            f"(SELECT 1 FROM {name} k WHERE k.kode_wilayah = {RIWAYAT}.kode_wilayah AND "
-            f"k.periode = {RIWAYAT}.periode)"), {"w": when, "i": decl.kode})
-        bulk.unstage(conn, name)
-    if changed:
-        rows = [new[k] for k in changed]
-        data = pa.table({"indikator": [decl.kode] * len(rows), **{c: [r[c] for r in rows] for c in (
-            "kode_wilayah", "periode", "nilai", "satuan", "status", "keterangan", "sumber_penduduk", "lineage")},
-            "run_id": [run_id] * len(rows)},
-            schema=pa.schema([("indikator", pa.string()), ("kode_wilayah", pa.string()), ("periode", pa.string()),
-                              ("nilai", pa.float64()), ("satuan", pa.string()), ("status", pa.string()),
-                              ("keterangan", pa.string()), ("sumber_penduduk", pa.string()),
-                              ("lineage", pa.string()), ("run_id", pa.string())]))
-        name = bulk.stage_name()
-        bulk.stage(conn, data, name)
-        cols = ", ".join(data.column_names)
-        conn.execute(sa.text(f"INSERT INTO {RIWAYAT} ({cols}, berlaku_mulai) SELECT {cols}, :w FROM {name}"),
-                     {"w": when})
-        bulk.unstage(conn, name)
-    return len(changed) + len([k for k in closed if k not in changed])
+    keys = pa.table({c: [k[i] for k in closed] for i, c in enumerate(("indikator", "kode_wilayah", "periode"))})
+    name = bulk.stage_name()
+    bulk.stage(conn, keys, name)
+    conn.execute(sa.text(
+        f"UPDATE {RIWAYAT} SET berlaku_sampai = :w WHERE berlaku_sampai IS NULL AND EXISTS (SELECT 1 FROM {name} k "
+        f"WHERE k.indikator = {RIWAYAT}.indikator AND k.kode_wilayah = {RIWAYAT}.kode_wilayah AND "
+        f"k.periode = {RIWAYAT}.periode)"), {"w": when})
+    bulk.unstage(conn, name)
 
 
-def record(conn: sa.Connection, kode: str, sidik: str, run_id: str, when: dt.datetime, rows: int,
-           changed: int) -> None:
-    conn.execute(sa.text("DELETE FROM audit.indikator_hitung WHERE indikator = :i"), {"i": kode})
+def _insert(conn: sa.Connection, changed: list[tuple], new: dict, when: dt.datetime, run_id: str) -> None:
+    import pyarrow as pa
+
+    cols = list(zip(*[k + new[k] for k in changed], strict=True))
+    names = ["indikator", "kode_wilayah", "periode", *COMPARED]
+    data = pa.table({**{n: pa.array(c, type=pa.float64() if n == "nilai" else pa.string())
+                        for n, c in zip(names, cols, strict=True)},
+                     "run_id": pa.array([run_id] * len(changed), type=pa.string())})
+    name = bulk.stage_name()
+    bulk.stage(conn, data, name)
+    listed = ", ".join(data.column_names)
+    conn.execute(sa.text(f"INSERT INTO {RIWAYAT} ({listed}, berlaku_mulai) SELECT {listed}, :w FROM {name}"),
+                 {"w": when})
+    bulk.unstage(conn, name)
+
+
+def record(conn: sa.Connection, rows: list[dict]) -> None:
+    """What each recomputed indicator was computed from (its `sidik`), when, and how much changed."""
+    if not rows:
+        return
+    conn.execute(sa.text("DELETE FROM audit.indikator_hitung WHERE indikator IN :kodes").bindparams(
+        sa.bindparam("kodes", expanding=True)), {"kodes": [r["indikator"] for r in rows]})
     conn.execute(sa.text(
         "INSERT INTO audit.indikator_hitung (indikator, sidik, run_id, dihitung_pada, baris, baris_berubah) "
-        "VALUES (:i, :s, :r, :w, :n, :c)"), {"i": kode, "s": sidik, "r": run_id, "w": when, "n": rows, "c": changed})
+        "VALUES (:indikator, :sidik, :run_id, :dihitung_pada, :baris, :baris_berubah)"), rows)
