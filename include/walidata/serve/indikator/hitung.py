@@ -152,7 +152,7 @@ def lingkup(conn: sa.Connection, wilayah: str) -> Lingkup:
     return Lingkup(kab_list, kec, {"tahun": [str(y) for y in years], "bulan": bulan})
 
 
-@dataclass
+@dataclass(slots=True)
 class Sel:
     """One cell of the mart: an indicator's value (or why there is none) for a region and period."""
 
@@ -215,7 +215,7 @@ def _place_values(decl: Deklarasi, values, cells: dict) -> None:
     seen: set = set()
     for kode, periode, nilai in values:
         if (kode, periode) in seen:
-            raise ValueError(f"{decl.path.with_suffix('.sql')}: more than one value for {kode} {periode}")
+            raise IndikatorError(f"{decl.path.with_suffix('.sql')}: more than one value for {kode} {periode}")
         seen.add((kode, periode))
         cell = cells.get((kode, periode))
         if cell is None or cell.keterangan:  # outside the scope, or an input incomplete: never a value
