@@ -222,7 +222,8 @@ def test_the_indicator_dag_computes_checks_exports_and_reports_then_skips_what_d
     with _warehouse(base) as c:
         n, kodes = c.execute("SELECT COUNT(*), COUNT(DISTINCT indikator) FROM mart.indikator_nilai").fetchone()
         runs = c.execute("SELECT DISTINCT run_id FROM audit.indikator_hitung").fetchall()
-        checks = c.execute("SELECT COUNT(*) FROM audit.hasil_validasi WHERE dataset = 'mart.indikator_nilai'").fetchone()
+        checks = c.execute("SELECT COUNT(*) FROM audit.hasil_validasi "
+                           "WHERE dataset = 'mart.indikator_nilai'").fetchone()
     assert n > 1000 and kodes >= 24 and len(runs) == 1 and checks[0] > 0
     assert (base / "laporan" / "index.html").is_file() and (base / "terbuka" / "ms_ind.xlsx").is_file()
     assert (base / "terbuka" / "cakupan_akta_kelahiran" / "cakupan_akta_kelahiran.csv").is_file()

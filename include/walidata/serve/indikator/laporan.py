@@ -85,6 +85,7 @@ class Isi:
     indikator: list[dict]
     nilai: dict[str, list[dict]] = field(default_factory=dict)
     muat: dict[str, dict] = field(default_factory=dict)
+    mart: dict | None = None  # the latest check of the mart: run_id, gagal (critical), peringatan, data_docs
 
 
 def _rows(conn: sa.Connection, sql: str, **params) -> list[dict]:
@@ -103,12 +104,27 @@ def baca(settings: Settings) -> Isi:
                             "ORDER BY indikator, kode_wilayah, periode", w=w, k=f"{w}.%")
         muat = _rows(conn, "SELECT dataset, status, hasil_validasi, data_docs, selesai FROM audit.load_log "
                            "WHERE selesai IS NOT NULL ORDER BY selesai")
+        mart = _rows(conn, "SELECT run_id, SUM(CASE WHEN NOT sukses AND tingkat = 'critical' THEN 1 ELSE 0 END) AS "
+                           "gagal, SUM(CASE WHEN NOT sukses AND tingkat = 'warning' THEN 1 ELSE 0 END) AS peringatan, "
+                           "MAX(diperiksa_pada) AS pada FROM audit.hasil_validasi WHERE dataset = "
+                           "'mart.indikator_nilai' GROUP BY run_id ORDER BY pada DESC LIMIT 1")
     isi = Isi(w, nama or f"Kabupaten/Kota {w}", indikator)
+    if mart:
+        isi.mart = {**mart[0], "data_docs": _halaman_mart(settings.gx_root, mart[0]["run_id"])}
     for r in nilai:
         isi.nilai.setdefault(r["indikator"], []).append(r)
     for r in muat:  # ordered by selesai: the last row of a dataset is its latest load
         isi.muat[r["dataset"]] = r
     return isi
+
+
+def _halaman_mart(gx_root: Path, run_id: str) -> str | None:
+    """The Data Docs page of the mart's check in that run (walidata.serve.indikator.validasi builds it)."""
+    from walidata.publish.lake import safe
+
+    folder = Path(gx_root) / "uncommitted" / "data_docs" / "local_site" / "validations" / "mart" / "indikator_nilai"
+    pages = sorted((folder / safe(run_id)).glob("*/*.html"))
+    return pages[-1].as_uri() if pages else None
 
 
 # --- links to Data Docs -----------------------------------------------------------------------------------
@@ -194,7 +210,7 @@ def render(isi: Isi, folder: Path, dibuat: dt.datetime) -> str:
             f"<title>{esc(judul)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
             f"<header><h1>{esc(judul)}</h1>\n"
             f'<p class="sub">Dibuat {esc(waktu_teks(dibuat, isi.wilayah))} dari gudang data Walidata.</p>\n'
-            f"{ringkasan(isi)}{daftar_isi()}</header>\n<main>\n{badan}\n</main>\n"
+            f"{ringkasan(isi)}{_mutu_mart(isi, folder)}{daftar_isi()}</header>\n<main>\n{badan}\n</main>\n"
             f"<footer>Metadata indikator mengikuti MS-Ind (Peraturan BPS Nomor 5 Tahun 2020). "
             f"Angka memakai format Indonesia: titik pemisah ribuan, koma pemisah desimal.</footer>\n"
             f"</body>\n</html>\n")
@@ -239,6 +255,22 @@ def ringkasan(isi: Isi) -> str:
     belum = sum(1 for i in isi.indikator if _menunggu_input(isi.nilai.get(i["kode"], [])))
     return (f'<p class="sub">{len(isi.indikator)} indikator: {punya} dengan nilai tersedia, '
             f"{belum} menunggu dataset masukan.</p>\n")
+
+
+def _mutu_mart(isi: Isi, folder: Path) -> str:
+    """The latest Great Expectations check of the indicator values themselves, with its page."""
+    if not isi.mart:
+        return ""
+    m = isi.mart
+    hasil = "gagal" if m["gagal"] else "lulus dengan peringatan" if m["peringatan"] else "lulus"
+    href = tautan_data_docs(m["data_docs"], folder)
+    tautan = (f' (<a class="data-docs" data-dataset="mart.indikator_nilai" href="{esc(href)}">halaman validasi</a>)'
+              if href else "")
+    catatan = f", {m['peringatan']} peringatan" if m["peringatan"] else ""
+    if m["gagal"]:  # the run was rolled back: what is shown is what was in force before it
+        catatan += "; penghitungan terakhir dibatalkan, nilai di bawah adalah nilai yang berlaku sebelumnya"
+    return (f'<p class="sub">Pemeriksaan nilai indikator: <span class="lencana {VALIDASI_KELAS[hasil]}">'
+            f"{esc(hasil)}</span>{esc(catatan)}{tautan}</p>\n")
 
 
 def daftar_isi() -> str:

@@ -129,7 +129,8 @@ def _failed(vr, df) -> list[dict]:
     for r in vr.results:
         cfg = r.expectation_config
         kw = cfg.kwargs
-        row = {"pemeriksaan": cfg.type, "kolom": kw.get("column") or ",".join(kw.get("column_list") or []),
+        columns = kw.get("column_list") or [c for c in (kw.get("column_A"), kw.get("column_B")) if c]
+        row = {"pemeriksaan": cfg.type, "kolom": kw.get("column") or ",".join(columns),
                "tingkat": str(getattr(cfg.severity, "value", cfg.severity) or "critical"), "sukses": bool(r.success),
                "kondisi": kw.get("row_condition"), "jumlah_gagal": None, "contoh": None}
         if not r.success:
