@@ -272,3 +272,14 @@ def test_the_mart_check_flags_a_dropped_cell_and_warns_on_a_jump_beyond_the_tole
                "audit.hasil_validasi WHERE run_id = 'uji-lonjakan' AND NOT sukses")
                if "perubahan_tahunan" in row[0]]
     assert warn[1] == "warning" and "cakupan_ktp_el" in warn[2]
+
+
+def test_some_indicators_alone_then_the_rest_which_skips_those_already_computed(indikator_sandbox):
+    r = jalankan(indikator_sandbox, "uji-sebagian", hanya=["kepadatan_penduduk", "luas_karhutla"])
+    assert sorted(r.dihitung) == ["kepadatan_penduduk", "luas_karhutla"] and r.validasi == "lulus"
+    url = indikator_sandbox.warehouse_url
+    kodes = {x[0] for x in query(url, "SELECT DISTINCT indikator FROM mart.indikator_nilai")}
+    assert kodes == {"kepadatan_penduduk", "luas_karhutla"}
+    rest = jalankan(indikator_sandbox, "uji-sisanya")
+    assert sorted(rest.dilewati) == ["kepadatan_penduduk", "luas_karhutla"]
+    assert len(rest.dihitung) == len(DECLS) - 2

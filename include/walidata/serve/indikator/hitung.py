@@ -16,6 +16,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import sqlalchemy as sa
 
@@ -94,8 +95,8 @@ class Staging:
     def rows(self, table: str) -> dict[tuple[str, str], object]:
         """The staged rows of one input by (region, period), read once per run."""
         if table not in self.read:
-            self.read[table] = {(r.kode_wilayah, r.periode): r for r in self.conn.execute(sa.text(
-                f"SELECT kode_wilayah, periode, lengkap, ada, harus, bagian, load_id FROM {table}")).all()}
+            self.read[table] = {(r[0], r[1]): Masuk(*r[2:]) for r in self.conn.exec_driver_sql(
+                f"SELECT kode_wilayah, periode, lengkap, ada, harus, bagian, load_id FROM {table}").fetchall()}
         return self.read[table]
 
     def drop(self) -> None:
@@ -152,6 +153,16 @@ def lingkup(conn: sa.Connection, wilayah: str) -> Lingkup:
     return Lingkup(kab_list, kec, {"tahun": [str(y) for y in years], "bulan": bulan})
 
 
+class Masuk(NamedTuple):
+    """One staged figure of an input: complete or not, its parts present and expected, and its loads."""
+
+    lengkap: int
+    ada: int | None
+    harus: int | None
+    bagian: str
+    load_id: str | None
+
+
 @dataclass(slots=True)
 class Sel:
     """One cell of the mart: an indicator's value (or why there is none) for a region and period."""
@@ -204,11 +215,16 @@ def _staging(root: Path, decl: Deklarasi, name: str, ds: Dataset, jenis: str) ->
 
 
 def _inputs_status(rows: dict, name: str, m: Masukan, cells: dict) -> None:
+    get = rows.get
     for key, cell in cells.items():
-        row = rows.get(key)
-        if row is None or row.lengkap != 1:
+        row = get(key)
+        if row is None:
+            cell.keterangan.append(_reason(m.dataset, m, None))
+            cell.loads.append("")
+            continue
+        if row.lengkap != 1:
             cell.keterangan.append(_reason(m.dataset, m, row))
-        cell.loads.append(row.load_id or "" if row is not None else "")
+        cell.loads.append(row.load_id or "")
 
 
 def _place_values(decl: Deklarasi, values, cells: dict) -> None:
