@@ -145,23 +145,28 @@ def gx_context(root: Path):
     return gx.get_context(mode="file", context_root_dir=str(root))
 
 
-def _checkpoint(ctx, ds: Dataset, spec: list[dict]):
-    """The dataset's checkpoint; suite, validation definition and checkpoint are rewritten only on change."""
-    import great_expectations as gx
-
-    fingerprint = hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()[:16]
+def whole_frame_batch(ctx, name: str):
+    """The batch definition of a whole in-memory frame named `name` in the Walidata pandas datasource (made once)."""
     try:
         source = ctx.data_sources.get(DATASOURCE)
     except (KeyError, ValueError):
         source = ctx.data_sources.add_pandas(name=DATASOURCE)
     try:
-        asset = source.get_asset(ds.id)
+        asset = source.get_asset(name)
     except LookupError:
-        asset = source.add_dataframe_asset(name=ds.id)
+        asset = source.add_dataframe_asset(name=name)
     try:
-        batch = asset.get_batch_definition(BATCH)
+        return asset.get_batch_definition(BATCH)
     except (KeyError, ValueError, LookupError):
-        batch = asset.add_batch_definition_whole_dataframe(BATCH)
+        return asset.add_batch_definition_whole_dataframe(BATCH)
+
+
+def _checkpoint(ctx, ds: Dataset, spec: list[dict]):
+    """The dataset's checkpoint; suite, validation definition and checkpoint are rewritten only on change."""
+    import great_expectations as gx
+
+    fingerprint = hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    batch = whole_frame_batch(ctx, ds.id)
     try:
         suite = ctx.suites.get(ds.id)
         same = (suite.meta or {}).get("walidata_fingerprint") == fingerprint

@@ -91,21 +91,9 @@ def spec() -> list[dict]:
 
 def _checkpoint(ctx, checks: list[dict]):
     import great_expectations as gx
-    from walidata.validate.suite import BATCH, DATASOURCE, build_expectations
+    from walidata.validate.suite import build_expectations, whole_frame_batch
 
     fingerprint = hashlib.sha256(json.dumps(checks, sort_keys=True, default=str).encode()).hexdigest()[:16]
-    try:
-        source = ctx.data_sources.get(DATASOURCE)
-    except (KeyError, ValueError):
-        source = ctx.data_sources.add_pandas(name=DATASOURCE)
-    try:
-        asset = source.get_asset(NAME)
-    except LookupError:
-        asset = source.add_dataframe_asset(name=NAME)
-    try:
-        batch = asset.get_batch_definition(BATCH)
-    except (KeyError, ValueError, LookupError):
-        batch = asset.add_batch_definition_whole_dataframe(BATCH)
     try:  # rewritten only when the checks change: the suite's files stay as committed
         if (ctx.suites.get(NAME).meta or {}).get("walidata_fingerprint") == fingerprint:
             return ctx.checkpoints.get(NAME)
@@ -114,7 +102,8 @@ def _checkpoint(ctx, checks: list[dict]):
     suite = ctx.suites.add_or_update(gx.ExpectationSuite(
         name=NAME, expectations=build_expectations(checks),
         meta={"walidata_fingerprint": fingerprint, "dibangun_dari": "include/indikator/marts/*/*.yaml"}))
-    vd = ctx.validation_definitions.add_or_update(gx.ValidationDefinition(name=NAME, data=batch, suite=suite))
+    vd = ctx.validation_definitions.add_or_update(gx.ValidationDefinition(name=NAME, data=whole_frame_batch(ctx, NAME),
+                                                                          suite=suite))
     return ctx.checkpoints.add_or_update(gx.Checkpoint(name=NAME, validation_definitions=[vd], actions=[]))
 
 
