@@ -38,12 +38,14 @@ def _fail_fast(fn, *args):
 
     from walidata.pipeline import RunSuperseded
     from walidata.settings import SettingsError
+    from walidata.sources.koneksi import KoneksiTidakAda
     from walidata.sources.spreadsheet import SourceError
     from walidata.validate.outcome import ValidationFailed
 
+    # (an API that did not answer, ApiTidakTersedia, is not among them: the task's retries try it again later)
     try:
         return fn(*args)
-    except (SettingsError, SourceError, ValidationFailed, RunSuperseded) as exc:
+    except (SettingsError, SourceError, KoneksiTidakAda, ValidationFailed, RunSuperseded) as exc:
         raise AirflowFailException(str(exc)) from None
 
 
@@ -58,7 +60,9 @@ def build_dag(ds: Dataset):
         max_active_runs=1,  # the DuckDB warehouse has one writer at a time
         default_args=default_args(int(RETRIES) if RETRIES else ds.retries, ds.pemilik),
         params={"paksa": Param(False, type="boolean",
-                               description="Muat ulang file yang sudah pernah dimuat (force a reload)")},
+                               description="Muat ulang file yang sudah pernah dimuat (force a reload)"),
+                "replay": Param(False, type="boolean",
+                                description="Sumber API: pakai respons tersimpan terakhir, tanpa memanggil API")},
         tags=["opd", f"opd:{ds.opd}", *(f"smart-city:{d}" for d in ds.metadata.dimensi_smart_city)],
     )
     def opd_dataset():
@@ -71,7 +75,8 @@ def build_dag(ds: Dataset):
 
             ctx = get_current_context()
             try:
-                return _fail_fast(run, dataset_id, ctx["run_id"], None, bool(ctx["params"].get("paksa")))
+                return _fail_fast(run, dataset_id, ctx["run_id"], None, bool(ctx["params"].get("paksa")),
+                                  bool(ctx["params"].get("replay")))
             except NoSourceFiles as exc:
                 raise AirflowSkipException(str(exc)) from None
 

@@ -202,6 +202,11 @@ def workbook_figures(path: Path) -> dict[tuple[str, str], float]:
 # A module missing here fails collection, so nothing runs unclassified: add a new module to TEST_CLASSES.
 # `slow` marks whole suites `make test-fast` leaves out (they run in `make test`, which is what CI runs).
 TEST_CLASSES = {
+    "test_api_bps.py": "integration",
+    "test_api_ckan.py": "integration",
+    "test_api_klien.py": "integration",
+    "test_api_pipeline.py": "integration",
+    "test_api_rest.py": "integration",
     "test_attribution.py": "integration",
     "test_browser.py": "e2e",
     "test_catalog.py": "unit",

@@ -127,12 +127,9 @@ class Agregasi(_Model):
     satuan: str  # its unit: kejadian, kasus, izin, …
 
 
-class SpreadsheetSource(_Model):
-    """OPD files (xlsx, xls, ods, csv) arriving in `<inbox>/<opd>/<dataset>/`."""
+class _TableRules(_Model):
+    """How the table is read, whatever brought it: the header, periods, regions, totals, '-' and empty cells."""
 
-    kind: Literal["spreadsheet"]
-    pola_file: list[str] = ["*.xlsx"]
-    sheet: str = ".*"  # regex on sheet names
     baris_header: int | None = Field(default=None, ge=1)  # 1-based; None: find the row naming a key column
     tinggi_header: int = Field(default=1, ge=1, le=5)
     periode: Periode = Periode()
@@ -143,6 +140,14 @@ class SpreadsheetSource(_Model):
     sel_kosong: Literal["masalah", "tidak_tersedia"] = "masalah"  # an empty value cell: a problem, or 'not given'
     kolom_lain: Literal["abaikan", "tolak"] = "abaikan"  # header columns the catalog does not know
     agregasi: Agregasi | None = None
+
+
+class SpreadsheetSource(_TableRules):
+    """OPD files (xlsx, xls, ods, csv) arriving in `<inbox>/<opd>/<dataset>/`."""
+
+    kind: Literal["spreadsheet"]
+    pola_file: list[str] = ["*.xlsx"]
+    sheet: str = ".*"  # regex on sheet names
     csv_pemisah: str | None = None  # None: sniffed (';' or ',')
     csv_encoding: str | None = None  # None: UTF-8, else Windows-1252
     batas_ukuran_mb: float = Field(default=50, gt=0)
@@ -163,8 +168,102 @@ class SpreadsheetSource(_Model):
         return v
 
 
-# Further source kinds (bps_webapi, ckan, rest) join this union with their own `kind`.
-Source = Annotated[SpreadsheetSource, Field(discriminator="kind")]
+CONN_ID = r"^[a-z][a-z0-9_]*$"
+
+
+class _ApiSource(_TableRules):
+    """What every API source shares: the connection (an Airflow Connection id, or AIRFLOW_CONN_<ID> outside
+    Airflow; never credentials in the catalog), the limits of one run, and the schema-drift policy. The records
+    become one table whose header row holds the field names: the kolom aliases name the fields."""
+
+    koneksi: str = Field(pattern=CONN_ID)
+    batas_halaman: int = Field(default=1000, ge=1)  # pages per run; more is an error (a runaway pagination)
+    batas_ukuran_mb: float = Field(default=20, gt=0)  # one response; a bigger one is refused
+    timeout_sambung: float = Field(default=10, gt=0)  # seconds to connect
+    timeout_baca: float = Field(default=60, gt=0)  # seconds between two bytes of a response
+    ulang: int = Field(default=4, ge=0, le=10)  # retries of a read on a timeout, 429 or 5xx
+    perubahan_skema: Literal["gagal", "peringatan"] = "peringatan"  # a field new or gone since the last fetch
+
+
+class BpsSource(_ApiSource):
+    """BPS WebAPI (webapi.bps.go.id): the variables `var` (model=data) or one static table (`tabel_statis`) of the
+    BPS domain of the region being run (its BPS code through the crosswalk; `domain: provinsi` for the province's
+    tables, whose other regions' rows are set aside). `tahun`: only these years (default: all BPS gives)."""
+
+    kind: Literal["bps_webapi"]
+    koneksi: str = Field(default="bps_webapi", pattern=CONN_ID)
+    var: list[int] = []
+    tabel_statis: int | None = None
+    domain: Literal["kabupaten_kota", "provinsi"] = "kabupaten_kota"
+    tahun: list[int] = []
+
+    @model_validator(mode="after")
+    def _one_table(self) -> BpsSource:
+        if bool(self.var) == (self.tabel_statis is not None):
+            raise ValueError("give either var (BPS variable ids, model=data) or tabel_statis (a static table id)")
+        return self
+
+
+class CkanSource(_ApiSource):
+    """A CKAN portal: the package (`paket`, by name or id) and its resource (`sumber_daya`, by name or id). A
+    resource in the DataStore is read with datastore_search, paged by offset until the total; otherwise the file
+    behind the resource's URL (csv/xlsx) goes through the spreadsheet reader."""
+
+    kind: Literal["ckan"]
+    paket: str | None = Field(default=None, min_length=1)  # package name or id (package_show)
+    cari: str | None = Field(default=None, min_length=1)  # or a package_search query that finds exactly one
+    sumber_daya: str = Field(min_length=1)
+    filter: dict[str, str | int] = {}
+    per_halaman: int = Field(default=1000, ge=1, le=32000)
+    # a resource that is a file (csv/xlsx) rather than a DataStore table: read like an OPD file
+    pola_file: list[str] = ["*.csv", "*.xlsx", "*.xls", "*.ods"]
+    csv_pemisah: str | None = None
+    csv_encoding: str | None = None
+
+    @model_validator(mode="after")
+    def _one_package(self) -> CkanSource:
+        if (self.paket is None) == (self.cari is None):
+            raise ValueError("give either paket (package name or id) or cari (a package_search query)")
+        return self
+
+
+class Halaman(_Model):
+    """How a REST service pages: `nomor` (?page=1,2…), `offset` (?offset=0,100…), `kursor` (a cursor read from
+    the response at `kursor_path`), `link` (the RFC 8288 Link header rel="next"), or `tidak` (one response)."""
+
+    jenis: Literal["nomor", "offset", "kursor", "link", "tidak"] = "tidak"
+    param: str = "page"  # the query parameter of the page number, offset or cursor
+    ukuran_param: str | None = None  # the query parameter of the page size
+    ukuran: int = Field(default=100, ge=1)
+    mulai: int = 1  # the first page number (nomor)
+    kursor_path: str | None = None  # kursor: dotted path of the next cursor in the response
+    total_path: str | None = None  # dotted path of the total number of records, when the service gives it
+
+
+class RestSource(_ApiSource):
+    """An OPD's REST/JSON service: a URL template under the connection's base URL ({wilayah} and {wilayah_bps}
+    filled in), the dotted path to the records in each response, and the field mapping (dotted path inside a
+    record → the column label the kolom aliases name; default: the record's own top-level fields)."""
+
+    kind: Literal["rest"]
+    url: str = Field(min_length=1)
+    rekaman: str = ""  # dotted path to the list of records ("" = the response is the list)
+    pemetaan: dict[str, str] = {}
+    halaman: Halaman = Halaman()
+    parameter: dict[str, str] = {}
+
+    @field_validator("url")
+    @classmethod
+    def _relative(cls, v: str) -> str:
+        if "://" in v or v.startswith("//"):
+            raise ValueError("url is a path under the connection's base URL (the host is the connection's, so a "
+                             "catalog file cannot send credentials elsewhere)")
+        return v
+
+
+# Each source kind has its connector (walidata.sources.base.CONNECTORS).
+Source = Annotated[SpreadsheetSource | BpsSource | CkanSource | RestSource, Field(discriminator="kind")]
+API_KINDS = ("bps_webapi", "ckan", "rest")
 
 PERAN = Literal["provinsi", "kabupaten_kota", "kecamatan", "desa", "nilai", "total", "rincian", "periode", "tahun",
                 "tanggal", "abaikan"]

@@ -172,7 +172,7 @@ def cmd_run(args) -> int:
     rc = 0
     for ds_id in ids:
         try:
-            run_dataset(ds_id, run_id, settings, args.paksa)
+            run_dataset(ds_id, run_id, settings, args.paksa, args.replay)
         except NoSourceFiles as exc:
             print(f"– {ds_id}: skipped, {exc}")
         except Exception as exc:  # report and go on with the other datasets
@@ -336,10 +336,14 @@ def main(argv=None) -> int:
     n = sub.add_parser("nightly", help="run every catalog DAG with `airflow dags test`, then print the summary")
     n.add_argument("--dataset", action="append", help="only this dataset id (repeatable)")
     n.add_argument("--paksa", action="store_true", help="muat ulang file yang sudah pernah dimuat")
+    n.add_argument("--api-contoh", action="store_true", help=API_CONTOH_HELP)
     n.set_defaults(func=cmd_nightly)
     r = sub.add_parser("run", help="run datasets in this process, without Airflow")
     r.add_argument("dataset", nargs="*", help="dataset ids (default: all)")
     r.add_argument("--paksa", action="store_true", help="muat ulang file yang sudah pernah dimuat")
+    r.add_argument("--replay", action="store_true", help="sumber API: pakai respons tersimpan terakhir di zona raw, "
+                                                         "tanpa memanggil API")
+    r.add_argument("--api-contoh", action="store_true", help=API_CONTOH_HELP)
     r.set_defaults(func=cmd_run)
     ch = sub.add_parser("check", help="check an OPD file as the pipeline would read it, without publishing")
     ch.add_argument("file", help="the xlsx/xls/ods/csv file")
@@ -362,12 +366,29 @@ def main(argv=None) -> int:
     c = sub.add_parser("catalog", help="list the catalog; non-zero exit if a file is invalid")
     c.set_defaults(func=cmd_catalog)
     args = p.parse_args(argv)
-    with _safe_terminal():
+    with _safe_terminal(), _sample_api(getattr(args, "api_contoh", False)):
         try:
             return args.func(args)
         except SettingsError as exc:
             print(str(exc), file=sys.stderr)
             return 2
+
+
+API_CONTOH_HELP = ("layani respons contoh BPS WebAPI dan CKAN dari server lokal dan arahkan koneksi bps_webapi dan "
+                   "ckan_katingan ke sana (demo, `make run`)")
+
+
+@contextmanager
+def _sample_api(on: bool):
+    """The sample BPS/CKAN server for this command (its connections set in the environment), when asked."""
+    if not on:
+        yield None
+        return
+    from walidata.sample_server import serve
+
+    with serve() as server:
+        print(f"API contoh (BPS WebAPI, CKAN): {server.url}", flush=True)
+        yield server
 
 
 class _EscapingWriter:

@@ -25,13 +25,15 @@ def _ctx(settings: Settings | None, dataset_id: str) -> tuple[Settings, Dataset,
     return settings, get_dataset(settings.catalog, dataset_id), Lake(settings.lake)
 
 
-def extract(dataset_id: str, run_id: str, settings: Settings | None = None, paksa: bool = False) -> dict:
-    """New files of the dataset into the raw zone; `paksa` takes already published files again."""
+def extract(dataset_id: str, run_id: str, settings: Settings | None = None, paksa: bool = False,
+            replay: bool = False) -> dict:
+    """New files of the dataset into the raw zone; `paksa` takes already published files again; `replay` takes
+    an API source's latest stored responses instead of calling it (for files: the inbox again, as `paksa`)."""
     from walidata.publish.warehouse import now
 
     settings, ds, _ = _ctx(settings, dataset_id)
     with _failure_recorded("extract", {"run_id": run_id, "mulai": now().isoformat()}, ds, settings):
-        return _extract(dataset_id, run_id, settings, paksa)
+        return _extract(dataset_id, run_id, settings, paksa or replay, replay)
 
 
 def standardise(ref: dict, settings: Settings | None = None) -> dict:
@@ -48,7 +50,8 @@ def validate(ref: dict, settings: Settings | None = None) -> dict:
         return _validate(ref, settings)
 
 
-def _extract(dataset_id: str, run_id: str, settings: Settings | None = None, paksa: bool = False) -> dict:
+def _extract(dataset_id: str, run_id: str, settings: Settings | None = None, paksa: bool = False,
+             replay: bool = False) -> dict:
     """New files of the dataset into the raw zone; `paksa` takes already published files again."""
     from walidata.publish import audit, warehouse
     from walidata.sources import inbox as ex
@@ -65,7 +68,11 @@ def _extract(dataset_id: str, run_id: str, settings: Settings | None = None, pak
         for gone in ex.purge_raw(lake, ds.id, settings.raw_retention_days, keep):
             log.info("%s: raw file removed after %d days (WALIDATA_RAW_RETENTION_DAYS): %s", ds.id,
                      settings.raw_retention_days, gone)
-    manifests = connector_for(ds).fetch(ds, settings.inbox_location, lake, skip_sha256=done)
+    connector = connector_for(ds)
+    location = connector.location(settings)
+    if replay and hasattr(location, "replay"):
+        location.replay = True
+    manifests = connector.fetch(ds, location, lake, skip_sha256=done)
     log.info("%s: %d file(s) in the raw zone: %s", ds.id, len(manifests), [m["raw_path"] for m in manifests])
     return {"dataset": ds.id, "run_id": run_id, "mulai": started, "files": manifests}
 
@@ -394,12 +401,13 @@ def dataset_lock(lake: Lake, dataset_id: str, run_id: str):
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
-def run_dataset(dataset_id: str, run_id: str, settings: Settings | None = None, paksa: bool = False) -> dict:
+def run_dataset(dataset_id: str, run_id: str, settings: Settings | None = None, paksa: bool = False,
+                replay: bool = False) -> dict:
     """All four stages in this process (no Airflow): for the CLI, tests of the library and the benchmark.
     Runs of the same dataset wait for each other (`dataset_lock`)."""
     settings = settings or get_settings()
     with dataset_lock(Lake(settings.lake), dataset_id, run_id):
-        ref = extract(dataset_id, run_id, settings, paksa)
+        ref = extract(dataset_id, run_id, settings, paksa, replay)
         ref = standardise(ref, settings)
         ref = validate(ref, settings)
         return publish(ref, settings)

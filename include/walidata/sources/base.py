@@ -9,9 +9,9 @@ A dataset's catalog entry names its source kind (`sumber.kind`); the connector o
   cell already cleaned of NIKs and control characters). A raw item that cannot be read as declared raises
   `SourceError` naming the item, sheet, row and column.
 
-Standardise only ever sees `Table`s, so a new kind of source (the BPS WebAPI, CKAN portals, OPD REST services)
-is a new connector, registered here, with no change after it. Every connector passes the same contract test
-(tests/test_sources.py).
+Standardise only ever sees `Table`s, so a new kind of source is a new connector, registered here, with no change
+after it: the BPS WebAPI, CKAN portals and OPD REST services share `sources.api.ApiConnector`. Every connector
+passes the same contract test (tests/test_sources.py).
 """
 
 from __future__ import annotations
@@ -27,12 +27,21 @@ if TYPE_CHECKING:
     from walidata.sources.table import Table
 
 # source kind (catalog `sumber.kind`) → "module:class" of its connector, imported when first used
-CONNECTORS = {"spreadsheet": "walidata.sources.files:InboxFiles"}
+CONNECTORS = {
+    "spreadsheet": "walidata.sources.files:InboxFiles",
+    "bps_webapi": "walidata.sources.bps:BpsWebApi",
+    "ckan": "walidata.sources.ckan:Ckan",
+    "rest": "walidata.sources.rest:Rest",
+}
 MANIFEST_KEYS = ("dataset", "file", "raw_path", "sha256", "bytes", "arrived_at")
 
 
 class Connector(ABC):
     kind: ClassVar[str]
+
+    def location(self, settings):
+        """Where this kind reads in a run of these settings (the inbox; for APIs the region and connection)."""
+        return settings.inbox_location
 
     @abstractmethod
     def fetch(self, ds: Dataset, location: str | Path, lake: Lake, skip_sha256: set[str] = frozenset()) -> list[dict]:

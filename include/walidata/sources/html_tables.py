@@ -95,9 +95,14 @@ TITLE_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6", "p", "caption"}
 def read_html(path: Path) -> list[tuple[str, list[list], list, list[str]]]:
     """Every table of an HTML file as (name, grid, merged ranges, titles), in document order. A table's titles
     are the headings, paragraphs and caption just before it (a page says there what and whose the table is)."""
+    return html_text_tables(decode(Path(path).read_bytes()))
+
+
+def html_text_tables(text: str) -> list[tuple[str, list[list], list, list[str]]]:
+    """`read_html` of HTML text (a BPS static table travels as HTML inside a JSON response)."""
     from selectolax.lexbor import LexborHTMLParser
 
-    doc = LexborHTMLParser(decode(Path(path).read_bytes()))
+    doc = LexborHTMLParser(text)
     out, recent, n = [], [], 0
     for node in doc.root.traverse():
         if node.tag in TITLE_TAGS and (text := _SPACES.sub(" ", node.text(deep=True, separator=" ")).strip()):

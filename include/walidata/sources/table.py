@@ -374,17 +374,25 @@ def read_tables(path: Path, ds: Dataset, label: str | None = None,
     """Every declared sheet of a file, as located tables. Each grid is scrubbed as soon as it is read (NIKs
     masked, control characters taken out, see `privacy`): nothing after this sees them."""
     from walidata.sources import privacy
-    from walidata.standardise.periode import find_year
 
     prefixes = nik_prefixes if nik_prefixes is not None else privacy.nik_prefixes()
     label = privacy.clean_text(label or Path(path).name, prefixes)
-    key = privacy.pseudonym_key(ds)
-    tables, skipped = [], []
     try:
         sheets = read_sheets(Path(path), label, ds)
     except SourceError as exc:  # its text may quote sheet names
         raise SourceError(exc.file, privacy.clean_text(exc.reason, prefixes), exc.sheet and privacy.clean_text(
             exc.sheet, prefixes), exc.row, exc.column) from None
+    return tables_of_sheets(sheets, ds, label, prefixes, Path(path))
+
+
+def tables_of_sheets(sheets: list[Sheet], ds: Dataset, label: str, prefixes: frozenset[str],
+                     path: Path | None = None) -> list[Table]:
+    """Sheets read from a file or built from an API's records, scrubbed then located (see `read_tables`)."""
+    from walidata.sources import privacy
+    from walidata.standardise.periode import find_year
+
+    key = privacy.pseudonym_key(ds)
+    tables, skipped = [], []
     for sheet in sheets:
         marks = _scrub(sheet, prefixes, key)
         tahun = find_year(sheet.name) if ds.sumber.periode.tahun_dari == "sheet" else None
@@ -395,7 +403,7 @@ def read_tables(path: Path, ds: Dataset, label: str | None = None,
                 raise
             skipped.append(exc)  # a layout or navigation table of the page
             continue
-        t.path = Path(path)  # for standardise, which reopens an xlsx for its formula errors (see formula_errors)
+        t.path = path  # for standardise, which reopens an xlsx for its formula errors (see formula_errors)
         tables.append(t)
     if skipped and not tables:
         raise SourceError(label, f"file HTML (bukan workbook): tidak satu pun dari {len(sheets)} tabelnya memiliki "

@@ -243,7 +243,10 @@ def check_kolom_wilayah(ds: Dataset, table: Table, wilayah: IndeksWilayah, sampl
     its rows would otherwise all be taken as the configured region's."""
     from walidata.sources.spreadsheet import SourceError
 
-    ignored = [table.columns[k.name] for k in ds.kolom_peran("abaikan") if k.name in table.columns]
+    # A column declared `abaikan` is checked too when nothing else names the rows' regions; beside a declared
+    # region column (a BPS table's code with its label) it is what the catalog says: a restatement, not read.
+    named = any(k.name in table.columns for k in ds.kolom_wilayah)
+    ignored = [] if named else [table.columns[k.name] for k in ds.kolom_peran("abaikan") if k.name in table.columns]
     for c in [*table.extra_index, *ignored]:
         raw = dict.fromkeys(row[c] for _, row in table.rows[:sample] if c < len(row))
         values = [t for t in dict.fromkeys(_text(v) for v in raw) if t]

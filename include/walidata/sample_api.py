@@ -1,0 +1,147 @@
+"""Deterministic sample API responses for the demo, in the real BPS WebAPI and CKAN shapes.
+
+`python -m walidata.sample_api` rewrites `include/sample_data/api/`:
+- `bps/<domain>/data_var_<id>.json`: `model=data` responses (var, turvar, labelvervar, vervar, tahun, turtahun,
+  datacontent keyed vervar+var+turvar+tahun+turtahun, last_update), one per BPS variable of the bps.* datasets;
+  `bps/<domain>/list_var.json`: the `list/model/var` items of the domain;
+- `ckan/package_show/<name>.json` and `ckan/datastore/<resource_id>.json` (the resource's fields and all its
+  records, which the sample server pages like CKAN's datastore_search): text-typed numbers in Indonesian format
+  ("1.234") and a "Jumlah Total" row among the records, as real portals have.
+
+The figures are plausible for Kabupaten Katingan (BPS domain 6209), not BPS's published numbers. The sample
+server (`walidata.sample_server`) serves them over real HTTP for `make run`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+from pathlib import Path
+
+from walidata.settings import PROJECT_ROOT
+
+API_DIR = PROJECT_ROOT / "include" / "sample_data" / "api"
+DOMAIN, NAMA = "6209", "Katingan"
+YEARS = range(2019, 2025)
+BPS_LAST_UPDATE = "2025-03-14 10:21:07"
+CKAN_PACKAGE, CKAN_RESOURCE = "jumlah-umkm-menurut-kecamatan", "9a1f4c7e-3b52-4d0e-8c1a-6d2b7e0f5a31"
+CKAN_MODIFIED = "2025-02-03T08:15:42.118923"
+
+# var id → (label, unit, subject, {year: value}); values chosen to look like Katingan's trend
+BPS_VARS = {
+    621: ("Persentase Penduduk Miskin (P0)", "Persen", "Kemiskinan dan Ketimpangan",
+          {2019: 5.84, 2020: 5.62, 2021: 5.89, 2022: 5.43, 2023: 5.37, 2024: 5.12}),
+    622: ("Jumlah Penduduk Miskin", "Ribu Jiwa", "Kemiskinan dan Ketimpangan",
+          {2019: 9.43, 2020: 9.21, 2021: 9.80, 2022: 9.15, 2023: 9.17, 2024: 8.86}),
+    623: ("Garis Kemiskinan", "Rupiah/Kapita/Bulan", "Kemiskinan dan Ketimpangan",
+          {2019: 449021, 2020: 468310, 2021: 487752, 2022: 514066, 2023: 556342, 2024: 581906}),
+    631: ("PDRB Atas Dasar Harga Berlaku", "Miliar Rupiah", "Produk Domestik Regional Bruto",
+          {2019: 8412.65, 2020: 8530.17, 2021: 9168.40, 2022: 10184.92, 2023: 10877.31, 2024: 11561.08}),
+    632: ("PDRB per Kapita Atas Dasar Harga Berlaku", "Ribu Rupiah", "Produk Domestik Regional Bruto",
+          {2019: 50127.33, 2020: 50111.82, 2021: 53207.55, 2022: 58324.10, 2023: 61417.94, 2024: 64436.20}),
+    641: ("Tingkat Pengangguran Terbuka", "Persen", "Tenaga Kerja",
+          {2019: 3.12, 2020: 4.05, 2021: 3.86, 2022: 3.41, 2023: 3.27, 2024: 3.05}),
+    642: ("Tingkat Partisipasi Angkatan Kerja", "Persen", "Tenaga Kerja",
+          {2019: 68.41, 2020: 69.12, 2021: 68.77, 2022: 69.54, 2023: 70.02, 2024: 70.31}),
+    651: ("Indeks Pembangunan Manusia", "Indeks", "Indeks Pembangunan Manusia",
+          {2019: 67.01, 2020: 67.07, 2021: 67.28, 2022: 67.93, 2023: 68.51, 2024: 69.14}),
+    652: ("Umur Harapan Hidup Saat Lahir", "Tahun", "Indeks Pembangunan Manusia",
+          {2019: 67.93, 2020: 68.05, 2021: 68.14, 2022: 68.39, 2023: 68.62, 2024: 68.85}),
+    653: ("Harapan Lama Sekolah", "Tahun", "Indeks Pembangunan Manusia",
+          {2019: 11.96, 2020: 11.97, 2021: 11.98, 2022: 12.00, 2023: 12.01, 2024: 12.03}),
+    # BPS has not yet released 2024 for this one: the table is sparse (no key for it in datacontent)
+    654: ("Rata-rata Lama Sekolah", "Tahun", "Indeks Pembangunan Manusia",
+          {2019: 7.85, 2020: 7.92, 2021: 7.93, 2022: 8.02, 2023: 8.10}),
+}
+
+
+def th_id(year: int) -> int:
+    return year - 1900  # BPS's period ids: 118 = 2018
+
+
+def bps_data(var: int) -> dict:
+    label, unit, subject, values = BPS_VARS[var]
+    tahun = [{"val": th_id(y), "label": str(y)} for y in YEARS]
+    content = {f"{DOMAIN}{var}0{th_id(y)}0": v for y, v in values.items()}
+    return {
+        "status": "OK", "data-availability": "available", "last_update": BPS_LAST_UPDATE,
+        "subject": [{"val": 23, "label": subject}],
+        "var": [{"val": var, "label": label, "unit": unit, "subj": subject, "def": "", "note": ""}],
+        "turvar": [{"val": 0, "label": "Tidak Ada"}], "labelvervar": "Kabupaten/Kota",
+        "vervar": [{"val": int(DOMAIN), "label": NAMA}], "tahun": tahun,
+        "turtahun": [{"val": 0, "label": "Tahun"}], "datacontent": content,
+    }
+
+
+def bps_var_list() -> list[dict]:
+    return [{"var_id": v, "title": f"{label} Kabupaten Katingan", "sub_id": 23, "sub_name": subject, "def": "",
+             "notes": "", "vertical": 1, "unit": unit, "graph_id": 1, "graph_name": "line", "turth": 0,
+             "turvar": 0, "jenis": 1} for v, (label, unit, subject, _) in sorted(BPS_VARS.items())]
+
+
+def _id(n: int) -> str:
+    return f"{n:,}".replace(",", ".")  # Indonesian thousands
+
+
+def ckan_umkm(reference: Path) -> tuple[dict, dict]:
+    """(package_show result, datastore resource) of the UMKM per kecamatan table, 2022-2024."""
+    from walidata.standardise.reference import IndeksWilayah
+
+    w = IndeksWilayah(reference, "62.06")
+    kecamatan = sorted((k for k, lv in w.g.level.items() if lv == "kecamatan" and k.startswith("62.06.")))
+    rng = random.Random(6209)
+    records, n = [], 0
+    for year in (2022, 2023, 2024):
+        umkm_total = tk_total = 0
+        for kode in kecamatan:
+            umkm = rng.randint(180, 2400) + (1800 if kode == "62.06.02" else 0)
+            tk = umkm * rng.randint(2, 4)
+            umkm_total, tk_total = umkm_total + umkm, tk_total + tk
+            n += 1
+            records.append({"_id": n, "tahun": year, "kecamatan": w.g.w[kode].nama.upper(),
+                            "jumlah_umkm": _id(umkm), "jumlah_tenaga_kerja": _id(tk)})
+        n += 1
+        records.append({"_id": n, "tahun": year, "kecamatan": "Jumlah Total", "jumlah_umkm": _id(umkm_total),
+                        "jumlah_tenaga_kerja": _id(tk_total)})
+    fields = [{"id": "_id", "type": "int"}, {"id": "tahun", "type": "int4"}, {"id": "kecamatan", "type": "text"},
+              {"id": "jumlah_umkm", "type": "text"}, {"id": "jumlah_tenaga_kerja", "type": "text"}]
+    resource = {"id": CKAN_RESOURCE, "name": "Jumlah UMKM Menurut Kecamatan", "format": "CSV",
+                "datastore_active": True, "url": f"/dataset/{CKAN_PACKAGE}/resource/{CKAN_RESOURCE}",
+                "metadata_modified": CKAN_MODIFIED, "last_modified": CKAN_MODIFIED}
+    package = {"id": "5c0e2a7b-9d1f-4b8e-a3c6-2f7d1e9b0c44", "name": CKAN_PACKAGE,
+               "title": "Jumlah UMKM Menurut Kecamatan di Kabupaten Katingan",
+               "organization": {"name": "dinas-koperasi-umkm", "title": "Dinas Koperasi, UKM dan Perdagangan"},
+               "metadata_modified": CKAN_MODIFIED, "resources": [resource]}
+    return package, {"fields": fields, "records": records}
+
+
+def write_api(out: Path = API_DIR, reference: Path = PROJECT_ROOT / "include" / "reference") -> list[Path]:
+    written = []
+
+    def put(rel: str, obj) -> None:
+        path = out / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(obj, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        written.append(path)
+
+    for var in BPS_VARS:
+        put(f"bps/{DOMAIN}/data_var_{var}.json", bps_data(var))
+    put(f"bps/{DOMAIN}/list_var.json", bps_var_list())
+    package, table = ckan_umkm(reference)
+    put(f"ckan/package_show/{CKAN_PACKAGE}.json", package)
+    put(f"ckan/datastore/{CKAN_RESOURCE}.json", table)
+    return written
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description="write the sample BPS/CKAN API responses")
+    p.add_argument("--keluar", type=Path, default=API_DIR)
+    args = p.parse_args(argv)
+    for path in write_api(args.keluar):
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

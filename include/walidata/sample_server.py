@@ -1,0 +1,171 @@
+"""A local HTTP server that answers like the BPS WebAPI and a CKAN portal, from the bundled sample responses
+(`include/sample_data/api/`, see `walidata.sample_api`), so the demo takes the API path over real HTTP.
+
+    with serve() as server:   # sets AIRFLOW_CONN_BPS_WEBAPI and AIRFLOW_CONN_CKAN_KATINGAN for the run
+        ...
+
+- BPS: `/bps/v1/api/list/model/data/lang/ind/domain/<d>/var/<v>/key/<key>/`, `list/model/var/…/page/<n>/key/…`
+  (pages of 10), `not-available` for what it does not have, 401 for a wrong key.
+- CKAN: `/ckan/api/3/action/package_show?id=`, `datastore_search` (limit/offset/include_total, `_links`),
+  `datastore_create` and `datastore_upsert` (kept in memory: the demo's publishing back) with the token in
+  `Authorization`.
+
+Only for the demo and the tests: it binds to 127.0.0.1, and its keys are the sample's own.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+from walidata.sample_api import API_DIR
+
+BPS_KEY = "kunci-contoh-bps"  # the sample's own key: not a BPS key
+CKAN_TOKEN = "token-contoh-ckan"
+CONNECTIONS = ("BPS_WEBAPI", "CKAN_KATINGAN")
+_BPS = re.compile(r"^/bps/v1/api/list/model/(?P<model>[a-z]+)/lang/ind/domain/(?P<domain>\d+)/(?P<rest>.*)"
+                  r"key/(?P<key>[^/]+)/?$")
+
+
+class SampleServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, folder: Path):
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.folder = Path(folder)
+        self.upserts: dict[str, dict] = {}  # resource id → {"fields", "records" by key, "primary_key"}
+        self.lock = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def connections(self) -> dict[str, str]:
+        """The AIRFLOW_CONN_* values that point the sample's connections at this server."""
+        return {
+            "AIRFLOW_CONN_BPS_WEBAPI": json.dumps({"conn_type": "http", "host": f"{self.url}/bps/v1/api",
+                                                   "password": BPS_KEY, "extra": {"auth": "bps", "per_detik": 50}}),
+            "AIRFLOW_CONN_CKAN_KATINGAN": json.dumps({"conn_type": "http", "host": f"{self.url}/ckan",
+                                                      "password": CKAN_TOKEN, "extra": {"auth": "api_key"}}),
+        }
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: SampleServer
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args) -> None:  # quiet: the pipeline logs what it asked
+        pass
+
+    def _send(self, status: int, obj) -> None:
+        body = json.dumps(obj, ensure_ascii=False).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        u = urlsplit(self.path)
+        if u.path.startswith("/bps/"):
+            return self._bps(u.path)
+        if u.path.startswith("/ckan/api/3/action/"):
+            return self._ckan(u.path.rsplit("/", 1)[1], {k: v[0] for k, v in parse_qs(u.query).items()})
+        return self._send(404, {"error": "not found"})
+
+    def do_POST(self) -> None:  # noqa: N802
+        u = urlsplit(self.path)
+        if self.headers.get("Authorization") != CKAN_TOKEN:
+            return self._send(403, {"success": False, "error": {"__type": "Authorization Error"}})
+        size = int(self.headers.get("Content-Length") or 0)
+        body = json.loads(self.rfile.read(size) or b"{}")
+        name = u.path.rsplit("/", 1)[1]
+        if name not in ("datastore_create", "datastore_upsert"):
+            return self._send(404, {"success": False, "error": {"message": f"action {name} not in the sample"}})
+        return self._send(200, {"success": True, "result": self._write(name, body)})
+
+    def _bps(self, path: str) -> None:
+        m = _BPS.match(path)
+        if not m:
+            return self._send(404, {"status": "Error", "message": "not found"})
+        if m["key"] != BPS_KEY:
+            return self._send(401, {"status": "Error", "message": "Invalid key"})
+        folder = self.server.folder / "bps" / m["domain"]
+        if m["model"] == "data":
+            var = re.search(r"var/(\d+)/", m["rest"])
+            f = folder / f"data_var_{var[1] if var else 'x'}.json"
+            if not f.exists():
+                return self._send(200, {"status": "OK", "data-availability": "not-available", "data": ""})
+            return self._send(200, json.loads(f.read_text(encoding="utf-8")))
+        f = folder / f"list_{m['model']}.json"
+        if not f.exists():
+            return self._send(200, {"status": "OK", "data-availability": "list-not-available", "data": ""})
+        items = json.loads(f.read_text(encoding="utf-8"))
+        page = int((re.search(r"page/(\d+)/", m["rest"]) or [0, 1])[1])
+        pages = max(1, -(-len(items) // 10))
+        chunk = items[(page - 1) * 10: page * 10]
+        return self._send(200, {"status": "OK", "data-availability": "available", "data": [
+            {"page": page, "pages": pages, "per_page": 10, "count": len(chunk), "total": len(items)}, chunk]})
+
+    def _ckan(self, name: str, q: dict) -> None:
+        folder = self.server.folder / "ckan"
+        if name == "package_show":
+            f = folder / "package_show" / f"{Path(q.get('id', '')).name}.json"
+            if not f.exists():
+                return self._send(404, {"success": False, "error": {"__type": "Not Found Error"}})
+            return self._send(200, {"success": True, "result": json.loads(f.read_text(encoding="utf-8"))})
+        if name != "datastore_search":
+            return self._send(404, {"success": False, "error": {"message": f"action {name} not in the sample"}})
+        rid = Path(q.get("resource_id", "")).name
+        f = folder / "datastore" / f"{rid}.json"
+        if not f.exists():
+            return self._send(404, {"success": False, "error": {"__type": "Not Found Error"}})
+        table = json.loads(f.read_text(encoding="utf-8"))
+        limit, offset = int(q.get("limit", 100)), int(q.get("offset", 0))
+        records = table["records"][offset:offset + limit]
+        return self._send(200, {"success": True, "result": {
+            "resource_id": rid, "fields": table["fields"], "records": records, "total": len(table["records"]),
+            "limit": limit, "offset": offset,
+            "_links": {"start": f"/api/3/action/datastore_search?resource_id={rid}",
+                       "next": f"/api/3/action/datastore_search?resource_id={rid}&offset={offset + limit}"}}})
+
+    def _write(self, name: str, body: dict) -> dict:
+        with self.server.lock:
+            if name == "datastore_create":
+                rid = body.get("resource_id") or f"sampel-{len(self.server.upserts) + 1}"
+                self.server.upserts.setdefault(rid, {"fields": body.get("fields"), "records": {},
+                                                     "primary_key": body.get("primary_key") or [],
+                                                     "resource": body.get("resource")})
+                return {"resource_id": rid}
+            table = self.server.upserts.setdefault(body["resource_id"], {"records": {}, "primary_key": []})
+            for rec in body.get("records") or []:
+                key = tuple(rec.get(k) for k in table["primary_key"]) or json.dumps(rec, sort_keys=True)
+                table["records"][key] = rec
+            return {"resource_id": body["resource_id"], "method": body.get("method", "upsert")}
+
+
+@contextmanager
+def serve(folder: Path = API_DIR):
+    """The sample server in a thread, with the sample connections set in this process's environment (and so in
+    the `airflow dags test` processes it starts); both undone afterwards."""
+    server = SampleServer(folder)
+    thread = threading.Thread(target=server.serve_forever, name="walidata-sample-api", daemon=True)
+    thread.start()
+    saved = {k: os.environ.get(k) for k in server.connections()}
+    os.environ.update(server.connections())
+    try:
+        yield server
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        server.shutdown()
+        server.server_close()

@@ -1,0 +1,245 @@
+"""What every API source (BPS WebAPI, CKAN, REST) does the same way, after the Meltano SDK's one base class
+per source kind: fetch pages into one raw item, skip what the source says has not changed, report schema drift,
+replay from the raw zone, and give standardise one located table built from the records.
+
+The raw item of a fetch is a zip (deflate, fixed timestamps: the same responses give the same bytes and the same
+sha256) holding each response body byte for byte (`halaman_0001.<ext>`, …) and `permintaan.json`: each request
+as made, secrets replaced by `***`, with status and caching headers. `tables` reads only that item: a run can be
+replayed from it without calling the API (`walidata run --replay`).
+
+A connector implements `ambil` (the requests: pages, paging, the "unchanged" test) and `lembar` (the pages →
+sheets whose first row names the fields); `kolom_sumber` gives the field names that schema drift compares.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import logging
+import os
+import zipfile
+from abc import abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from walidata.sources.base import Connector
+from walidata.sources.inbox import NoSourceFiles, private
+from walidata.sources.klien import ApiError, Batas, Klien, Respons
+from walidata.sources.spreadsheet import Sheet, SourceError
+
+if TYPE_CHECKING:
+    from walidata.catalog import Dataset
+    from walidata.publish.lake import Lake
+    from walidata.sources.koneksi import Koneksi
+
+log = logging.getLogger(__name__)
+
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+RAW_NAME = "respons.zip"
+REQUESTS = "permintaan.json"
+
+
+@dataclass
+class Tujuan:
+    """Where an API source reads in this run: the region being run (its BPS code from the crosswalk) and the
+    connection; `replay`: from the raw zone only, the API is not called."""
+
+    wilayah: str
+    kode_bps: str | None
+    koneksi: Koneksi | None = None
+    replay: bool = False
+
+
+@dataclass
+class Pengambilan:
+    """One fetch: its responses, in order, and what the source says about its version (`penanda`)."""
+
+    halaman: list[Respons] = field(default_factory=list)
+    penanda: str | None = None  # BPS last_update, CKAN metadata_modified, an ETag/Last-Modified
+    label: str = ""  # how problems name this item (sumber_file)
+
+
+class TidakBerubah(NoSourceFiles):
+    """The source says nothing changed since the figures in force were fetched."""
+
+
+def _suffix(r: Respons) -> str:
+    kind = r.headers.get("content-type", "")
+    return "json" if "json" in kind or r.body[:1] in (b"{", b"[") else "html" if "html" in kind else "bin"
+
+
+def write_item(halaman: list[Respons]) -> bytes:
+    """The responses as one deterministic zip."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
+        meta = []
+        for i, r in enumerate(halaman, 1):
+            name = f"halaman_{i:04d}.{_suffix(r)}"
+            z.writestr(zipfile.ZipInfo(name, ZIP_TIME), r.body, zipfile.ZIP_DEFLATED, 1)
+            meta.append({"berkas": name, "halaman": r.halaman, **r.permintaan, "status": r.status,
+                         "header": r.headers})
+        z.writestr(zipfile.ZipInfo(REQUESTS, ZIP_TIME), json.dumps(meta, ensure_ascii=False, indent=1),
+                   zipfile.ZIP_DEFLATED, 1)
+    return buf.getvalue()
+
+
+def read_item(path: Path, sumber: str) -> list[Respons]:
+    """The responses of a raw item, as they were received."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            meta = json.loads(z.read(REQUESTS))
+            return [Respons(m["status"], z.read(m["berkas"]), m.get("header", {}),
+                            {k: m[k] for k in ("metode", "url", "params")}, sumber, m["halaman"]) for m in meta]
+    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError) as exc:
+        raise SourceError(sumber, f"item mentah {Path(path).name} rusak ({type(exc).__name__}: {exc})") from None
+
+
+def published_manifest(ds: Dataset, lake: Lake, skip_sha256) -> dict | None:
+    """The newest raw manifest of the dataset whose item was published (the figures in force came from it)."""
+    from walidata.publish.lake import read_json
+
+    found = [read_json(p) for p in lake.raw_dir(ds.id).glob("sha256=*/_manifest.json")]
+    found = [m for m in found if m["sha256"] in skip_sha256]
+    return max(found, key=lambda m: m["arrived_at"], default=None)
+
+
+def latest_manifest(ds: Dataset, lake: Lake) -> dict:
+    from walidata.publish.lake import read_json
+
+    found = [read_json(p) for p in lake.raw_dir(ds.id).glob("sha256=*/_manifest.json")]
+    if not found:
+        raise NoSourceFiles(f"{ds.id}: --replay: belum ada respons tersimpan di {lake.raw_dir(ds.id)}")
+    return max(found, key=lambda m: m["arrived_at"])
+
+
+def drift(before: list[str] | None, now: list[str]) -> dict | None:
+    """Fields new and gone since the previous fetch (None when there is no previous one or nothing moved)."""
+    if before is None:
+        return None
+    new, gone = sorted(set(now) - set(before)), sorted(set(before) - set(now))
+    return {"baru": new, "hilang": gone} if new or gone else None
+
+
+class ApiConnector(Connector):
+    """The base of every API source kind."""
+
+    def location(self, settings) -> Tujuan:
+        from walidata.standardise.reference import kabkota
+
+        w = kabkota(settings.reference)[settings.wilayah]
+        return Tujuan(settings.wilayah, w.kode_bps)
+
+    def klien(self, ds: Dataset, tujuan: Tujuan) -> Klien:
+        from walidata.sources.koneksi import koneksi
+
+        kon = tujuan.koneksi or koneksi(ds.sumber.koneksi)
+        return Klien(kon, self.nama_sumber(ds, tujuan), Batas.dari(ds.sumber))
+
+    @abstractmethod
+    def nama_sumber(self, ds: Dataset, tujuan: Tujuan) -> str:
+        """How messages name the source: kind, connection and what is asked (never a secret)."""
+
+    @abstractmethod
+    def ambil(self, ds: Dataset, tujuan: Tujuan, klien: Klien, sebelumnya: dict | None) -> Pengambilan:
+        """Every page of the source; raise TidakBerubah when the source says nothing changed since
+        `sebelumnya` (the manifest of the item behind the figures in force)."""
+
+    @abstractmethod
+    def lembar(self, ds: Dataset, halaman: list[Respons], label: str) -> list[Sheet]:
+        """The responses as sheets whose header row names the fields."""
+
+    def kolom_sumber(self, ds: Dataset, halaman: list[Respons], label: str) -> list[str]:
+        """The source's field names, for schema drift: the first row of each sheet."""
+        return sorted({str(v) for s in self.lembar(ds, halaman, label) for v in (s.grid[0] if s.grid else [])
+                       if v not in ("", None)})
+
+    def fetch(self, ds, location, lake, skip_sha256=frozenset()) -> list[dict]:
+        if location.replay:
+            m = latest_manifest(ds, lake)
+            log.info("%s: replay of %s (fetched %s): the API is not called", ds.id, m["raw_path"], m["arrived_at"])
+            return [m]
+        sebelumnya = published_manifest(ds, lake, skip_sha256)
+        with self.klien(ds, location) as k:
+            got = self.ambil(ds, location, k, sebelumnya)
+        return [self._store(ds, lake, got, sebelumnya, skip_sha256)]
+
+    def _store(self, ds: Dataset, lake: Lake, got: Pengambilan, sebelumnya: dict | None, skip_sha256) -> dict:
+        import hashlib
+
+        from walidata.publish.lake import read_json, write_json, writing
+
+        fields = self.kolom_sumber(ds, got.halaman, got.label)
+        moved = drift(sebelumnya.get("kolom_sumber") if sebelumnya else None, fields)
+        if moved:
+            text = (f"skema sumber berubah sejak pengambilan {sebelumnya['arrived_at']}: kolom baru "
+                    f"{moved['baru'] or '-'}, kolom hilang {moved['hilang'] or '-'}")
+            if ds.sumber.perubahan_skema == "gagal":
+                raise ApiError(got.label, "skema", f"{text} (perubahan_skema: gagal); periksa lalu sesuaikan katalog")
+            log.warning("%s: %s (perubahan_skema: peringatan)", ds.id, text)
+        data = write_item(got.halaman)
+        digest = hashlib.sha256(data).hexdigest()
+        folder = lake.raw_dir(ds.id) / f"sha256={digest}"
+        target, manifest_path = folder / RAW_NAME, folder / "_manifest.json"
+        if manifest_path.exists() and target.exists():
+            manifest = read_json(manifest_path)
+        else:
+            with writing(target):
+                folder.mkdir(parents=True, exist_ok=True)
+                private(lake.root / "raw", lake.raw_dir(ds.id), folder)
+                tmp = folder / f".tmp-{os.getpid()}"
+                tmp.write_bytes(data)
+                os.replace(tmp, target)
+            manifest = {"dataset": ds.id, "file": got.label, "raw_path": str(target), "sha256": digest,
+                        "bytes": len(data), "arrived_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                        "sumber": ds.sumber.kind, "halaman": len(got.halaman), "penanda": got.penanda,
+                        "kolom_sumber": fields, "perubahan_skema": moved}
+            write_json(manifest_path, manifest)
+            private(target, manifest_path)
+        if digest in skip_sha256:
+            raise NoSourceFiles(f"{got.label}: isi sama dengan yang sudah diterbitkan (sha256 {digest[:12]}…)")
+        return manifest
+
+    def tables(self, ds, raw_path, label, nik_prefixes=None) -> list:
+        from walidata.sources import privacy
+        from walidata.sources.table import tables_of_sheets
+
+        prefixes = nik_prefixes if nik_prefixes is not None else privacy.nik_prefixes()
+        halaman = read_item(Path(raw_path), label)
+        return tables_of_sheets(self.lembar(ds, halaman, label), ds, label, prefixes)
+
+
+def path_get(obj, path: str, default=None):
+    """A value at a dotted path ('result.records', 'meta.next'); list items by index ('items.0.id')."""
+    if not path:
+        return obj
+    for part in path.split("."):
+        if isinstance(obj, dict) and part in obj:
+            obj = obj[part]
+        elif isinstance(obj, list) and part.isdigit() and int(part) < len(obj):
+            obj = obj[int(part)]
+        else:
+            return default
+    return obj
+
+
+def records_grid(records: list[dict], columns: list[str] | None = None) -> list[list]:
+    """Records (dicts) as a grid: the header row (field names, in first-seen order), then one row per record;
+    a field a record lacks is an empty cell, nested values are kept as JSON text."""
+    if columns is None:
+        columns = list(dict.fromkeys(k for r in records for k in r))
+    rows = [columns]
+    for r in records:
+        rows.append([_cell(r.get(c)) for c in columns])
+    return rows
+
+
+def _cell(v):
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return str(v).lower()
+    if isinstance(v, dict | list):
+        return json.dumps(v, ensure_ascii=False)
+    return v

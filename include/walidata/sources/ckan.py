@@ -1,0 +1,186 @@
+"""CKAN portals (the Action API, `/api/3/action/…`): the open-data portals of Indonesian governments.
+
+- The package is found with `package_show` (by name or id) or `package_search` (a query that must find exactly
+  one); its resource by id or name. The resource's `metadata_modified` (else `last_modified`) is the version: the
+  same as the figures in force' → nothing is fetched.
+- A DataStore resource is read with `datastore_search`, paged by offset until the total. A page that comes back
+  empty or short before the total, the total changing mid-way, or the same page twice (a pagination loop) is
+  refused naming the page.
+- Types come from `fields`: a numeric field (int, numeric, float) given as text ("12.5", as CKAN sends numeric) is
+  a number with a decimal point; a text field ("1.234,5", as many portals type everything) is left to the kolom's
+  declared Indonesian or exported format. `_id` is CKAN's row number, not data.
+- A resource without the DataStore is the file behind its URL (csv/xlsx): fetched (credentials only to the
+  portal's own host) and read by the spreadsheet reader.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import tempfile
+from pathlib import Path
+from typing import ClassVar
+from urllib.parse import urlsplit
+
+from walidata.sources.api import ApiConnector, Pengambilan, TidakBerubah, records_grid
+from walidata.sources.klien import ApiError, Klien, Respons
+from walidata.sources.spreadsheet import Sheet
+
+log = logging.getLogger(__name__)
+
+ACTION = "api/3/action/"
+NUMERIC = ("int", "numeric", "float", "double", "decimal", "number")
+
+
+def action(klien: Klien, name: str, params: dict, halaman: str) -> dict:
+    """One Action API call; `success: false` is an error naming the call."""
+    body = klien.ambil(ACTION + name, params, halaman=halaman).json()
+    if not isinstance(body, dict) or body.get("success") is not True or not isinstance(body.get("result"), dict):
+        err = body.get("error") if isinstance(body, dict) else None
+        raise ApiError(klien.sumber, halaman, f"{name} gagal: {str(err or body)[:300]}")
+    return body["result"]
+
+
+def find_resource(klien: Klien, src) -> tuple[dict, dict]:
+    """(package, resource) named by the catalog entry."""
+    if src.paket is not None:
+        pkg = action(klien, "package_show", {"id": src.paket}, "package_show")
+    else:
+        found = action(klien, "package_search", {"q": src.cari, "rows": 2}, "package_search")
+        results = found.get("results") or []
+        if len(results) != 1:
+            names = [r.get("name") for r in results]
+            raise ApiError(klien.sumber, "package_search", f"pencarian {src.cari!r} menemukan {found.get('count')} "
+                                                           f"paket {names}; harus tepat satu")
+        pkg = results[0]
+    want = src.sumber_daya.strip().lower()
+    resources = pkg.get("resources") or []
+    hits = [r for r in resources if want in (str(r.get("id")).lower(), str(r.get("name")).strip().lower())]
+    if len(hits) != 1:
+        why = "tidak ada" if not hits else "ganda"
+        raise ApiError(klien.sumber, "package_show", f"sumber daya {src.sumber_daya!r} {why} di paket "
+                                                     f"{pkg.get('name')!r} (ada: {[r.get('name') for r in resources]})")
+    return pkg, hits[0]
+
+
+class Ckan(ApiConnector):
+    kind: ClassVar[str] = "ckan"
+
+    def nama_sumber(self, ds, tujuan) -> str:
+        s = ds.sumber
+        return f"ckan {s.koneksi} paket {s.paket or s.cari!r} sumber daya {s.sumber_daya}"
+
+    def ambil(self, ds, tujuan, klien, sebelumnya) -> Pengambilan:
+        pkg, res = find_resource(klien, ds.sumber)
+        got = Pengambilan(label=klien.sumber, penanda=res.get("metadata_modified") or res.get("last_modified")
+                          or pkg.get("metadata_modified"))
+        if sebelumnya and got.penanda and sebelumnya.get("penanda") == got.penanda:
+            raise TidakBerubah(f"{klien.sumber}: tidak berubah menurut portal (metadata_modified {got.penanda}) sejak "
+                               f"pengambilan {sebelumnya['arrived_at']} yang sudah diterbitkan")
+        if res.get("datastore_active"):
+            got.halaman = datastore_pages(klien, ds.sumber, res["id"])
+        else:
+            got.halaman = [self._file(klien, res)]
+        return got
+
+    def _file(self, klien: Klien, res: dict) -> Respons:
+        url = str(res.get("url") or "")
+        if not url:
+            raise ApiError(klien.sumber, "unduh", "sumber daya tanpa URL berkas dan tidak ada di DataStore")
+        portal, there = urlsplit(klien.kon.url), urlsplit(url)
+        if there.scheme and (there.scheme, there.netloc) != (portal.scheme, portal.netloc):
+            from walidata.sources.koneksi import Koneksi
+
+            # another host: fetched without the portal's credentials
+            with Klien(Koneksi(klien.kon.conn_id + "_berkas", f"{there.scheme}://{there.netloc}"), klien.sumber,
+                       klien.batas) as plain:
+                return plain.ambil(there.path + (f"?{there.query}" if there.query else ""), halaman="unduh berkas")
+        path = there.path[len(portal.path):] if there.path.startswith(portal.path) else there.path
+        return klien.ambil(path + (f"?{there.query}" if there.query else ""), halaman="unduh berkas")
+
+    def lembar(self, ds, halaman: list[Respons], label: str) -> list[Sheet]:
+        if halaman and halaman[0].halaman == "unduh berkas":
+            return file_sheets(ds, halaman[0], label)
+        fields, records = [], []
+        for r in halaman:
+            result = r.json()["result"]
+            fields = fields or [f for f in result.get("fields") or [] if f.get("id") != "_id"]
+            records += result.get("records") or []
+        types = {f["id"]: str(f.get("type", "text")).lower() for f in fields}
+        grid = records_grid(records, [f["id"] for f in fields] or None)
+        numeric = [i for i, c in enumerate(grid[0]) if types.get(c, "text").startswith(NUMERIC)]
+        for row in grid[1:]:
+            for i in numeric:
+                row[i] = _number(row[i])
+        return [Sheet(name="datastore", grid=grid)]
+
+    def kolom_sumber(self, ds, halaman, label) -> list[str]:
+        if halaman and halaman[0].halaman == "unduh berkas":
+            return super().kolom_sumber(ds, halaman, label)
+        result = halaman[0].json()["result"] if halaman else {}
+        return sorted(f["id"] for f in result.get("fields") or [] if f.get("id") != "_id")
+
+
+def _number(v):
+    """A value of a numeric-typed field: a number, with '.' as the decimal point whatever its JSON type."""
+    if isinstance(v, str) and v.strip():
+        try:
+            return float(v)
+        except ValueError:
+            return v  # left for the reader to report
+    return v
+
+
+def datastore_pages(klien: Klien, src, resource_id: str) -> list[Respons]:
+    """Every page of datastore_search, by offset until the total."""
+    pages, offset, total, previous = [], 0, None, None
+    while total is None or offset < total:
+        n = len(pages) + 1
+        if n > src.batas_halaman:
+            raise ApiError(klien.sumber, f"halaman {n}", f"lebih dari {src.batas_halaman} halaman (batas_halaman); "
+                                                         f"total {total} rekaman")
+        params = {"resource_id": resource_id, "limit": src.per_halaman, "offset": offset, "include_total": "true"}
+        if src.filter:
+            params["filters"] = json.dumps(src.filter, sort_keys=True)
+        r = klien.ambil(ACTION + "datastore_search", params, halaman=f"halaman {n} (offset {offset})")
+        body = r.json()
+        result = body.get("result") if isinstance(body, dict) and body.get("success") is True else None
+        if not isinstance(result, dict) or not isinstance(result.get("records"), list):
+            raise ApiError(klien.sumber, r.halaman, f"datastore_search gagal: {str(body)[:300]}")
+        got, now = result["records"], result.get("total")
+        if not isinstance(now, int):
+            raise ApiError(klien.sumber, r.halaman, "respons tanpa 'total': tidak dapat memastikan semua rekaman "
+                                                    "terambil")
+        if total is not None and now != total:
+            raise ApiError(klien.sumber, r.halaman, f"total berubah dari {total} menjadi {now} selama pengambilan: "
+                                                    f"data sedang diperbarui di portal, coba lagi nanti")
+        total = now
+        if offset < total and (not got or (len(got) < src.per_halaman and offset + len(got) < total)):
+            raise ApiError(klien.sumber, r.halaman, f"halaman terpotong: {len(got)} rekaman pada offset {offset}, "
+                                                    f"padahal total {total}")
+        if previous is not None and got and got == previous:
+            raise ApiError(klien.sumber, r.halaman, f"paginasi berulang: halaman pada offset {offset} sama dengan "
+                                                    f"halaman sebelumnya")
+        previous = got
+        pages.append(r)
+        offset += len(got)
+        if total == 0:
+            break
+    return pages
+
+
+def file_sheets(ds, r: Respons, label: str) -> list[Sheet]:
+    """A resource's file (csv/xlsx/…) through the spreadsheet reader, with the dataset's table rules."""
+    from walidata.catalog import SpreadsheetSource, _TableRules
+    from walidata.sources.spreadsheet import read_sheets
+
+    src = ds.sumber
+    rules = {k: getattr(src, k) for k in _TableRules.model_fields}
+    sheet_src = SpreadsheetSource(kind="spreadsheet", pola_file=src.pola_file, csv_pemisah=src.csv_pemisah,
+                                  csv_encoding=src.csv_encoding, batas_ukuran_mb=src.batas_ukuran_mb, **rules)
+    as_file = ds.model_copy(update={"sumber": sheet_src})
+    name = Path(urlsplit(r.permintaan["url"]).path).name or "berkas"
+    with tempfile.TemporaryDirectory(prefix="walidata-ckan-") as d:
+        path = Path(d) / name
+        path.write_bytes(r.body)
+        return read_sheets(path, label, as_file)
