@@ -45,7 +45,7 @@ $(AIRFLOW_HOME)/airflow.db: $(BIN)/.installed
 airflow-db: $(AIRFLOW_HOME)/airflow.db
 
 run: setup airflow-db
-	$(BIN)/walidata nightly
+	$(BIN)/walidata nightly --api-contoh
 
 test: setup airflow-db
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -61,6 +61,7 @@ bench: setup airflow-db
 	$(BIN)/python bench/bench_warehouse.py
 	$(BIN)/python bench/bench_validate.py
 	$(BIN)/python bench/bench_indikator.py
+	$(BIN)/python bench/bench_api.py
 
 airflow: setup airflow-db
 	@echo "Airflow UI: http://localhost:8080 — user 'admin'; the password is printed below by Airflow and kept in"
@@ -72,6 +73,7 @@ lint: setup
 
 sample: setup
 	$(BIN)/python -m walidata.sample
+	$(BIN)/python -m walidata.sample_api
 
 clean:
 	rm -rf data .airflow great_expectations/uncommitted

@@ -85,6 +85,19 @@ def smart_city_indicators():
         return [str(p) for p in tulis(get_settings())]
 
     @task
+    def portal(berkas: list[str]) -> dict:
+        """The indicators upserted into the configured CKAN portal (WALIDATA_PORTAL_*); skipped when unset."""
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        from walidata.serve.indikator.portal import kirim
+        from walidata.settings import get_settings
+
+        sent = kirim(get_settings())
+        if sent is None:
+            raise AirflowSkipException("portal CKAN belum diatur (WALIDATA_PORTAL_KONEKSI, WALIDATA_PORTAL_PAKET)")
+        return sent.to_dict()
+
+    @task
     def laporan(ringkasan: dict) -> str:
         from walidata.serve.indikator.laporan import tulis
         from walidata.settings import get_settings
@@ -92,7 +105,7 @@ def smart_city_indicators():
         return str(tulis(get_settings()))
 
     r = hitung()
-    ekspor(r)
+    portal(ekspor(r))
     laporan(r)
 
 

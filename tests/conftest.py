@@ -341,8 +341,9 @@ def served(sandbox):
 
 @pytest.fixture(scope="session")
 def sample_loaded(tmp_path_factory):
-    """The whole bundled sample published once per session (every catalog dataset through the four stages, in
-    this process): a folder with warehouse.duckdb, lake/, gx/ and inbox/. Tests copy it (see `indikator_sandbox`)."""
+    """The whole bundled sample published once per session (every catalog dataset through the four stages, the
+    API datasets from the sample BPS/CKAN server over real HTTP, as `make run` does): a folder with
+    warehouse.duckdb, lake/, gx/ and inbox/. Tests copy it (see `indikator_sandbox`)."""
     import subprocess
 
     base = tmp_path_factory.mktemp("sample_loaded")
@@ -350,7 +351,8 @@ def sample_loaded(tmp_path_factory):
     copy_gx(base / "gx")
     env = {**os.environ, "WALIDATA_INBOX": str(base / "inbox"), "WALIDATA_LAKE": str(base / "lake"),
            "WALIDATA_WAREHOUSE_URL": f"duckdb:///{base / 'warehouse.duckdb'}", "WALIDATA_GX_ROOT": str(base / "gx")}
-    out = subprocess.run([sys.executable, "-m", "walidata.cli", "run"], env=env, capture_output=True, text=True)
+    out = subprocess.run([sys.executable, "-m", "walidata.cli", "run", "--api-contoh"], env=env, capture_output=True,
+                         text=True)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     return base
 

@@ -41,7 +41,7 @@ def test_the_indicator_dag_runs_on_its_inputs_assets_or_daily_and_the_assets_com
 
     dag = dagbag.dags["smart_city_indicators"]
     assert [t.task_id for t in dag.topological_sort()][0] == "hitung"
-    assert {t.task_id for t in dag.tasks} == {"hitung", "ekspor", "laporan"}
+    assert {t.task_id for t in dag.tasks} == {"hitung", "ekspor", "portal", "laporan"}
     assert isinstance(dag.timetable, AssetOrTimeSchedule)
     inputs = {d for decl in load_indikator(ROOT / "include" / "indikator") for d in decl.indikator.datasets}
     watched = {o.name for o in dag.timetable.asset_condition.objects}

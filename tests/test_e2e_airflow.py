@@ -4,6 +4,7 @@ import os
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import duckdb
@@ -12,6 +13,7 @@ import pytest
 from openpyxl import load_workbook
 
 from conftest import DATASET, ROOT, SAMPLE_FILE, copy_gx, edit_workbook, workbook_figures
+from walidata.sample_server import serve
 
 DAG_ID = "opd__disdukcapil__penduduk_kecamatan"
 FACT = "fact.disdukcapil__penduduk_kecamatan"
@@ -218,16 +220,57 @@ def test_the_indicator_dag_computes_checks_exports_and_reports_then_skips_what_d
                            text=True, timeout=600)
         assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
 
-    run()
-    with _warehouse(base) as c:
-        n, kodes = c.execute("SELECT COUNT(*), COUNT(DISTINCT indikator) FROM mart.indikator_nilai").fetchone()
-        runs = c.execute("SELECT DISTINCT run_id FROM audit.indikator_hitung").fetchall()
-        checks = c.execute("SELECT COUNT(*) FROM audit.hasil_validasi "
-                           "WHERE dataset = 'mart.indikator_nilai'").fetchone()
-    assert n > 1000 and kodes >= 24 and len(runs) == 1 and checks[0] > 0
-    assert (base / "laporan" / "index.html").is_file() and (base / "terbuka" / "ms_ind.xlsx").is_file()
-    assert (base / "terbuka" / "cakupan_akta_kelahiran" / "cakupan_akta_kelahiran.csv").is_file()
-    run()
+    # the indicators are published back to the (sample) CKAN portal over real HTTP: datastore_create, then upserts
+    with serve() as portal:
+        env.update(portal.connections())
+        run()
+        with _warehouse(base) as c:
+            n, kodes = c.execute("SELECT COUNT(*), COUNT(DISTINCT indikator) FROM mart.indikator_nilai").fetchone()
+            runs = c.execute("SELECT DISTINCT run_id FROM audit.indikator_hitung").fetchall()
+            checks = c.execute("SELECT COUNT(*) FROM audit.hasil_validasi "
+                               "WHERE dataset = 'mart.indikator_nilai'").fetchone()
+            per_indicator = dict(c.execute(
+                "SELECT indikator, COUNT(*) FROM mart.indikator_nilai GROUP BY 1").fetchall())
+        sent = {t["resource"]["name"]: len(t["records"]) for t in portal.upserts.values()}
+        assert sent == per_indicator and len(sent) >= 24
+        assert n > 1000 and kodes >= 24 and len(runs) == 1 and checks[0] > 0
+        assert (base / "laporan" / "index.html").is_file() and (base / "terbuka" / "ms_ind.xlsx").is_file()
+        assert (base / "terbuka" / "cakupan_akta_kelahiran" / "cakupan_akta_kelahiran.csv").is_file()
+        run()  # nothing recomputed; sent again: the key replaces records, nothing duplicated or created twice
+        assert {t["resource"]["name"]: len(t["records"]) for t in portal.upserts.values()} == sent
+        assert len(portal.upserts) == len(sent)
     with _warehouse(base) as c:
         assert c.execute("SELECT DISTINCT run_id FROM audit.indikator_hitung").fetchall() == runs
         assert c.execute("SELECT COUNT(*) FROM mart.indikator_nilai__riwayat").fetchone()[0] == n
+
+
+def test_a_bps_dag_fetches_over_http_under_airflow_and_no_log_holds_the_key(fresh):
+    """`airflow dags test opd__bps__ipm` against the sample BPS WebAPI: the connection comes from the environment
+    as an Airflow Connection would, the figures land, a second run skips (BPS says nothing changed), and neither
+    the task logs nor any written file holds the key."""
+    from walidata.sample_server import BPS_KEY
+
+    base, env = fresh
+    with serve() as server:
+        env.update(server.connections())
+        for _ in range(2):
+            r = subprocess.run([_airflow(env), "dags", "test", "opd__bps__ipm"], env=env, capture_output=True,
+                               text=True, timeout=600)
+            assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    assert "tidak berubah menurut BPS" in r.stdout + r.stderr  # the second run: skipped, nothing fetched again
+    with _warehouse(base) as c:
+        got = c.execute("SELECT nilai FROM fact.bps__ipm WHERE variabel = 'indeks_pembangunan_manusia' "
+                        "AND periode = '2025'").fetchall()
+        loads = c.execute("SELECT status FROM audit.load_log WHERE dataset = 'bps.ipm'").fetchall()
+    assert got == [(69.14,)] and loads == [("dimuat",)]
+    assert BPS_KEY not in r.stdout + r.stderr  # the task output (`dags test` logs there)
+    # nor any file the run wrote: Airflow's home (its database, any log file), lake (raw items unpacked), GX,
+    # warehouse
+    written = [p for p in base.rglob("*") if p.is_file() and "inbox" not in p.parts]
+    assert any(p.name == "respons.zip" for p in written)
+    for p in written:
+        data = [p.read_bytes()]
+        if zipfile.is_zipfile(p):
+            with zipfile.ZipFile(p) as z:
+                data += [z.read(n) for n in z.namelist()]
+        assert not any(BPS_KEY.encode() in d for d in data), p

@@ -179,9 +179,8 @@ def test_missing_values_are_empty_never_zero(computed):
     s = computed
     tulis(s)
     root = Path(s.terbuka)
-    miskin = read_csv(root / "persentase_penduduk_miskin" / "persentase_penduduk_miskin.csv")
-    assert miskin and all(r["nilai"] == "" and r["status"] == "input_belum_tersedia" and r["keterangan"]
-                          for r in miskin)
+    miskin = read_csv(root / "persentase_penduduk_miskin" / "persentase_penduduk_miskin.csv")  # BPS's figures
+    assert miskin and all(r["nilai"] != "" and r["status"] == "tersedia" and not r["keterangan"] for r in miskin)
     laju = read_csv(root / "laju_pertumbuhan_penduduk" / "laju_pertumbuhan_penduduk.csv")
     kab_2023 = [r for r in laju if r["tahun"] == "2023" and not r["kode_kecamatan"]]
     assert len(kab_2023) == 1 and kab_2023[0]["nilai"] == "" and kab_2023[0]["status"] == "tidak_tersedia"
@@ -189,8 +188,9 @@ def test_missing_values_are_empty_never_zero(computed):
     assert all(r["nama_kecamatan"] == "" for r in laju if not r["kode_kecamatan"])
     karhutla = read_csv(root / "luas_karhutla" / "luas_karhutla.csv")
     assert {r["bulan"] for r in karhutla} == {"", *map(str, range(1, 13))}  # yearly rows: bulan empty
-    data = json.loads((root / "persentase_penduduk_miskin" / "persentase_penduduk_miskin.json").read_text())
-    assert all(d["nilai"] is None for d in data)
+    data = json.loads((root / "laju_pertumbuhan_penduduk" / "laju_pertumbuhan_penduduk.json").read_text())
+    missing = [d for d in data if d["status"] != "tersedia"]
+    assert missing and all(d["nilai"] is None for d in missing)  # null in JSON, never 0
 
 
 # ------------------------------------------------------------------------------------ files come and go whole

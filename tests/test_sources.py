@@ -35,7 +35,71 @@ def _spreadsheet_sample(tmp_path: Path):
     return ds, inbox, damaged
 
 
-SAMPLES = {"spreadsheet": _spreadsheet_sample}
+def _damaged_item(tmp_path: Path) -> Path:
+    damaged = tmp_path / "respons_rusak.zip"
+    damaged.write_bytes(b"PK\x03\x04" + b"\x00" * 40)
+    return damaged
+
+
+def _sample_server_target(request, kind: str):
+    """The bundled sample responses over real HTTP (walidata.sample_server), the connection read from the
+    environment the server sets, as the pipeline does."""
+    from walidata.sample_server import serve
+    from walidata.sources.api import Tujuan
+
+    ctx = serve()
+    ctx.__enter__()
+    request.addfinalizer(lambda: ctx.__exit__(None, None, None))
+    return Tujuan("62.06", "6209")
+
+
+def _bps_sample(tmp_path: Path, request):
+    return get_dataset(CATALOG, "bps.ipm"), _sample_server_target(request, "bps"), _damaged_item(tmp_path)
+
+
+def _ckan_sample(tmp_path: Path, request):
+    ds = get_dataset(CATALOG, "diskopukm.umkm_kecamatan")
+    return ds, _sample_server_target(request, "ckan"), _damaged_item(tmp_path)
+
+
+def _rest_sample(tmp_path: Path, request):
+    """An OPD REST service (pytest-httpserver on loopback): kecamatan records, two pages by number."""
+    from pytest_httpserver import HTTPServer
+
+    from walidata.catalog import Dataset
+    from walidata.sources.api import Tujuan
+    from walidata.sources.koneksi import Koneksi
+
+    server = HTTPServer()
+    server.start()
+    request.addfinalizer(server.clear)
+    request.addfinalizer(server.stop)
+    kec = [("Katingan Kuala", 120), ("Mendawai", 80), ("Kamipang", 95), ("Tasik Payawan", 60),
+           ("Katingan Hilir", 410), ("Tewang Sangalang Garing", 70), ("Pulau Malan", 88), ("Katingan Tengah", 150),
+           ("Sanaman Mantikei", 77), ("Marikit", 65), ("Katingan Hulu", 72), ("Petak Malai", 40), ("Bukit Raya", 55)]
+    rows = [{"wilayah": {"kecamatan": k}, "tahun": 2024, "jumlah": n} for k, n in kec]
+    for page, chunk in ((1, rows[:10]), (2, rows[10:])):
+        server.expect_request("/api/kunjungan", query_string={"halaman": str(page), "per": "10"}).respond_with_json(
+            {"data": chunk})
+    metadata = get_dataset(CATALOG, "disbudpar.kunjungan_wisata").metadata.model_dump()
+    base = Dataset.model_validate({
+        "id": "disbudpar.kunjungan_rest", "opd": "disbudpar", "judul": "Kunjungan (REST)", "deskripsi": "uji",
+        "metadata": metadata,
+        "variabel": "kunjungan", "sumber": {"kind": "rest", "koneksi": "opd_rest", "url": "api/kunjungan",
+                                            "rekaman": "data", "pemetaan": {"wilayah.kecamatan": "kecamatan",
+                                                                            "tahun": "tahun", "jumlah": "jumlah"},
+                                            "halaman": {"jenis": "nomor", "param": "halaman", "ukuran_param": "per",
+                                                        "ukuran": 10},
+                                            "periode": {"dari": "kolom"}},
+        "kolom": [{"name": "kecamatan", "alias": ["kecamatan"], "peran": "kecamatan"},
+                  {"name": "tahun", "alias": ["tahun"], "peran": "periode"},
+                  {"name": "jumlah", "alias": ["jumlah"], "peran": "nilai"}]})
+    kon = Koneksi("opd_rest", server.url_for("/").rstrip("/"), password="rahasia-rest", extra={"auth": "bearer"})
+    return base, Tujuan("62.06", "6209", kon), _damaged_item(tmp_path)
+
+
+SAMPLES = {"spreadsheet": lambda tmp_path, request: _spreadsheet_sample(tmp_path), "bps_webapi": _bps_sample,
+           "ckan": _ckan_sample, "rest": _rest_sample}
 
 
 def test_every_registered_kind_has_a_sample_for_the_contract():
@@ -44,7 +108,7 @@ def test_every_registered_kind_has_a_sample_for_the_contract():
 
 @pytest.fixture(params=sorted(CONNECTORS))
 def sample(request, tmp_path):
-    ds, location, damaged = SAMPLES[request.param](tmp_path)
+    ds, location, damaged = SAMPLES[request.param](tmp_path, request)
     connector = connector_for(ds)
     assert isinstance(connector, Connector) and connector.kind == request.param == ds.sumber.kind
     return connector, ds, location, damaged, Lake(tmp_path / "lake")
@@ -86,7 +150,7 @@ def test_an_item_that_cannot_be_read_is_refused_with_its_name(sample):
 
 def test_an_unknown_source_kind_has_no_connector():
     ds = get_dataset(CATALOG, "disdukcapil.penduduk_kecamatan")
-    # Not a kind the catalog accepts yet (issue 12 adds it with its connector): a copy made without validation.
-    ds = ds.model_copy(update={"sumber": ds.sumber.model_copy(update={"kind": "bps_webapi"})})
-    with pytest.raises(LookupError, match="no connector for source kind 'bps_webapi'"):
+    # Not a kind the catalog accepts: a copy made without validation.
+    ds = ds.model_copy(update={"sumber": ds.sumber.model_copy(update={"kind": "ftp"})})
+    with pytest.raises(LookupError, match="no connector for source kind 'ftp'"):
         connector_for(ds)

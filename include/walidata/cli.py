@@ -304,6 +304,12 @@ def cmd_indikator(args) -> int:
     ekspor.tulis(settings)
     laporan.tulis(settings)
     print(indikator_text(settings, r))
+    from walidata.serve.indikator import portal
+
+    sent = portal.kirim(settings)
+    if sent is not None:
+        print(f"portal      : {sum(sent.rekaman.values())} rekaman dari {len(sent.rekaman)} indikator dikirim ke "
+              f"paket {sent.paket} ({settings.portal_koneksi})")
     return 0
 
 
@@ -312,6 +318,25 @@ def cmd_kamus(args) -> int:
     from walidata.serve import kamus
 
     print(kamus.write(get_settings(), args.keluar))
+    return 0
+
+
+def cmd_bps(args) -> int:
+    """A BPS list model (var, vervar, th, subject, statictable…) of a domain: to find the ids a catalog names."""
+    from walidata.sources.bps import daftar
+    from walidata.sources.klien import Klien
+    from walidata.sources.koneksi import koneksi
+    from walidata.standardise.reference import kabkota
+
+    settings = get_settings()
+    domain = args.domain or kabkota(settings.reference)[settings.wilayah].kode_bps
+    filters = {"var": args.var} if args.var else {}
+    with Klien(koneksi(args.koneksi), f"bps_webapi domain {domain} list/{args.model}") as klien:
+        items = daftar(klien, args.model, domain, args.halaman, **filters)
+    rows = [[next((v for k, v in i.items() if k.endswith("_id") or k == "val"), ""),
+             next((v for k, v in i.items() if k in ("title", "label", "th", "sub_name")), "")] for i in items]
+    print(_table(["id", "judul"], rows) if rows else f"(kosong: BPS tidak punya daftar {args.model} di domain "
+                                                       f"{domain})")
     return 0
 
 
@@ -362,6 +387,15 @@ def main(argv=None) -> int:
     ind.add_argument("indikator", nargs="*", help="only these indicator codes (default: all that changed)")
     ind.add_argument("--paksa", action="store_true", help="hitung ulang meskipun masukan tidak berubah")
     ind.set_defaults(func=cmd_indikator)
+    b = sub.add_parser("bps", help="list a BPS WebAPI list model (var, vervar, th, subject, statictable) of the "
+                                   "region's BPS domain, to find the ids a catalog file names")
+    b.add_argument("model", help="var, vervar, th, subject, statictable, …")
+    b.add_argument("--domain", help="BPS domain (default: the BPS code of WALIDATA_WILAYAH, through the crosswalk)")
+    b.add_argument("--var", type=int, help="only for this variable (vervar, th)")
+    b.add_argument("--koneksi", default="bps_webapi", help="connection id (default bps_webapi)")
+    b.add_argument("--halaman", type=int, default=50, help="at most this many pages")
+    b.add_argument("--api-contoh", action="store_true", help=API_CONTOH_HELP)
+    b.set_defaults(func=cmd_bps)
     sub.add_parser("summary", help="the latest load of each dataset").set_defaults(func=cmd_summary)
     c = sub.add_parser("catalog", help="list the catalog; non-zero exit if a file is invalid")
     c.set_defaults(func=cmd_catalog)

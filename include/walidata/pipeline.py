@@ -30,10 +30,18 @@ def extract(dataset_id: str, run_id: str, settings: Settings | None = None, paks
     """New files of the dataset into the raw zone; `paksa` takes already published files again; `replay` takes
     an API source's latest stored responses instead of calling it (for files: the inbox again, as `paksa`)."""
     from walidata.publish.warehouse import now
+    from walidata.sources.klien import ApiError, ApiTidakTersedia
+    from walidata.sources.koneksi import KoneksiTidakAda
 
     settings, ds, _ = _ctx(settings, dataset_id)
-    with _failure_recorded("extract", {"run_id": run_id, "mulai": now().isoformat()}, ds, settings):
-        return _extract(dataset_id, run_id, settings, paksa or replay, replay)
+    ref = {"run_id": run_id, "mulai": now().isoformat()}
+    with _failure_recorded("extract", ref, ds, settings):
+        try:
+            return _extract(dataset_id, run_id, settings, paksa or replay, replay)
+        except (ApiError, ApiTidakTersedia, KoneksiTidakAda) as exc:
+            # An API that refused, broke off or is not configured: evidence in the audit log, as an unreadable file
+            _record_failure(ref, ds, settings, None, "gagal_ambil", str(exc))
+            raise
 
 
 def standardise(ref: dict, settings: Settings | None = None) -> dict:

@@ -6,7 +6,8 @@
   `bps/<domain>/list_var.json`: the `list/model/var` items of the domain;
 - `ckan/package_show/<name>.json` and `ckan/datastore/<resource_id>.json` (the resource's fields and all its
   records, which the sample server pages like CKAN's datastore_search): text-typed numbers in Indonesian format
-  ("1.234") and a "Jumlah Total" row among the records, as real portals have.
+  ("1.234") and a "Jumlah Total" row among the records, as real portals have; and the empty package the demo
+  publishes the indicators back to.
 
 The figures are plausible for Kabupaten Katingan (BPS domain 6209), not BPS's published numbers. The sample
 server (`walidata.sample_server`) serves them over real HTTP for `make run`.
@@ -23,36 +24,37 @@ from walidata.settings import PROJECT_ROOT
 
 API_DIR = PROJECT_ROOT / "include" / "sample_data" / "api"
 DOMAIN, NAMA = "6209", "Katingan"
-YEARS = range(2019, 2025)
-BPS_LAST_UPDATE = "2025-03-14 10:21:07"
+YEARS = range(2023, 2026)  # the years of the sample OPD files
+BPS_LAST_UPDATE = "2026-03-16 10:21:07"
 CKAN_PACKAGE, CKAN_RESOURCE = "jumlah-umkm-menurut-kecamatan", "9a1f4c7e-3b52-4d0e-8c1a-6d2b7e0f5a31"
 CKAN_MODIFIED = "2025-02-03T08:15:42.118923"
+PORTAL_PACKAGE = "indikator-smart-city"  # where the demo publishes the indicators back (datastore_upsert)
 
 # var id → (label, unit, subject, {year: value}); values chosen to look like Katingan's trend
 BPS_VARS = {
     621: ("Persentase Penduduk Miskin (P0)", "Persen", "Kemiskinan dan Ketimpangan",
-          {2019: 5.84, 2020: 5.62, 2021: 5.89, 2022: 5.43, 2023: 5.37, 2024: 5.12}),
+          {2023: 5.43, 2024: 5.37, 2025: 5.12}),
     622: ("Jumlah Penduduk Miskin", "Ribu Jiwa", "Kemiskinan dan Ketimpangan",
-          {2019: 9.43, 2020: 9.21, 2021: 9.80, 2022: 9.15, 2023: 9.17, 2024: 8.86}),
+          {2023: 9.15, 2024: 9.17, 2025: 8.86}),
     623: ("Garis Kemiskinan", "Rupiah/Kapita/Bulan", "Kemiskinan dan Ketimpangan",
-          {2019: 449021, 2020: 468310, 2021: 487752, 2022: 514066, 2023: 556342, 2024: 581906}),
+          {2023: 514066, 2024: 556342, 2025: 581906}),
     631: ("PDRB Atas Dasar Harga Berlaku", "Miliar Rupiah", "Produk Domestik Regional Bruto",
-          {2019: 8412.65, 2020: 8530.17, 2021: 9168.40, 2022: 10184.92, 2023: 10877.31, 2024: 11561.08}),
+          {2023: 10184.92, 2024: 10877.31, 2025: 11561.08}),
     632: ("PDRB per Kapita Atas Dasar Harga Berlaku", "Ribu Rupiah", "Produk Domestik Regional Bruto",
-          {2019: 50127.33, 2020: 50111.82, 2021: 53207.55, 2022: 58324.10, 2023: 61417.94, 2024: 64436.20}),
+          {2023: 58324.10, 2024: 61417.94, 2025: 64436.20}),
     641: ("Tingkat Pengangguran Terbuka", "Persen", "Tenaga Kerja",
-          {2019: 3.12, 2020: 4.05, 2021: 3.86, 2022: 3.41, 2023: 3.27, 2024: 3.05}),
+          {2023: 3.41, 2024: 3.27, 2025: 3.05}),
     642: ("Tingkat Partisipasi Angkatan Kerja", "Persen", "Tenaga Kerja",
-          {2019: 68.41, 2020: 69.12, 2021: 68.77, 2022: 69.54, 2023: 70.02, 2024: 70.31}),
+          {2023: 69.54, 2024: 70.02, 2025: 70.31}),
     651: ("Indeks Pembangunan Manusia", "Indeks", "Indeks Pembangunan Manusia",
-          {2019: 67.01, 2020: 67.07, 2021: 67.28, 2022: 67.93, 2023: 68.51, 2024: 69.14}),
+          {2023: 67.93, 2024: 68.51, 2025: 69.14}),
     652: ("Umur Harapan Hidup Saat Lahir", "Tahun", "Indeks Pembangunan Manusia",
-          {2019: 67.93, 2020: 68.05, 2021: 68.14, 2022: 68.39, 2023: 68.62, 2024: 68.85}),
+          {2023: 68.39, 2024: 68.62, 2025: 68.85}),
     653: ("Harapan Lama Sekolah", "Tahun", "Indeks Pembangunan Manusia",
-          {2019: 11.96, 2020: 11.97, 2021: 11.98, 2022: 12.00, 2023: 12.01, 2024: 12.03}),
-    # BPS has not yet released 2024 for this one: the table is sparse (no key for it in datacontent)
+          {2023: 12.00, 2024: 12.01, 2025: 12.03}),
+    # BPS has not yet released 2025 for this one: the table is sparse (no key for it in datacontent)
     654: ("Rata-rata Lama Sekolah", "Tahun", "Indeks Pembangunan Manusia",
-          {2019: 7.85, 2020: 7.92, 2021: 7.93, 2022: 8.02, 2023: 8.10}),
+          {2023: 8.02, 2024: 8.10}),
 }
 
 
@@ -85,14 +87,14 @@ def _id(n: int) -> str:
 
 
 def ckan_umkm(reference: Path) -> tuple[dict, dict]:
-    """(package_show result, datastore resource) of the UMKM per kecamatan table, 2022-2024."""
+    """(package_show result, datastore resource) of the UMKM per kecamatan table, 2023-2025."""
     from walidata.standardise.reference import IndeksWilayah
 
     w = IndeksWilayah(reference, "62.06")
     kecamatan = sorted((k for k, lv in w.g.level.items() if lv == "kecamatan" and k.startswith("62.06.")))
     rng = random.Random(6209)
     records, n = [], 0
-    for year in (2022, 2023, 2024):
+    for year in (2023, 2024, 2025):
         umkm_total = tk_total = 0
         for kode in kecamatan:
             umkm = rng.randint(180, 2400) + (1800 if kode == "62.06.02" else 0)
@@ -131,6 +133,9 @@ def write_api(out: Path = API_DIR, reference: Path = PROJECT_ROOT / "include" / 
     package, table = ckan_umkm(reference)
     put(f"ckan/package_show/{CKAN_PACKAGE}.json", package)
     put(f"ckan/datastore/{CKAN_RESOURCE}.json", table)
+    put(f"ckan/package_show/{PORTAL_PACKAGE}.json", {
+        "id": "0d6c1f7e-2a4b-4c59-9e13-7b8f6a5d4c21", "name": PORTAL_PACKAGE,
+        "title": "Indikator Smart City Kabupaten Katingan", "metadata_modified": CKAN_MODIFIED, "resources": []})
     return written
 
 

@@ -24,7 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from walidata.sample_api import API_DIR
+from walidata.sample_api import API_DIR, PORTAL_PACKAGE
 
 BPS_KEY = "kunci-contoh-bps"  # the sample's own key: not a BPS key
 CKAN_TOKEN = "token-contoh-ckan"
@@ -47,8 +47,10 @@ class SampleServer(ThreadingHTTPServer):
         return f"http://127.0.0.1:{self.server_address[1]}"
 
     def connections(self) -> dict[str, str]:
-        """The AIRFLOW_CONN_* values that point the sample's connections at this server."""
+        """The AIRFLOW_CONN_* values that point the sample's connections at this server, and the portal the
+        indicators are published back to."""
         return {
+            "WALIDATA_PORTAL_KONEKSI": "ckan_katingan", "WALIDATA_PORTAL_PAKET": PORTAL_PACKAGE,
             "AIRFLOW_CONN_BPS_WEBAPI": json.dumps({"conn_type": "http", "host": f"{self.url}/bps/v1/api",
                                                    "password": BPS_KEY, "extra": {"auth": "bps", "per_detik": 50}}),
             "AIRFLOW_CONN_CKAN_KATINGAN": json.dumps({"conn_type": "http", "host": f"{self.url}/ckan",
@@ -119,7 +121,12 @@ class _Handler(BaseHTTPRequestHandler):
             f = folder / "package_show" / f"{Path(q.get('id', '')).name}.json"
             if not f.exists():
                 return self._send(404, {"success": False, "error": {"__type": "Not Found Error"}})
-            return self._send(200, {"success": True, "result": json.loads(f.read_text(encoding="utf-8"))})
+            pkg = json.loads(f.read_text(encoding="utf-8"))
+            with self.server.lock:  # resources the demo created with datastore_create
+                pkg["resources"] += [{"id": rid, "name": t["resource"].get("name"), "datastore_active": True}
+                                     for rid, t in self.server.upserts.items()
+                                     if (t.get("resource") or {}).get("package_id") in (pkg["id"], pkg["name"])]
+            return self._send(200, {"success": True, "result": pkg})
         if name != "datastore_search":
             return self._send(404, {"success": False, "error": {"message": f"action {name} not in the sample"}})
         rid = Path(q.get("resource_id", "")).name
@@ -138,7 +145,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _write(self, name: str, body: dict) -> dict:
         with self.server.lock:
             if name == "datastore_create":
-                rid = body.get("resource_id") or f"sampel-{len(self.server.upserts) + 1}"
+                rid = body.get("resource_id") or f"sampel-{len(self.server.upserts) + 1:04d}"
                 self.server.upserts.setdefault(rid, {"fields": body.get("fields"), "records": {},
                                                      "primary_key": body.get("primary_key") or [],
                                                      "resource": body.get("resource")})
@@ -152,8 +159,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 @contextmanager
 def serve(folder: Path = API_DIR):
-    """The sample server in a thread, with the sample connections set in this process's environment (and so in
-    the `airflow dags test` processes it starts); both undone afterwards."""
+    """The sample server in a thread, with the sample connections and portal set in this process's environment
+    (and so in the `airflow dags test` processes it starts); both undone afterwards."""
     server = SampleServer(folder)
     thread = threading.Thread(target=server.serve_forever, name="walidata-sample-api", daemon=True)
     thread.start()

@@ -33,6 +33,20 @@ class Settings(BaseSettings):
     # Retention of the raw zone (the OPDs' originals): files older than this many days are removed, except those
     # behind the figures in force. None keeps every original (the default: originals are the audit evidence).
     raw_retention_days: int | None = None
+    # Publishing the indicators back to a CKAN portal (serve/indikator/portal.py): the connection id and the
+    # package. Unset: nothing is sent.
+    portal_koneksi: str | None = None
+    portal_paket: str | None = None
+
+    @field_validator("portal_koneksi", "portal_paket", mode="before")
+    @classmethod
+    def _portal(cls, v):
+        if v is None or (isinstance(v, str) and not v.strip()):
+            return None
+        if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", str(v).strip()):
+            raise ValueError(f"{v!r}: only lower-case letters, digits, - and _ (a connection id or a CKAN package "
+                             f"name)")
+        return str(v).strip()
 
     @field_validator("wilayah")
     @classmethod

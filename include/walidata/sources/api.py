@@ -231,8 +231,11 @@ def records_grid(records: list[dict], columns: list[str] | None = None) -> list[
         columns = list(dict.fromkeys(k for r in records for k in r))
     rows = [columns]
     for r in records:
-        rows.append([_cell(r.get(c)) for c in columns])
+        rows.append([v if v.__class__ in _PLAIN else _cell(v) for v in map(r.get, columns)])
     return rows
+
+
+_PLAIN = frozenset({str, int, float})  # bool and None are other classes: they go through _cell
 
 
 def _cell(v):

@@ -2,7 +2,9 @@
 
 - The package is found with `package_show` (by name or id) or `package_search` (a query that must find exactly
   one); its resource by id or name. The resource's `metadata_modified` (else `last_modified`) is the version: the
-  same as the figures in force' → nothing is fetched.
+  same as the figures in force' → nothing is fetched, where that version follows the data (an upload, a DataStore
+  table loaded from one; not a DataStore-first table nor a file linked from elsewhere: those are always fetched,
+  and content already published is recognised by its sha256).
 - A DataStore resource is read with `datastore_search`, paged by offset until the total. A page that comes back
   empty or short before the total, the total changing mid-way, or the same page twice (a pagination loop) is
   refused naming the page.
@@ -20,7 +22,7 @@ import logging
 import tempfile
 from pathlib import Path
 from typing import ClassVar
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from walidata.sources.api import ApiConnector, Pengambilan, TidakBerubah, records_grid
 from walidata.sources.klien import ApiError, Klien, Respons
@@ -75,8 +77,12 @@ class Ckan(ApiConnector):
         got = Pengambilan(label=klien.sumber, penanda=res.get("metadata_modified") or res.get("last_modified")
                           or pkg.get("metadata_modified"))
         if sebelumnya and got.penanda and sebelumnya.get("penanda") == got.penanda:
-            raise TidakBerubah(f"{klien.sumber}: tidak berubah menurut portal (metadata_modified {got.penanda}) sejak "
-                               f"pengambilan {sebelumnya['arrived_at']} yang sudah diterbitkan")
+            if not version_follows_data(res):
+                log.info("%s: metadata_modified %s unchanged, but it does not follow this resource's data "
+                         "(url_type %r): fetched anyway", klien.sumber, got.penanda, res.get("url_type"))
+            else:
+                raise TidakBerubah(f"{klien.sumber}: tidak berubah menurut portal (metadata_modified {got.penanda}) "
+                                   f"sejak pengambilan {sebelumnya['arrived_at']} yang sudah diterbitkan")
         if res.get("datastore_active"):
             got.halaman = datastore_pages(klien, ds.sumber, res["id"])
         else:
@@ -88,15 +94,20 @@ class Ckan(ApiConnector):
         if not url:
             raise ApiError(klien.sumber, "unduh", "sumber daya tanpa URL berkas dan tidak ada di DataStore")
         portal, there = urlsplit(klien.kon.url), urlsplit(url)
-        if there.scheme and (there.scheme, there.netloc) != (portal.scheme, portal.netloc):
+        if there.scheme not in ("", "http", "https"):
+            raise ApiError(klien.sumber, "unduh", f"URL berkas {url[:200]!r} bukan http(s)")
+        # the query apart: httpx replaces a query written in the path by the params it is given
+        params = dict(parse_qsl(there.query, keep_blank_values=True))
+        scheme = there.scheme or portal.scheme
+        if there.netloc and (scheme, there.netloc) != (portal.scheme, portal.netloc):
             from walidata.sources.koneksi import Koneksi
 
-            # another host: fetched without the portal's credentials
-            with Klien(Koneksi(klien.kon.conn_id + "_berkas", f"{there.scheme}://{there.netloc}"), klien.sumber,
+            # another host (also '//host/…'): fetched without the portal's credentials
+            with Klien(Koneksi(klien.kon.conn_id + "_berkas", f"{scheme}://{there.netloc}"), klien.sumber,
                        klien.batas) as plain:
-                return plain.ambil(there.path + (f"?{there.query}" if there.query else ""), halaman="unduh berkas")
+                return plain.ambil(there.path, params, halaman="unduh berkas")
         path = there.path[len(portal.path):] if there.path.startswith(portal.path) else there.path
-        return klien.ambil(path + (f"?{there.query}" if there.query else ""), halaman="unduh berkas")
+        return klien.ambil(path, params, halaman="unduh berkas")
 
     def lembar(self, ds, halaman: list[Respons], label: str) -> list[Sheet]:
         if halaman and halaman[0].halaman == "unduh berkas":
@@ -121,6 +132,16 @@ class Ckan(ApiConnector):
         return sorted(f["id"] for f in result.get("fields") or [] if f.get("id") != "_id")
 
 
+def version_follows_data(res: dict) -> bool:
+    """Whether the portal's metadata_modified/last_modified moves when the resource's data change: yes for an
+    uploaded file and a DataStore table loaded from the resource's file; no for a DataStore-first table
+    (url_type 'datastore': datastore_upsert/_delete change no resource metadata, ckan/ckan#8980) nor for a file
+    linked from elsewhere (the portal does not see it change)."""
+    if res.get("url_type") == "datastore":
+        return False
+    return bool(res.get("datastore_active")) or res.get("url_type") == "upload"
+
+
 def _number(v):
     """A value of a numeric-typed field: a number, with '.' as the decimal point whatever its JSON type."""
     if isinstance(v, str) and v.strip():
@@ -137,9 +158,10 @@ def datastore_pages(klien: Klien, src, resource_id: str) -> list[Respons]:
     while total is None or offset < total:
         n = len(pages) + 1
         if n > src.batas_halaman:
-            raise ApiError(klien.sumber, f"halaman {n}", f"lebih dari {src.batas_halaman} halaman (batas_halaman); "
-                                                         f"total {total} rekaman")
-        params = {"resource_id": resource_id, "limit": src.per_halaman, "offset": offset, "include_total": "true"}
+            raise ApiError(klien.sumber, f"halaman {n} (offset {offset})",
+                           f"lebih dari {src.batas_halaman} halaman (batas_halaman); total {total} rekaman")
+        params = {"resource_id": resource_id, "limit": src.per_halaman, "offset": offset, "include_total": "true",
+                  "sort": "_id"}  # a stable order across pages (CKAN gives none by default)
         if src.filter:
             params["filters"] = json.dumps(src.filter, sort_keys=True)
         r = klien.ambil(ACTION + "datastore_search", params, halaman=f"halaman {n} (offset {offset})")

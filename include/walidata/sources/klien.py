@@ -14,6 +14,7 @@ limit per connection, a size limit per response, and errors that name the source
 
 from __future__ import annotations
 
+import datetime
 import email.utils
 import json
 import logging
@@ -21,6 +22,7 @@ import random
 import threading
 import time
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
 import httpx
 
@@ -79,14 +81,20 @@ class Respons:
     def json(self):
         """The body as JSON; anything else is an ApiError naming the source and page."""
         try:
-            return json.loads(self.body)
+            text = self.body.decode(json.detect_encoding(self.body))
         except UnicodeDecodeError as exc:
+            if exc.reason == "unexpected end of data":  # the body stops inside a multi-byte character
+                raise ApiError(self.sumber, self.halaman, f"JSON terpotong: berakhir di tengah karakter "
+                                                          f"({len(self.body)} byte diterima)") from None
             raise ApiError(self.sumber, self.halaman, f"respons bukan teks UTF-8 ({exc.reason})") from None
+        try:
+            return json.loads(text)
         except json.JSONDecodeError as exc:
             head = self.body[:200].lstrip().lower()
             if head.startswith((b"<!doctype", b"<html")):
                 why = "server mengirim halaman HTML, bukan JSON (halaman galat atau blokir WAF)"
-            elif exc.pos >= len(self.body.rstrip()) - 1:
+            elif exc.pos >= len(text.rstrip()) - 1 or exc.msg.startswith("Unterminated string"):
+                # positions count characters, not bytes; a body cut inside a string is reported at its start
                 why = f"JSON terpotong: berakhir di posisi {exc.pos} ({len(self.body)} byte diterima)"
             else:
                 why = f"JSON rusak di posisi {exc.pos}: {exc.msg}"
@@ -119,7 +127,7 @@ def retry_after(value: str | None, now: float | None = None) -> float | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # str.isdigit alone accepts '²', which float() refuses
         return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)
@@ -127,6 +135,8 @@ def retry_after(value: str | None, now: float | None = None) -> float | None:
         return None
     if when is None:
         return None
+    if when.tzinfo is None:  # '-0000': an HTTP date is always UTC, never the machine's local time
+        when = when.replace(tzinfo=datetime.UTC)
     return max(0.0, when.timestamp() - (now if now is not None else time.time()))
 
 
@@ -145,7 +155,15 @@ class Klien:
         self.http = httpx.Client(
             base_url=self.kon.url + "/", auth=auth, follow_redirects=True, headers=self._headers(),
             timeout=httpx.Timeout(connect=b.timeout_sambung, read=b.timeout_baca, write=b.timeout_baca,
-                                  pool=b.timeout_sambung))
+                                  pool=b.timeout_sambung), event_hooks={"request": [self._same_origin_only]})
+
+    def _same_origin_only(self, request: httpx.Request) -> None:
+        """A redirect to another host never carries the API key header (httpx drops only Authorization)."""
+        base = httpx.URL(self.kon.url)
+        if (request.url.scheme, request.url.host, request.url.port) != (base.scheme, base.host, base.port):
+            for name in self._headers():
+                if name not in ("User-Agent", "Accept"):
+                    request.headers.pop(name, None)
 
     def close(self) -> None:
         self.http.close()
@@ -167,13 +185,13 @@ class Klien:
 
     def redact(self, text: str) -> str:
         for s in self.kon.rahasia():
-            text = text.replace(s, "***")
+            text = text.replace(s, "***").replace(quote(s, safe=""), "***")
         return text
 
     def _target(self, path: str, params: dict | None) -> tuple[str, dict]:
         params = {k: v for k, v in (params or {}).items() if v is not None}
         if KEY_SLOT in path:
-            path = path.replace(KEY_SLOT, self.kon.secret or "")
+            path = path.replace(KEY_SLOT, quote(self.kon.secret or "", safe=""))  # '/', '#', '?' stay in the slot
         elif self.kon.auth == "api_key" and self.kon.extra.get("param") and self.kon.secret:
             params[self.kon.extra["param"]] = self.kon.secret
         return path.lstrip("/"), params
@@ -224,19 +242,28 @@ class Klien:
     def _send(self, method: str, target: str, params: dict, body, headers, halaman: str) -> tuple:
         """One request; the body is read up to the size limit (a bigger one is refused, never truncated)."""
         _Pembatas.tunggu(self.kon.conn_id, self.kon.per_detik)
+        try:
+            with self.http.stream(method, target, params=params, json=body, headers=headers) as r:
+                return r, self._read(r, halaman)
+        except httpx.DecodingError as exc:  # not a TransportError: retrying gives the same bytes
+            raise ApiError(self.sumber, halaman, f"isi respons tidak dapat didekode menurut Content-Encoding "
+                                                 f"({exc})") from None
+        except httpx.TooManyRedirects:
+            raise ApiError(self.sumber, halaman, "terlalu banyak pengalihan (redirect berputar)") from None
+
+    def _read(self, r: httpx.Response, halaman: str) -> bytes:
         limit = self.batas.ukuran_maks
-        with self.http.stream(method, target, params=params, json=body, headers=headers) as r:
-            size = r.headers.get("content-length")
-            if size and size.isdigit() and int(size) > limit:
-                raise ApiError(self.sumber, halaman, f"respons {int(size):,} byte melebihi batas {limit:,} byte "
-                                                     f"(batas_ukuran_mb)")
-            chunks, got = [], 0
-            for chunk in r.iter_bytes():
-                got += len(chunk)
-                if got > limit:
-                    raise ApiError(self.sumber, halaman, f"respons melebihi batas {limit:,} byte (batas_ukuran_mb)")
-                chunks.append(chunk)
-        return r, b"".join(chunks)
+        size = r.headers.get("content-length")
+        if size and size.isdigit() and int(size) > limit:
+            raise ApiError(self.sumber, halaman, f"respons {int(size):,} byte melebihi batas {limit:,} byte "
+                                                 f"(batas_ukuran_mb)")
+        chunks, got = [], 0
+        for chunk in r.iter_bytes():
+            got += len(chunk)
+            if got > limit:
+                raise ApiError(self.sumber, halaman, f"respons melebihi batas {limit:,} byte (batas_ukuran_mb)")
+            chunks.append(chunk)
+        return b"".join(chunks)
 
     def _wait_or_give_up(self, attempt: int, last: bool, header: str | None, halaman: str, why: str) -> None:
         if last:

@@ -58,7 +58,7 @@ class Koneksi:
     def rahasia(self) -> list[str]:
         """Every secret of the connection (to be removed from any text that is written or logged)."""
         out = [s for s in (self.password, self.extra.get("api_key"), self.extra.get("token")) if s]
-        return sorted(set(out), key=len, reverse=True)
+        return sorted(set(out), key=lambda s: (-len(s), s))  # longest first: a secret inside another goes after
 
     @property
     def per_detik(self) -> float | None:

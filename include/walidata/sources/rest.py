@@ -11,9 +11,10 @@ force' fetch, a 304 on the first page means nothing changed.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import ClassVar
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urljoin, urlsplit
 
 from walidata.sources.api import ApiConnector, Pengambilan, TidakBerubah, path_get, records_grid
 from walidata.sources.klien import ApiError, Klien, Respons
@@ -25,7 +26,7 @@ NEXT_LINK = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?', re.IGNORECASE)
 def url_of(ds, tujuan) -> str:
     try:
         return ds.sumber.url.format(wilayah=tujuan.wilayah, wilayah_bps=tujuan.kode_bps or "")
-    except (KeyError, IndexError, ValueError) as exc:
+    except (KeyError, IndexError, ValueError, AttributeError) as exc:
         raise ApiError(f"rest {ds.sumber.koneksi}", "url",
                        f"templat url {ds.sumber.url!r} tidak dapat diisi ({exc}); yang tersedia: {{wilayah}}, "
                        f"{{wilayah_bps}}") from None
@@ -58,10 +59,13 @@ class Rest(ApiConnector):
             here = {**params, **_page_params(hp, n, fetched, cursor)}
             r = klien.ambil(path, here, halaman=f"halaman {n}", headers=conditional if n == 1 else None)
             if r.status == 304:
+                if not conditional or n > 1:
+                    raise ApiError(klien.sumber, r.halaman, "HTTP 304 untuk permintaan tanpa syarat")
                 raise TidakBerubah(f"{klien.sumber}: tidak berubah (HTTP 304) sejak pengambilan "
                                    f"{sebelumnya['arrived_at']} yang sudah diterbitkan")
             records = records_of(r, src.rekaman)
-            mark = (r.body, cursor)
+            # the same records again (whatever the envelope around them says), or the same empty page
+            mark = (json.dumps(records, sort_keys=True) if records else r.body, cursor)
             if mark in seen:
                 raise ApiError(klien.sumber, r.halaman, "paginasi berulang: halaman yang sama dikirim lagi")
             seen.add(mark)
@@ -71,7 +75,7 @@ class Rest(ApiConnector):
             if nxt is None:
                 break
             if hp.jenis == "link":
-                path, params = nxt, {}
+                path, params = nxt
             cursor = nxt if hp.jenis == "kursor" else cursor
         first = got.halaman[0].headers
         got.penanda = first.get("etag") or first.get("last-modified")
@@ -79,14 +83,26 @@ class Rest(ApiConnector):
 
     def lembar(self, ds, halaman: list[Respons], label: str) -> list[Sheet]:
         src = ds.sumber
-        records = [rec for r in halaman for rec in records_of(r, src.rekaman)]
-        for i, rec in enumerate(records):
-            if not isinstance(rec, dict):
-                raise ApiError(label, f"rekaman {i + 1}", f"rekaman bukan objek JSON: {str(rec)[:100]}")
+        records = _objects(halaman, src.rekaman, label)
         if src.pemetaan:
             records = [{label_: path_get(rec, p) for p, label_ in src.pemetaan.items()} for rec in records]
             return [Sheet(name="rekaman", grid=records_grid(records, list(src.pemetaan.values())))]
         return [Sheet(name="rekaman", grid=records_grid(records))]
+
+    def kolom_sumber(self, ds, halaman: list[Respons], label: str) -> list[str]:
+        """The records' own fields, and with `pemetaan` the mapped paths they hold (the mapped labels never
+        change, so a field renamed at the source would go unnoticed)."""
+        records = _objects(halaman, ds.sumber.rekaman, label)
+        mapped = {p for p in ds.sumber.pemetaan if any(path_get(rec, p) is not None for rec in records)}
+        return sorted({str(k) for rec in records for k in rec} | mapped)
+
+
+def _objects(halaman: list[Respons], path: str, label: str) -> list[dict]:
+    records = [rec for r in halaman for rec in records_of(r, path)]
+    for i, rec in enumerate(records):
+        if not isinstance(rec, dict):
+            raise ApiError(label, f"rekaman {i + 1}", f"rekaman bukan objek JSON: {str(rec)[:100]}")
+    return records
 
 
 def _conditional(sebelumnya: dict | None) -> dict | None:
@@ -108,22 +124,26 @@ def _page_params(hp, n: int, fetched: int, cursor) -> dict:
 
 
 def _next(hp, r: Respons, records: list, fetched: int, klien: Klien):
-    """What the next request needs (True for nomor/offset, the cursor, the Link URL), or None at the end."""
+    """What the next request needs (True for nomor/offset, the cursor, the Link's (path, params)), or None at the
+    end. With a total, the end comes exactly there: a short or last page before it is a truncated response."""
     total = path_get(r.json(), hp.total_path) if hp.total_path else None
-    if hp.total_path and not isinstance(total, int):
+    if hp.total_path and (not isinstance(total, int) or isinstance(total, bool)):
         raise ApiError(r.sumber, r.halaman, f"tidak ada total di '{hp.total_path}'")
     if total is not None and fetched >= total:
         if fetched > total:
             raise ApiError(r.sumber, r.halaman, f"{fetched} rekaman diterima, lebih dari total {total}")
         return None
+    nxt = _following(hp, r, records, klien)
+    if total is not None and (nxt is None or (hp.jenis in ("nomor", "offset") and len(records) < hp.ukuran)):
+        raise ApiError(r.sumber, r.halaman, f"halaman terpotong: {fetched} dari {total} rekaman")
+    return nxt
+
+
+def _following(hp, r: Respons, records: list, klien: Klien):
     if hp.jenis == "tidak":
         return None
     if hp.jenis in ("nomor", "offset"):
-        if not records or (total is None and len(records) < hp.ukuran):
-            if total is not None:
-                raise ApiError(r.sumber, r.halaman, f"halaman terpotong: {fetched} dari {total} rekaman")
-            return None
-        return True
+        return True if records and len(records) >= hp.ukuran else None
     if hp.jenis == "kursor":
         cursor = path_get(r.json(), hp.kursor_path or "")
         return cursor if cursor not in (None, "") and records else None
@@ -133,10 +153,11 @@ def _next(hp, r: Respons, records: list, fetched: int, klien: Klien):
     return _same_host(match.group(1), klien, r)
 
 
-def _same_host(url: str, klien: Klien, r: Respons) -> str:
-    """A Link to follow: only on the connection's own host (credentials never go elsewhere); as a path."""
-    base, there = urlsplit(klien.kon.url), urlsplit(url)
-    if there.scheme and (there.scheme, there.netloc) != (base.scheme, base.netloc):
+def _same_host(url: str, klien: Klien, r: Respons) -> tuple[str, dict]:
+    """A Link to follow, resolved against the page it came with (it may be relative): only on the connection's own
+    host (credentials never go elsewhere); as (path under the base URL, query parameters)."""
+    base, there = urlsplit(klien.kon.url), urlsplit(urljoin(r.permintaan["url"], url))
+    if (there.scheme, there.netloc) != (base.scheme, base.netloc):
         raise ApiError(r.sumber, r.halaman, f"Link rel=next menunjuk ke host lain ({there.netloc}): tidak diikuti")
     path = there.path[len(base.path):] if there.path.startswith(base.path) else there.path
-    return path.lstrip("/") + (f"?{there.query}" if there.query else "")
+    return path.lstrip("/"), dict(parse_qsl(there.query, keep_blank_values=True))
