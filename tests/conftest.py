@@ -24,6 +24,28 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
+def katingan_kecamatan() -> dict[str, str]:
+    """{Kemendagri code: name} of Katingan's 13 kecamatan, read from the reference (62.06.xx)."""
+    import csv
+
+    with open(ROOT / "include" / "reference" / "wilayah_indonesia.csv", encoding="utf-8") as f:
+        return {r["kode_kemendagri"]: r["nama"] for r in csv.DictReader(f)
+                if r["tingkat"] == "kecamatan" and r["kode_induk"] == "62.06"}
+
+
+@pytest.fixture
+def other_host():
+    """A second HTTP server on loopback (another host than `httpserver`'s, by its port): where credentials must
+    never go."""
+    from pytest_httpserver import HTTPServer
+
+    server = HTTPServer(host="127.0.0.1")
+    server.start()
+    yield server
+    server.clear()
+    server.stop()
+
+
 def copy_gx(target: Path) -> Path:
     """The project's GX context without its run outputs, so tests never touch the repo's copy."""
     shutil.copytree(ROOT / "great_expectations", target, ignore=shutil.ignore_patterns("uncommitted"))

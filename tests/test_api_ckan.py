@@ -6,7 +6,6 @@ pagination fault, package_search, file resources on the portal's host and elsewh
 from __future__ import annotations
 
 import copy
-import csv
 import json
 import zipfile
 from pathlib import Path
@@ -15,7 +14,7 @@ import pytest
 import yaml
 from werkzeug import Response
 
-from conftest import ROOT
+from conftest import ROOT, katingan_kecamatan
 from walidata.catalog import Dataset
 from walidata.publish.lake import Lake
 from walidata.sources.api import REQUESTS, TidakBerubah, Tujuan, read_item
@@ -36,13 +35,6 @@ RID = "9a1f4c7e-3b52-4d0e-8c1a-6d2b7e0f5a31"
 SUMBER_DAYA = "Jumlah UMKM Menurut Kecamatan"
 MODIFIED = "2025-02-03T08:15:42.118923"
 ODAA = ROOT / "tests" / "real" / "api" / "ckan_datastore_search_odaa_dk.json"
-
-
-def katingan_kecamatan() -> dict[str, str]:
-    """{Kemendagri code: name} of Katingan's kecamatan, read from the reference (62.06.xx)."""
-    with open(REF / "wilayah_indonesia.csv", encoding="utf-8") as f:
-        return {r["kode_kemendagri"]: r["nama"] for r in csv.DictReader(f)
-                if r["tingkat"] == "kecamatan" and r["kode_induk"] == "62.06"}
 
 
 KECAMATAN = katingan_kecamatan()
@@ -454,17 +446,6 @@ def test_a_file_resource_on_the_portal_is_fetched_with_the_token(httpserver, tmp
     assert download.headers.get("Authorization") == TOKEN
     assert not requests_to(httpserver, "datastore_search")
     _check_csv_frame(ds, m)
-
-
-@pytest.fixture
-def other_host():
-    from pytest_httpserver import HTTPServer
-
-    server = HTTPServer(host="127.0.0.1")
-    server.start()
-    yield server
-    server.clear()
-    server.stop()
 
 
 @pytest.mark.parametrize("scheme", ["http:", ""])  # '' : a scheme-relative URL, //host/path

@@ -40,6 +40,15 @@ def facts(settings, table: str) -> list[tuple]:
                          f"ORDER BY ALL").fetchall()
 
 
+def test_the_generator_reproduces_the_committed_sample_responses(tmp_path):
+    from walidata.sample_api import write_api
+
+    write_api(tmp_path)
+    ours = {p.relative_to(tmp_path): p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    committed = {p.relative_to(API_DIR): p.read_bytes() for p in API_DIR.rglob("*") if p.is_file()}
+    assert ours == committed and len(ours) >= 15
+
+
 def test_bps_and_ckan_datasets_are_published_then_skipped_when_the_source_says_nothing_changed(settings):
     with serve():
         out = run_dataset(BPS, new_run_id("uji"), settings)

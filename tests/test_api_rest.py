@@ -6,7 +6,6 @@ from fetch to standardised figures. No mock of httpx: real HTTP only."""
 from __future__ import annotations
 
 import base64
-import csv
 import json
 import zipfile
 from pathlib import Path
@@ -16,7 +15,7 @@ import yaml
 from pydantic import ValidationError
 from werkzeug import Response
 
-from conftest import ROOT
+from conftest import ROOT, katingan_kecamatan
 from walidata.catalog import Dataset
 from walidata.publish.lake import Lake
 from walidata.sources.api import REQUESTS, TidakBerubah, Tujuan, read_item
@@ -30,12 +29,6 @@ REF = ROOT / "include" / "reference"
 WILAYAH = IndeksWilayah(REF, "62.06")
 SECRET = "RAHASIA-REST-123"
 PATH = "/api/v1/umkm"
-
-
-def katingan_kecamatan() -> dict[str, str]:
-    with open(REF / "wilayah_indonesia.csv", encoding="utf-8") as f:
-        return {r["kode_kemendagri"]: r["nama"] for r in csv.DictReader(f)
-                if r["tingkat"] == "kecamatan" and r["kode_induk"] == "62.06"}
 
 
 KECAMATAN = katingan_kecamatan()
@@ -232,17 +225,6 @@ def test_tidak_is_one_request(httpserver, tmp_path):
     ds = dataset(rekaman="data", halaman={"jenis": "tidak", "ukuran": 100})
     m = fetch(ds, httpserver, tmp_path)
     assert len(served(httpserver)) == 1 and len(grid_of(ds, m)) == 151
-
-
-@pytest.fixture
-def other_host():
-    from pytest_httpserver import HTTPServer
-
-    server = HTTPServer(host="127.0.0.1")
-    server.start()
-    yield server
-    server.clear()
-    server.stop()
 
 
 def test_a_link_to_another_host_is_not_followed(httpserver, other_host, tmp_path):
