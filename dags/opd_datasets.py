@@ -29,7 +29,14 @@ RETRIES = os.environ.get("WALIDATA_RETRIES")
 
 def default_args(retries: int, owner: str) -> dict:
     return {"owner": owner, "retries": retries, "retry_delay": dt.timedelta(minutes=5),
-            "retry_exponential_backoff": True}
+            "retry_exponential_backoff": True, "on_failure_callback": saat_gagal}
+
+
+def saat_gagal(context) -> None:
+    """A failed task (or failed validation) is told through the configured channels (serve/pemberitahuan.py)."""
+    from walidata.serve.pemberitahuan import saat_gagal as kirim
+
+    kirim(context)
 
 
 def _fail_fast(fn, *args):

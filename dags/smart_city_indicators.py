@@ -48,6 +48,14 @@ Masukan: {", ".join(f"`{d}`" for d in INPUTS)}
 """ + (f"\n**Deklarasi indikator tidak valid:**\n\n```\n{PROBLEM}\n```\n" if PROBLEM else "")
 
 
+
+def saat_gagal(context) -> None:
+    """A failed task is told through the configured channels (serve/pemberitahuan.py)."""
+    from walidata.serve.pemberitahuan import saat_gagal as kirim
+
+    kirim(context)
+
+
 @dag(
     dag_id="smart_city_indicators",
     description="Indikator Smart City: hitung, validasi, ekspor data terbuka, laporan",
@@ -57,7 +65,8 @@ Masukan: {", ".join(f"`{d}`" for d in INPUTS)}
     start_date=pendulum.datetime(2026, 1, 1, tz=TZ),
     catchup=False,
     max_active_runs=1,
-    default_args={"owner": "walidata", "retries": RETRIES, "retry_delay": dt.timedelta(minutes=5)},
+    default_args={"owner": "walidata", "retries": RETRIES, "retry_delay": dt.timedelta(minutes=5),
+                  "on_failure_callback": saat_gagal},
     params={"paksa": Param(False, type="boolean", description="Hitung ulang semua indikator (force)")},
     tags=["smart-city", "indikator"],
 )

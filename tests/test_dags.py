@@ -29,7 +29,8 @@ def dagbag():
 def test_dagbag_has_no_import_errors_and_exactly_the_catalogs_dags(dagbag):
     assert dagbag.import_errors == {}
     assert CATALOG_ERRORS == []
-    assert sorted(dagbag.dag_ids) == sorted([d.dag_id for d in CATALOG_DATASETS] + ["smart_city_indicators"])
+    assert sorted(dagbag.dag_ids) == sorted([d.dag_id for d in CATALOG_DATASETS] + ["smart_city_indicators",
+                                                                                     "tindak_lanjut_walidata"])
     assert "opd__disdukcapil__penduduk_kecamatan" in dagbag.dag_ids
 
 
@@ -122,7 +123,7 @@ def test_invalid_catalog_file_becomes_a_visible_failing_dag_and_others_still_loa
     result = _parse_in_subprocess({"WALIDATA_CATALOG": str(tmp_path)})
     assert result["errors"] == {}
     assert result["ids"] == ["opd__bpbd__kejadian_bencana", "opd__disdukcapil__penduduk_kecamatan",
-                             "smart_city_indicators"]
+                             "smart_city_indicators", "tindak_lanjut_walidata"]
     assert "katalog-tidak-valid" in result["tags"]["opd__bpbd__kejadian_bencana"]
     doc = result["docs"]["opd__bpbd__kejadian_bencana"]
     assert "kejadian_bencana.yaml" in doc and "metadata.satuan" in doc

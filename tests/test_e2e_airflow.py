@@ -1,5 +1,6 @@
 """End to end through Airflow: `airflow dags test` in a temporary Airflow home, lake and warehouse."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -150,15 +151,27 @@ def test_second_run_gives_the_same_warehouse(published_once):
     assert _dump(base) == before
 
 
-def test_bad_workbook_fails_at_validation_and_changes_nothing(published_once, tmp_path):
+def test_bad_workbook_fails_at_validation_and_changes_nothing(published_once, tmp_path, httpserver):
     base, env = published_once
     assert not (base / "lake" / "karantina").exists()
     before = _dump(base)
     inbox = tmp_path / "inbox" / "disdukcapil" / "penduduk_kecamatan"
     edit_workbook(SAMPLE_FILE, inbox / "kiriman_rusak.xlsx", {("2024", "B13"): "Kecamatan Entah", ("2024", "C15"): -3})
-    run = _dags_test({**env, "WALIDATA_INBOX": str(tmp_path / "inbox")})
+    # the alert goes to a webhook (an HTTP sink on loopback), from the failed task's callback
+    httpserver.expect_request("/hooks/walidata", method="POST").respond_with_data("ok")
+    hook = json.dumps({"conn_type": "http", "host": httpserver.url_for("/hooks/walidata")})
+    run = _dags_test({**env, "WALIDATA_INBOX": str(tmp_path / "inbox"), "WALIDATA_PERINGATAN_WEBHOOK": "uji_webhook",
+                      "AIRFLOW_CONN_UJI_WEBHOOK": hook})
     out = run.stdout + run.stderr
     assert run.returncode != 0
+    alerts = [json.loads(r.get_data()) for r, _ in httpserver.log]
+    assert len(alerts) == 1, alerts
+    a = alerts[0]
+    assert (a["jenis"], a["opd"], a["dataset"]) == ("validasi_gagal", "disdukcapil", DATASET)
+    assert a["pesan"].startswith("tugas validate: ") and "validation failed" in a["pesan"] and "\n" not in a["pesan"]
+    assert "Pemeriksaan data gagal" in a["text"] and "OPD disdukcapil" in a["text"]
+    assert "/dags/opd__disdukcapil__penduduk_kecamatan/runs/" in a["tautan_log"] and "/tasks/validate" in a[
+        "tautan_log"] and a["tautan_log"] in a["text"]  # the link to the task's log
     assert "validation failed, nothing published" in out
     assert "file kiriman_rusak.xlsx, sheet '2024', baris 13, kolom B: kecamatan 'Kecamatan Entah' tidak dikenal" in out
     assert "file kiriman_rusak.xlsx, sheet '2024', baris 15, kolom C: nilai=-3" in out

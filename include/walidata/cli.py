@@ -340,6 +340,46 @@ def cmd_bps(args) -> int:
     return 0
 
 
+def cmd_migrasi(args) -> int:
+    """Apply the warehouse's schema migrations (also done at the start of every write)."""
+    from walidata.publish import schema, warehouse
+    from walidata.publish.migrations import LATEST
+
+    settings = get_settings()
+    with warehouse.transaction(settings.warehouse_url) as conn:
+        schema.ensure_schema(conn)
+    print(f"gudang data {settings.redacted_url()}: skema versi {LATEST}")
+    return 0
+
+
+def cmd_pulihkan(args) -> int:
+    """Rebuild the warehouse's figures in force from the lake's clean zone."""
+    from walidata.publish.pulihkan import pulihkan
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    settings = get_settings()
+    done = pulihkan(settings, args.dataset or None)
+    print(_table(["dataset", "angka dipulihkan"], [[k, v] for k, v in done.items()]) if done else
+          f"tidak ada partisi di {settings.lake / 'clean'}")
+    print(f"gudang data : {settings.redacted_url()}")
+    return 0
+
+
+def cmd_tindak_lanjut(args) -> int:
+    """The Walidata's follow-up list (what the daily DAG does), printed."""
+    from walidata.serve import tindak_lanjut as tl
+
+    settings = get_settings()
+    rows, path = tl.jalankan(settings, args.tanggal)
+    print(_table(["dataset", "opd", "periode terakhir", "terlambat sejak", "hari"],
+                 [[r.dataset, r.opd, r.periode_terakhir or "-", r.terlambat_sejak or "-", r.hari_terlambat or "-"]
+                  for r in rows]) if rows else "tidak ada dataset yang terlambat")
+    print(f"buku kerja  : {path}")
+    if args.kabari:
+        print(f"pemberitahuan: {tl.kabari(settings, args.tanggal)} terkirim")
+    return 0
+
+
 def cmd_summary(args) -> int:
     print(summary_text(latest_loads()))
     return 0
@@ -396,6 +436,14 @@ def main(argv=None) -> int:
     b.add_argument("--halaman", type=int, default=50, help="at most this many pages")
     b.add_argument("--api-contoh", action="store_true", help=API_CONTOH_HELP)
     b.set_defaults(func=cmd_bps)
+    sub.add_parser("migrasi", help="apply the warehouse's schema migrations").set_defaults(func=cmd_migrasi)
+    pu = sub.add_parser("pulihkan", help="restore the warehouse's figures in force from the lake's clean zone")
+    pu.add_argument("dataset", nargs="*", help="only these dataset ids (default: every one in the lake)")
+    pu.set_defaults(func=cmd_pulihkan)
+    tl = sub.add_parser("tindak-lanjut", help="the follow-up list of late datasets: table, workbook, alerts")
+    tl.add_argument("--tanggal", type=dt.date.fromisoformat, help="as of this date (default: today, WIB)")
+    tl.add_argument("--kabari", action="store_true", help="also send one alert per late dataset")
+    tl.set_defaults(func=cmd_tindak_lanjut)
     sub.add_parser("summary", help="the latest load of each dataset").set_defaults(func=cmd_summary)
     c = sub.add_parser("catalog", help="list the catalog; non-zero exit if a file is invalid")
     c.set_defaults(func=cmd_catalog)

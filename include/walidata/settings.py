@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     # package. Unset: nothing is sent.
     portal_koneksi: str | None = None
     portal_paket: str | None = None
+    # Alerts (serve/pemberitahuan.py): email recipients (comma-separated) through the SMTP connection, and a
+    # webhook connection (its host is the webhook URL). Unset: no alert is sent.
+    peringatan_email: str | None = None
+    peringatan_smtp: str = "smtp_default"
+    peringatan_webhook: str | None = None
 
     @field_validator("portal_koneksi", "portal_paket", mode="before")
     @classmethod

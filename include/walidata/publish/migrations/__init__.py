@@ -87,6 +87,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[sa.Connection], None] | None]] = [
     (5, "unit terbit (dataset, kabupaten/kota, periode) di audit.load_log; angka yang dipertahankan", None),
     (6, "keterangan tabel dan kolom ref dan audit (kamus data) di gudang data", None),
     (7, "indikator Smart City: ref.indikator, mart.indikator_nilai dengan riwayat, audit.indikator_hitung", None),
+    (8, "daftar tindak lanjut Walidata: audit.tindak_lanjut (dataset OPD yang terlambat)", None),
 ]
 LATEST = MIGRATIONS[-1][0]
 
