@@ -25,10 +25,12 @@ START = pendulum.datetime(2026, 1, 1, tz=TZ)
 CATALOG = Path(os.environ.get("WALIDATA_CATALOG") or Path(__file__).resolve().parents[1] / "include" / "catalog")
 # Set to 0 for demo and test runs (`walidata nightly` does), where a retry would only wait.
 RETRIES = os.environ.get("WALIDATA_RETRIES")
+# The first retry's wait in seconds (then exponential): 300 unless set (a test of a killed worker sets a few).
+RETRY_DELAY = dt.timedelta(seconds=int(os.environ.get("WALIDATA_RETRY_DELAY") or 300))
 
 
 def default_args(retries: int, owner: str) -> dict:
-    return {"owner": owner, "retries": retries, "retry_delay": dt.timedelta(minutes=5),
+    return {"owner": owner, "retries": retries, "retry_delay": RETRY_DELAY,
             "retry_exponential_backoff": True, "on_failure_callback": saat_gagal}
 
 
