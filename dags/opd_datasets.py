@@ -17,6 +17,7 @@ from airflow.sdk import Param, dag, get_current_context, task
 
 from walidata.assets import dataset_asset
 from walidata.catalog import CatalogError, Dataset, load_catalog
+from walidata.serve.pemberitahuan import saat_gagal  # a light module: alerts on failure (on_failure_callback)
 
 log = logging.getLogger(__name__)
 
@@ -33,12 +34,6 @@ def default_args(retries: int, owner: str) -> dict:
     return {"owner": owner, "retries": retries, "retry_delay": RETRY_DELAY,
             "retry_exponential_backoff": True, "on_failure_callback": saat_gagal}
 
-
-def saat_gagal(context) -> None:
-    """A failed task (or failed validation) is told through the configured channels (serve/pemberitahuan.py)."""
-    from walidata.serve.pemberitahuan import saat_gagal as kirim
-
-    kirim(context)
 
 
 def _fail_fast(fn, *args):

@@ -22,6 +22,7 @@ from airflow.sdk import AssetAny, AssetOrTimeSchedule, CronTriggerTimetable, Par
 
 from walidata.assets import dataset_asset, indikator_asset
 from walidata.serve.indikator.spec import IndikatorError, load_indikator
+from walidata.serve.pemberitahuan import saat_gagal  # a light module: alerts on failure (on_failure_callback)
 
 log = logging.getLogger(__name__)
 
@@ -47,13 +48,6 @@ indikator, dan *Laporan Indikator Smart City* (menu Walidata di Airflow).
 Masukan: {", ".join(f"`{d}`" for d in INPUTS)}
 """ + (f"\n**Deklarasi indikator tidak valid:**\n\n```\n{PROBLEM}\n```\n" if PROBLEM else "")
 
-
-
-def saat_gagal(context) -> None:
-    """A failed task is told through the configured channels (serve/pemberitahuan.py)."""
-    from walidata.serve.pemberitahuan import saat_gagal as kirim
-
-    kirim(context)
 
 
 @dag(

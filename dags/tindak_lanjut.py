@@ -16,6 +16,8 @@ import os
 import pendulum
 from airflow.sdk import CronTriggerTimetable, dag, task
 
+from walidata.serve.pemberitahuan import saat_gagal  # a light module: alerts on failure (on_failure_callback)
+
 TZ = pendulum.timezone("Asia/Jakarta")
 RETRIES = int(os.environ.get("WALIDATA_RETRIES") or 2)
 DOC = """# Daftar tindak lanjut Walidata
@@ -26,13 +28,6 @@ pemutakhirannya (atau belum pernah terbit). Hasil: tabel `audit.tindak_lanjut`, 
 per dataset lewat kanal yang diatur (`WALIDATA_PERINGATAN_EMAIL`, `WALIDATA_PERINGATAN_WEBHOOK`).
 """
 
-
-
-def saat_gagal(context) -> None:
-    """A failed task is told through the configured channels (serve/pemberitahuan.py)."""
-    from walidata.serve.pemberitahuan import saat_gagal as kirim
-
-    kirim(context)
 
 
 @dag(

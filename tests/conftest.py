@@ -46,6 +46,44 @@ def other_host():
     server.stop()
 
 
+def files_containing(root: Path, needles: list[bytes], skip: tuple[str, ...] = ()) -> list[str]:
+    """Files under root (except under folders named in `skip`) whose bytes, or for a zip any member's bytes,
+    contain one of the needles: where a secret leaked."""
+    import zipfile
+
+    hits = []
+    for p in root.rglob("*"):
+        if not p.is_file() or any(part in skip for part in p.parts):
+            continue
+        data = [p.read_bytes()]
+        if zipfile.is_zipfile(p):
+            with zipfile.ZipFile(p) as z:
+                data += [z.read(n) for n in z.namelist()]
+        if any(n in d for n in needles for d in data):
+            hits.append(str(p))
+    return hits
+
+
+def figures_in_force(url: str, datasets, mart: bool = False) -> dict[str, list[tuple]]:
+    """Each dataset's figures in force (its fact view: keys, value, unit, status, load and source row), sorted;
+    with `mart`, the indicator cells too. For comparing two warehouses."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    out = {}
+    with engine.connect() as c:
+        for ds in datasets:
+            cols = ["variabel", "kode_wilayah", "periode", *ds.kolom_rincian, "nilai", "satuan", "status",
+                    "load_id", "sumber_file", "sumber_baris"]
+            rows = c.execute(sa.text(f'SELECT {", ".join(cols)} FROM fact."{ds.fact_table}"')).all()
+            out[ds.id] = sorted(tuple("" if v is None else v for v in r) for r in rows)
+        if mart:
+            out["mart"] = sorted(tuple("" if v is None else v for v in r) for r in c.execute(sa.text(
+                "SELECT indikator, kode_wilayah, periode, nilai, status FROM mart.indikator_nilai")).all())
+    engine.dispose()
+    return out
+
+
 def copy_gx(target: Path) -> Path:
     """The project's GX context without its run outputs, so tests never touch the repo's copy."""
     shutil.copytree(ROOT / "great_expectations", target, ignore=shutil.ignore_patterns("uncommitted"))

@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import ROOT, copy_gx
+from conftest import ROOT, copy_gx, files_containing
 from walidata.pipeline import new_run_id, run_dataset
 from walidata.sample_api import API_DIR, CKAN_RESOURCE
 from walidata.sample_server import BPS_KEY, CKAN_TOKEN, serve
@@ -139,21 +139,6 @@ def test_a_missing_connection_is_refused_naming_how_to_set_it(settings, monkeypa
     assert status == "gagal_ambil" and "koneksi 'bps_webapi' belum diatur" in pesan  # evidence for the engineers
 
 
-def _files_containing(root: Path, needles: list[bytes]) -> list[str]:
-    """Files under root whose bytes (or, for a zip, any member's bytes) contain one of the needles."""
-    hits = []
-    for p in root.rglob("*"):
-        if not p.is_file():
-            continue
-        data = [p.read_bytes()]
-        if zipfile.is_zipfile(p):
-            with zipfile.ZipFile(p) as z:
-                data += [z.read(n) for n in z.namelist()]
-        if any(n in d for n in needles for d in data):
-            hits.append(str(p))
-    return hits
-
-
 def test_credentials_never_reach_logs_lake_warehouse_or_data_docs(tmp_path):
     """The CLI run of an API dataset with debug logging: the BPS key and the CKAN token appear in no output, no
     lake file (raw items unpacked), the warehouse file, nor any Data Docs page."""
@@ -170,8 +155,8 @@ def test_credentials_never_reach_logs_lake_warehouse_or_data_docs(tmp_path):
     for secret in (BPS_KEY, CKAN_TOKEN):
         assert secret not in out.stdout and secret not in out.stderr
     needles = [BPS_KEY.encode(), CKAN_TOKEN.encode()]
-    assert _files_containing(tmp_path / "lake", needles) == []
-    assert _files_containing(tmp_path / "gx", needles) == []
+    assert files_containing(tmp_path / "lake", needles) == []
+    assert files_containing(tmp_path / "gx", needles) == []
     warehouse = (tmp_path / "w.duckdb").read_bytes()
     assert all(n not in warehouse for n in needles)
     assert any((tmp_path / "lake" / "raw").rglob("respons.zip"))  # the raw items were written (and searched)

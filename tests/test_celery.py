@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 from airflow_cluster import Cluster, create_database, drop_database
 
-from conftest import ROOT, SAMPLE_INBOX, copy_gx
+from conftest import ROOT, SAMPLE_INBOX, copy_gx, figures_in_force
 from walidata.catalog import load_catalog
 from walidata.sample_server import serve
 
@@ -25,17 +25,7 @@ BIG = "opd__disdukcapil__penduduk_kecamatan"
 
 
 def facts(url: str) -> dict[str, list[tuple]]:
-    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
-    out = {}
-    with engine.connect() as c:
-        for ds in DATASETS:
-            cols = ["variabel", "kode_wilayah", "periode", *ds.kolom_rincian, "nilai", "status", "load_id"]
-            out[ds.id] = sorted(tuple("" if v is None else v for v in r) for r in c.execute(
-                sa.text(f'SELECT {", ".join(cols)} FROM fact."{ds.fact_table}"')).all())
-        out["mart"] = sorted(tuple("" if v is None else v for v in r) for r in c.execute(sa.text(
-            "SELECT indikator, kode_wilayah, periode, nilai, status FROM mart.indikator_nilai")).all())
-    engine.dispose()
-    return out
+    return figures_in_force(url, DATASETS, mart=True)
 
 
 def _walidata_env(base, warehouse: str) -> dict:

@@ -10,22 +10,9 @@ import sys
 import pytest
 import sqlalchemy as sa
 
+from conftest import figures_in_force
 from walidata.catalog import load_catalog
 from walidata.settings import get_settings
-
-
-def current(url: str, datasets) -> dict[str, list[tuple]]:
-    """Each dataset's figures in force (its fact view), sorted, with the columns a restore must give back."""
-    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
-    out = {}
-    with engine.connect() as c:
-        for ds in datasets:
-            cols = ["variabel", "kode_wilayah", "periode", *ds.kolom_rincian, "nilai", "satuan", "status",
-                    "load_id", "sumber_file", "sumber_baris"]
-            rows = c.execute(sa.text(f'SELECT {", ".join(cols)} FROM fact."{ds.fact_table}"')).all()
-            out[ds.id] = sorted(tuple("" if v is None else v for v in r) for r in rows)
-    engine.dispose()
-    return out
 
 
 @pytest.mark.parametrize("target", ["duckdb", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -40,8 +27,8 @@ def test_the_warehouse_is_restored_from_the_lake(sample_loaded, tmp_path, target
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
     settings = get_settings(lake=sample_loaded / "lake", inbox=str(sample_loaded / "inbox"))
     datasets = load_catalog(settings.catalog)[0]
-    original = current(f"duckdb:///{sample_loaded / 'warehouse.duckdb'}", datasets)
-    restored = current(url, datasets)
+    original = figures_in_force(f"duckdb:///{sample_loaded / 'warehouse.duckdb'}", datasets)
+    restored = figures_in_force(url, datasets)
     assert restored == original and sum(map(len, original.values())) > 5000
     assert "disdukcapil.penduduk_kecamatan" in out.stdout and "bps.ipm" in out.stdout
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
@@ -53,7 +40,7 @@ def test_the_warehouse_is_restored_from_the_lake(sample_loaded, tmp_path, target
     # again: nothing changes (the replacement keeps unchanged figures as they are)
     again = subprocess.run([sys.executable, "-m", "walidata.cli", "pulihkan"], env=env, capture_output=True,
                            text=True, timeout=600)
-    assert again.returncode == 0 and current(url, datasets) == original
+    assert again.returncode == 0 and figures_in_force(url, datasets) == original
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     with engine.connect() as c:
         assert c.execute(sa.text(

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 
 from walidata.catalog import Dataset, load_catalog
 from walidata.settings import Settings
+from walidata.waktu import hari_ini as hari_ini_di
 
 log = logging.getLogger(__name__)
 
@@ -133,8 +134,9 @@ def _cell(kolom: str, v):
 
 
 def jalankan(settings: Settings, hari_ini: dt.date | None = None) -> tuple[list[Terlambat], Path]:
-    """Make the day's list: table and workbook (`<lake>/tindak_lanjut/tindak_lanjut.xlsx`)."""
-    hari_ini = hari_ini or dt.datetime.now(dt.timezone(dt.timedelta(hours=7))).date()
+    """Make the day's list (default: today where the region is): table and workbook
+    (`<lake>/tindak_lanjut/tindak_lanjut.xlsx`)."""
+    hari_ini = hari_ini or hari_ini_di(settings.wilayah)
     rows = daftar(settings, hari_ini)
     simpan(settings, rows, hari_ini)
     path = tulis_workbook(rows, Path(settings.lake) / "tindak_lanjut", hari_ini)
@@ -156,7 +158,7 @@ def kabari(settings: Settings, hari_ini: dt.date | None = None) -> int:
     """One alert per dataset on the day's list (read back from audit.tindak_lanjut); how many were sent."""
     from walidata.serve.pemberitahuan import Pemberitahuan, kirim
 
-    hari_ini = hari_ini or dt.datetime.now(dt.timezone(dt.timedelta(hours=7))).date()
+    hari_ini = hari_ini or hari_ini_di(settings.wilayah)
     n = 0
     for r in baca(settings, hari_ini):
         if kirim(Pemberitahuan("terlambat", r.dataset, r.opd, pesan(r)), settings):

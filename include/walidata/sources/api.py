@@ -96,19 +96,21 @@ def read_item(path: Path, sumber: str) -> list[Respons]:
         raise SourceError(sumber, f"item mentah {Path(path).name} rusak ({type(exc).__name__}: {exc})") from None
 
 
-def published_manifest(ds: Dataset, lake: Lake, skip_sha256) -> dict | None:
-    """The newest raw manifest of the dataset whose item was published (the figures in force came from it)."""
+def manifests(ds: Dataset, lake: Lake) -> list[dict]:
+    """Every raw item's manifest of the dataset."""
     from walidata.publish.lake import read_json
 
-    found = [read_json(p) for p in lake.raw_dir(ds.id).glob("sha256=*/_manifest.json")]
-    found = [m for m in found if m["sha256"] in skip_sha256]
+    return [read_json(p) for p in lake.raw_dir(ds.id).glob("sha256=*/_manifest.json")]
+
+
+def published_manifest(ds: Dataset, lake: Lake, skip_sha256) -> dict | None:
+    """The newest raw manifest of the dataset whose item was published (the figures in force came from it)."""
+    found = [m for m in manifests(ds, lake) if m["sha256"] in skip_sha256]
     return max(found, key=lambda m: m["arrived_at"], default=None)
 
 
 def latest_manifest(ds: Dataset, lake: Lake) -> dict:
-    from walidata.publish.lake import read_json
-
-    found = [read_json(p) for p in lake.raw_dir(ds.id).glob("sha256=*/_manifest.json")]
+    found = manifests(ds, lake)
     if not found:
         raise NoSourceFiles(f"{ds.id}: --replay: belum ada respons tersimpan di {lake.raw_dir(ds.id)}")
     return max(found, key=lambda m: m["arrived_at"])

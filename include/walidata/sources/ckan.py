@@ -22,7 +22,7 @@ import logging
 import tempfile
 from pathlib import Path
 from typing import ClassVar
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import urlsplit
 
 from walidata.sources.api import ApiConnector, Pengambilan, TidakBerubah, records_grid
 from walidata.sources.klien import ApiError, Klien, Respons
@@ -93,21 +93,19 @@ class Ckan(ApiConnector):
         url = str(res.get("url") or "")
         if not url:
             raise ApiError(klien.sumber, "unduh", "sumber daya tanpa URL berkas dan tidak ada di DataStore")
-        portal, there = urlsplit(klien.kon.url), urlsplit(url)
+        there = urlsplit(url)
         if there.scheme not in ("", "http", "https"):
             raise ApiError(klien.sumber, "unduh", f"URL berkas {url[:200]!r} bukan http(s)")
-        # the query apart: httpx replaces a query written in the path by the params it is given
-        params = dict(parse_qsl(there.query, keep_blank_values=True))
-        scheme = there.scheme or portal.scheme
-        if there.netloc and (scheme, there.netloc) != (portal.scheme, portal.netloc):
-            from walidata.sources.koneksi import Koneksi
+        own = klien.di_bawah(url)
+        if own is not None:
+            return klien.ambil(*own, halaman="unduh berkas")
+        from walidata.sources.koneksi import Koneksi
 
-            # another host (also '//host/…'): fetched without the portal's credentials
-            with Klien(Koneksi(klien.kon.conn_id + "_berkas", f"{scheme}://{there.netloc}"), klien.sumber,
-                       klien.batas) as plain:
-                return plain.ambil(there.path, params, halaman="unduh berkas")
-        path = there.path[len(portal.path):] if there.path.startswith(portal.path) else there.path
-        return klien.ambil(path, params, halaman="unduh berkas")
+        # another host (also '//host/…'): fetched without the portal's credentials
+        scheme = there.scheme or urlsplit(klien.kon.url).scheme
+        with Klien(Koneksi(klien.kon.conn_id + "_berkas", f"{scheme}://{there.netloc}"), klien.sumber,
+                   klien.batas) as plain:
+            return plain.ambil(*plain.di_bawah(url), halaman="unduh berkas")
 
     def lembar(self, ds, halaman: list[Respons], label: str) -> list[Sheet]:
         if halaman and halaman[0].halaman == "unduh berkas":

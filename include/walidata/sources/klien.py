@@ -22,7 +22,7 @@ import random
 import threading
 import time
 from dataclasses import dataclass, field
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote, urljoin, urlsplit
 
 import httpx
 
@@ -182,6 +182,18 @@ class Klien:
         elif kind == "api_key" and secret and not self.kon.extra.get("param"):
             h[self.kon.extra.get("header") or "Authorization"] = secret
         return h
+
+    def di_bawah(self, url: str, dari: str | None = None) -> tuple[str, dict] | None:
+        """A URL (absolute, '//host/…', or relative to the page `dari`) as (path under the connection's base URL,
+        query parameters) when it is on the connection's own origin, where its credentials may go; None when it
+        is elsewhere. The query travels as parameters: httpx replaces a query written in the path by the
+        parameters it is given."""
+        base = urlsplit(self.kon.url)
+        there = urlsplit(urljoin(dari or self.kon.url + "/", url))
+        if (there.scheme, there.netloc) != (base.scheme, base.netloc):
+            return None
+        path = there.path[len(base.path):] if there.path.startswith(base.path) else there.path
+        return path.lstrip("/"), dict(parse_qsl(there.query, keep_blank_values=True))
 
     def redact(self, text: str) -> str:
         for s in self.kon.rahasia():

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 from typing import ClassVar
-from urllib.parse import parse_qsl, urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from walidata.sources.api import ApiConnector, Pengambilan, TidakBerubah, path_get, records_grid
 from walidata.sources.klien import ApiError, Klien, Respons
@@ -156,8 +156,8 @@ def _following(hp, r: Respons, records: list, klien: Klien):
 def _same_host(url: str, klien: Klien, r: Respons) -> tuple[str, dict]:
     """A Link to follow, resolved against the page it came with (it may be relative): only on the connection's own
     host (credentials never go elsewhere); as (path under the base URL, query parameters)."""
-    base, there = urlsplit(klien.kon.url), urlsplit(urljoin(r.permintaan["url"], url))
-    if (there.scheme, there.netloc) != (base.scheme, base.netloc):
-        raise ApiError(r.sumber, r.halaman, f"Link rel=next menunjuk ke host lain ({there.netloc}): tidak diikuti")
-    path = there.path[len(base.path):] if there.path.startswith(base.path) else there.path
-    return path.lstrip("/"), dict(parse_qsl(there.query, keep_blank_values=True))
+    own = klien.di_bawah(url, r.permintaan["url"])
+    if own is None:
+        raise ApiError(r.sumber, r.halaman, f"Link rel=next menunjuk ke host lain ({urlsplit(url).netloc}): "
+                                            f"tidak diikuti")
+    return own

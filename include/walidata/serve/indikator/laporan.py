@@ -29,13 +29,13 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, unquote, urlparse
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
 from walidata.publish import warehouse
 from walidata.serve.indikator.angka import BULAN, angka, desimal, periode_teks
 from walidata.settings import Settings
+from walidata.waktu import zona as zona_waktu
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,6 @@ METADATA = [  # (column of ref.indikator, label), in the order MS-Ind lists them
     ("publikasi_ketersediaan_indikator_pembangun", "Publikasi ketersediaan indikator pembangun"),
     ("dapat_diakses_umum", "Dapat diakses umum"), ("masukan", "Dataset masukan"),
 ]
-ZONA = {"WIB": "Asia/Jakarta", "WITA": "Asia/Makassar", "WIT": "Asia/Jayapura"}
 _TAUTAN = re.compile(r'<a class="data-docs" data-dataset="([^"]*)" href="([^"]*)"')
 
 
@@ -164,18 +163,11 @@ def tautan_untuk_plugin(teks: str, folder_laporan: Path, site: Path) -> str:
 # --- writing ----------------------------------------------------------------------------------------------
 
 
-def _zona(wilayah: str) -> tuple[str, ZoneInfo]:
-    """Local time of the kabupaten's province (Kemendagri code): WIB, WITA or WIT."""
-    prov = int(wilayah[:2])
-    nama = "WIT" if prov >= 81 else "WITA" if prov in (51, 52, 53, 63, 64, 65) or 71 <= prov <= 76 else "WIB"
-    return nama, ZoneInfo(ZONA[nama])
-
-
 def waktu_teks(t: dt.datetime | None, wilayah: str, pendek: bool = False) -> str:
     """'28 November 2026 pukul 21.58 WIB' (`pendek`: '28/11/2026 21.58 WIB') in the kabupaten's local time."""
     if t is None:
         return "–"
-    nama, zona = _zona(wilayah)
+    nama, zona = zona_waktu(wilayah)
     t = (t if t.tzinfo else t.replace(tzinfo=dt.UTC)).astimezone(zona)
     if pendek:
         return f"{t:%d/%m/%Y %H.%M} {nama}"
