@@ -269,6 +269,7 @@ TEST_CLASSES = {
     "test_api_rest.py": "integration",
     "test_airflow_ui.py": "e2e",
     "test_attribution.py": "integration",
+    "test_akuntansi.py": "integration",
     "test_browser.py": "e2e",
     "test_catalog.py": "unit",
     "test_celery.py": "e2e",

@@ -160,3 +160,49 @@ def test_only_an_ignored_column_may_be_personal(tmp_path):
                                                     "    peran: abaikan\n    pribadi: true\n  - name: jumlah\n"))
     ds = load_file(p)
     assert [k.name for k in ds.kolom if k.pribadi] == ["nama_petugas"]
+
+
+# ------------------------------------------------------------------ YAML 1.2 booleans (issue 20)
+
+def test_yes_no_on_off_stay_words_and_only_true_false_are_booleans(tmp_path):
+    """YAML 1.1 reads `name: no` (a table's 'No.' column), `alias: [off]` or `sinonim: {y: ya}` as booleans; the
+    catalog is read with YAML 1.2's core rules, so they stay the words they are."""
+    import yaml
+
+    from walidata.catalog import SAFE_LOADER
+
+    text = (CATALOG / "disdukcapil" / "penduduk_kecamatan.yaml").read_text()
+    kolom = "kolom:\n  - {name: no, alias: [no, off, on, y, n, yes], peran: abaikan, wajib: false}\n"
+    p = _write(tmp_path, "disdukcapil", "penduduk_kecamatan", text.replace("kolom:\n", kolom, 1))
+    ds = load_file(p)
+    no = ds.kolom[0]
+    assert (no.name, no.alias, no.wajib) == ("no", ["no", "off", "on", "y", "n", "yes"], False)
+    assert yaml.load("a: [true, False, TRUE, yes, No, ON]", Loader=SAFE_LOADER) == {
+        "a": [True, False, True, "yes", "No", "ON"]}
+    if hasattr(yaml, "CSafeLoader"):
+        assert issubclass(SAFE_LOADER, yaml.CSafeLoader)  # libyaml's speed kept
+
+
+def test_a_real_boolean_in_a_text_field_names_the_field(tmp_path):
+    text = (CATALOG / "disdukcapil" / "penduduk_kecamatan.yaml").read_text()
+    p = _write(tmp_path, "disdukcapil", "penduduk_kecamatan",
+               text.replace("kolom:\n", "kolom:\n  - {name: true, alias: [no], peran: abaikan}\n", 1))
+    with pytest.raises(ValueError, match=r"field 'kolom\.0\.name': Input should be a valid string"):
+        load_file(p)
+
+
+# ------------------------------------------------------------------ a fixed period (sumber.periode.dari: tetap)
+
+def test_a_fixed_period_is_checked_at_load_with_the_readers_parser(tmp_path):
+    text = (CATALOG / "disdukcapil" / "penduduk_kecamatan.yaml").read_text()
+    old = "periode: {dari: sheet, pola: '^(\\d{4})$'}"
+    assert old in text
+    p = _write(tmp_path, "disdukcapil", "penduduk_kecamatan",
+               text.replace(old, "periode: {dari: tetap, nilai: Semester 1 2025}"))
+    assert load_file(p).sumber.periode.nilai == "Semester 1 2025"
+    p.write_text(text.replace(old, "periode: {dari: tetap, nilai: Semester 3 2025}"))
+    with pytest.raises(ValueError) as exc:
+        load_file(p)
+    msg = str(exc.value)
+    assert "field 'sumber.spreadsheet.periode.nilai': 'Semester 3 2025' is not a period with its year" in msg
+    assert "accepted forms: 2025; Semester 1 2025" in msg and "Triwulan III 2024" in msg and "2024-W39" in msg

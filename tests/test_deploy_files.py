@@ -57,8 +57,8 @@ def _mounted(services: dict, name: str) -> list[str]:
 
 
 def test_compose_mounts_every_path_the_settings_use_and_sets_only_settings_it_reads():
-    """Each path setting of the pipeline points inside a volume mounted in every Airflow service; the catalog,
-    reference and indicator folders (defaults under WALIDATA_HOME) come with ./include."""
+    """Each path setting of the pipeline points inside a volume mounted in every Airflow service; the catalog and
+    indicator folders (defaults under WALIDATA_HOME) and the package's own reference folder come with ./include."""
     services = _compose()["services"]
     env = services["airflow-worker"]["environment"]
     path_fields = [n for n, f in Settings.model_fields.items() if "Path" in str(f.annotation) and n != "home"]
@@ -71,6 +71,8 @@ def test_compose_mounts_every_path_the_settings_use_and_sets_only_settings_it_re
         for field in path_fields:
             value = env.get(f"WALIDATA_{field.upper()}")
             default = Settings.model_fields[field].default
+            if Path(default).is_absolute():  # a folder of the package itself (include/reference), in the image too
+                default = Path(default).relative_to(ROOT)
             target = value or f"{home}/{default}"
             assert any(target == m or target.startswith(m.rstrip("/") + "/") for m in mounts), (name, field, target)
         assert {"/opt/airflow/dags", "/opt/airflow/plugins", "/opt/airflow/include", "/opt/airflow/logs",

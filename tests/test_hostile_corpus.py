@@ -82,6 +82,7 @@ class Run:
     said: str = ""  # logs, stdout/stderr and the error text
     before: dict = field(default_factory=dict)
     after: dict = field(default_factory=dict)
+    akuntansi: dict | None = None  # the row accounting of the standardise stage, when it ran to its end
 
 
 RUNS: dict[str, Run] = {}
@@ -168,6 +169,8 @@ def _stages(r: Run, dataset: str) -> None:
         except Exception as exc:  # every exception is recorded; test_case decides whether it was the right one
             r.stage, r.error, r.trace = name, exc, traceback.format_exc()
             return
+        if name == "standardise":
+            r.akuntansi = ref["akuntansi"]
     r.out = ref
 
 
@@ -268,12 +271,24 @@ def test_case(run: Run):
     elif want != "dimuat" and want != "katalog_salah":
         _assert_refusal_type(run)
     _assert_reasons(run)
+    _assert_rows_accounted(run)
     if want == "dimuat":
         _assert_published(run)
     elif want != "katalog_salah":
         assert _published_rows(run) == [], "a refused case publishes nothing"
     if run.settings is not None:
         _assert_nothing_outside(run)
+
+
+def _assert_rows_accounted(run: Run) -> None:
+    """Every file read to its end accounts for each of its non-empty rows: the classes add up to the rows read."""
+    from walidata.standardise.records import AKUN_CLASSES, akun_sum
+
+    if run.stage in (None, "validate", "publish"):
+        akun = run.akuntansi
+        assert akun and akun_sum(akun) == akun["baris"], akun
+        assert akun["rekaman"] + akun["masalah"] > 0, f"no record, yet read to the end: {akun}"
+        assert all(akun[k] >= 0 for k in AKUN_CLASSES)
 
 
 def _assert_refusal_type(run: Run) -> None:

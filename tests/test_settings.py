@@ -73,3 +73,22 @@ def test_a_bad_raw_retention_names_its_variable(monkeypatch, value):
     monkeypatch.setenv("WALIDATA_RAW_RETENTION_DAYS", value)
     with pytest.raises(SettingsError, match="WALIDATA_RAW_RETENTION_DAYS: .* is not a whole number of days"):
         get_settings()
+
+
+def test_the_reference_default_is_the_packages_own_folder_wherever_home_is(monkeypatch, tmp_path):
+    """WALIDATA_HOME moved to a deployment folder without include/ (data, catalog, GX context of its own): the
+    region codes still come from the package, and a relative WALIDATA_REFERENCE is still taken from the home."""
+    home = tmp_path / "deploy"
+    for folder in ("catalog", "great_expectations", "inbox"):
+        (home / folder).mkdir(parents=True)
+    for var, value in (("WALIDATA_HOME", home), ("WALIDATA_CATALOG", "catalog"), ("WALIDATA_GX_ROOT",
+                       "great_expectations"), ("WALIDATA_INBOX", "inbox")):
+        monkeypatch.setenv(var, str(value))
+    monkeypatch.delenv("WALIDATA_REFERENCE", raising=False)
+    s = get_settings()
+    assert s.reference == PROJECT_ROOT / "include" / "reference"
+    assert (s.reference / "wilayah_kabkota_indonesia.csv").is_file() and s.catalog == home / "catalog"
+    (home / "ref").mkdir()
+    monkeypatch.setenv("WALIDATA_REFERENCE", "ref")
+    with pytest.raises(SettingsError, match=f"WALIDATA_REFERENCE: reference file {home / 'ref'}"):
+        get_settings()

@@ -112,22 +112,29 @@ def test_not_a_workbook(tmp_path):
         standardise_files(DS, [(f, "x.xlsx")], REGION)
 
 
-def test_a_row_with_a_nik_or_a_control_character_is_reported_whoever_it_names(tmp_path):
-    """Such a row is never set aside as another region's, taken as a total row, or matched silently: it stays a
-    record with its problem, so that validation rejects it and the OPD reads why."""
+def test_a_row_with_a_nik_is_set_aside_when_another_regions_and_reported_when_ours(tmp_path):
+    """Region before privacy: a row of another kabupaten is set aside whatever it holds (its NIK masked, never
+    shown), so a false NIK alarm in someone else's rows cannot block our figures; a marked row that is ours, or a
+    total row, stays a record with its problem, so that validation rejects it and the OPD reads why."""
     edits = {("2025", "B19"): "Kab. Kotawaringin Timur", ("2025", "C19"): 6206015708900001,  # another kabupaten's
+             ("2025", "B18"): "Katingan Hilir", ("2025", "C18"): 6206015708900001,  # ours, with a NIK
              ("2025", "B20"): "Jumlah/Total_x0007_"}  # the total row
     f = edit_workbook(SAMPLE_FILE, tmp_path / "ditandai.xlsx", edits)
     out = standardise_files(DS, [(f, f.name)], REGION)
     r = out.frame()
-    marked = r[(r.periode == "2025") & r.sumber_baris.isin([19, 20])]
-    assert sorted(marked.sumber_baris) == [19, 19, 20, 20] and marked.kode_wilayah.isna().all()
-    assert marked[marked.sumber_baris == 19].masalah.str.contains(
+    marked = r[(r.periode == "2025") & r.sumber_baris.isin([18, 19, 20])]
+    assert sorted(marked.sumber_baris) == [18, 18, 20, 20]
+    assert marked[marked.sumber_baris == 18].masalah.str.contains(
         "kolom C: berisi NIK \\(nomor induk kependudukan\\), disamarkan: 620601\\*{6}0001").all()
     assert marked[marked.sumber_baris == 20].masalah.str.contains(
         "kolom B: sel berisi karakter kendali tak terlihat: 'Jumlah/Total\\\\x07'").all()
+    lain = out.lain.to_pylist()
+    assert [(x["sumber_baris"], x["kode_wilayah"]) for x in lain] == [(19, "62.02")]
+    assert "6206015708900001" not in str(lain) and "6206015708900001" not in str(r.to_dict("records"))
     totals = out.totals.to_pandas()
-    assert out.lain.num_rows == 0 and totals[totals.sumber_sheet == "2025"].empty
+    assert totals[totals.sumber_sheet == "2025"].empty
+    akun = out.akuntansi
+    assert akun["disisihkan"] == 1 and akun["masalah"] >= 2
 
 
 # ------------------------------------------------------------------------- problems carried with their column

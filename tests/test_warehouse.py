@@ -127,7 +127,7 @@ def test_a_v5_warehouse_migrated_to_latest_equals_a_fresh_one(warehouse, tmp_pat
     described = {(s, t, c): text for s, t, c, text in new["comments"]}
     assert described["ref", "wilayah", "kode_kemendagri"].startswith("Kode wilayah Kemendagri")
     assert described["audit", "load_log", "baris_dipertahankan"].startswith("Angka yang sudah terbit")
-    assert described["ref", "periode", "jenis"] == "tahun, semester, triwulan, bulan"
+    assert described["ref", "periode", "jenis"].startswith("tahun, semester, triwulan, bulan, minggu")
     assert described["fact", "disdukcapil__penduduk_kecamatan__riwayat", "nilai"] == "Penduduk (jumlah, jiwa)"
 
 def test_reference_calendar_names_views_and_comments(warehouse):
@@ -136,6 +136,9 @@ def test_reference_calendar_names_views_and_comments(warehouse):
     pipeline.run_dataset("dinkes.kelahiran", "r1", warehouse)
     assert _q(url, "SELECT mulai, selesai, semester, triwulan FROM ref.periode WHERE periode = '2024-Q3'") == [
         (dt.date(2024, 7, 1), dt.date(2024, 9, 30), 2, 3)]
+    assert _q(url, "SELECT jenis, tahun, mulai, selesai FROM ref.periode WHERE periode IN ('2024-W01', '2026-W53') "
+                   "ORDER BY 1, 2") == [("minggu", 2024, dt.date(2024, 1, 1), dt.date(2024, 1, 7)),
+                                        ("minggu", 2026, dt.date(2026, 12, 28), dt.date(2027, 1, 3))]
     assert _q(url, "SELECT nama FROM ref.opd WHERE kode = 'dinkes'") == [("Dinas Kesehatan",)]
     rows = _q(url, "SELECT nama_wilayah, kode_bps, nama_induk, tahun, jenis_kelamin, nilai FROM "
                    "mart.disdukcapil__penduduk_kecamatan WHERE kode_wilayah = '62.06.02' AND periode = '2025' "

@@ -18,6 +18,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -36,8 +37,24 @@ RESERVED_COLUMNS = frozenset({
 DIMENSI = Literal["governance", "branding", "economy", "living", "society", "environment"]
 JADWAL = Literal["harian", "mingguan", "bulanan", "triwulanan", "semesteran", "tahunan"]
 
-# libyaml's safe loader where PyYAML has it (ten times faster than the pure-Python one), else the same rules
-SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _yaml12_loader() -> type:
+    """libyaml's safe loader where PyYAML has it (ten times faster than the pure-Python one), else the same rules,
+    with YAML 1.2's booleans: only true/false (any case) are booleans. YAML 1.1 also reads yes/no/on/off/y/n as
+    booleans, so `name: no`, `alias: [off]` or `nilai: yes` would silently become True/False; here they stay the
+    words they are."""
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    bool_tag = "tag:yaml.org,2002:bool"
+    loader = type("Yaml12SafeLoader", (base,), {})
+    loader.yaml_implicit_resolvers = {
+        first: kept for first, resolvers in base.yaml_implicit_resolvers.items()
+        if (kept := [(tag, rx) for tag, rx in resolvers if tag != bool_tag])}
+    loader.add_implicit_resolver(bool_tag, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+    return loader
+
+
+SAFE_LOADER = _yaml12_loader()
 
 
 def _identifier(v: str) -> str:
@@ -90,10 +107,27 @@ class Periode(_Model):
 
     dari: Literal["sheet", "judul", "file", "tetap", "kolom", "tanggal", "header"] = "sheet"
     pola: str = r"((?:19|20)\d{2})"
-    nilai: str | None = None
+    nilai: str | None = None  # for dari: tetap: '2025', 'Semester 1 2025', 'Triwulan III 2024', 'Maret 2025'…
     tahun_dari: Literal["sheet", "judul", "file", "kolom", "tetap"] | None = None
     tahun: str | None = Field(default=None, pattern=r"^(19|20)\d{2}$")  # for tahun_dari: tetap
-    granularitas: Literal["tahun", "semester", "triwulan", "bulan"] = "bulan"  # for dari=tanggal
+    granularitas: Literal["tahun", "semester", "triwulan", "bulan", "minggu"] = "bulan"  # for dari=tanggal
+
+    @field_validator("nilai", "tahun", mode="before")
+    @classmethod
+    def _year_as_number(cls, v):
+        return str(v) if isinstance(v, int) and not isinstance(v, bool) else v  # `nilai: 2025` is the year 2025
+
+    @field_validator("nilai")
+    @classmethod
+    def _readable(cls, v: str | None, info: ValidationInfo) -> str | None:
+        """A fixed period is read by the reader's own parser (`_table_periode`): what it cannot read is refused
+        here, at load, not published as written."""
+        from walidata.standardise.periode import BENTUK_PERIODE, parse_periode  # re only: light at DAG parse
+
+        if v is not None and info.data.get("dari") == "tetap" and parse_periode(v) is None:
+            raise ValueError(f"{v!r} is not a period with its year (dari: tetap); accepted forms: "
+                             + "; ".join(BENTUK_PERIODE))
+        return v
 
     @field_validator("pola")
     @classmethod
@@ -121,10 +155,12 @@ class Kebijakan(_Model):
 
 
 class Agregasi(_Model):
-    """Sum event rows (e.g. a disaster log) into counts per region, period and breakdown."""
+    """Sum event rows (e.g. a disaster log) into counts per region, period and breakdown. Without any `peran: nilai`
+    column it counts rows per category: the category from a text column (`peran: rincian`: ADA / TIDAK ADA, Baik /
+    Rusak) or from mark columns (`peran: tanda`: a check mark in one of several condition columns)."""
 
     hitung: Ident  # name of the variable that counts the rows
-    satuan: str  # its unit: kejadian, kasus, izin, …
+    satuan: str  # its unit: kejadian, kasus, izin, desa, …
 
 
 class _TableRules(_Model):
@@ -140,6 +176,9 @@ class _TableRules(_Model):
     sel_kosong: Literal["masalah", "tidak_tersedia"] = "masalah"  # an empty value cell: a problem, or 'not given'
     kolom_lain: Literal["abaikan", "tolak"] = "abaikan"  # header columns the catalog does not know
     agregasi: Agregasi | None = None
+    # A table without region columns that comes from a unit below the kabupaten (a puskesmas, a school, a UPT):
+    # the breakdown (a rincian of the dataset) that carries the unit, from a column or fixed on the value columns.
+    unit_pelapor: Ident | None = None
 
 
 class SpreadsheetSource(_TableRules):
@@ -266,26 +305,35 @@ Source = Annotated[SpreadsheetSource | BpsSource | CkanSource | RestSource, Fiel
 API_KINDS = ("bps_webapi", "ckan", "rest")
 
 PERAN = Literal["provinsi", "kabupaten_kota", "kecamatan", "desa", "nilai", "total", "rincian", "periode", "tahun",
-                "tanggal", "abaikan"]
+                "tanggal", "tanda", "abaikan"]
 REGION_ROLES = ("provinsi", "kabupaten_kota", "kecamatan", "desa")  # coarse to fine
 TINGKAT = Literal["provinsi", "kabupaten", "kecamatan", "desa"]
+
+
+class BagianKode(_Model):
+    """One part of a region code split over several columns (NO_PROP, NO_KAB, NO_KEC, NO_KEL)."""
+
+    alias: list[str] = Field(min_length=1)
+    digit: int = Field(ge=1, le=4)  # its width: '9' in a 2-digit part is '09'
 
 
 class Kolom(_Model):
     """A column of the OPD table, found in the header by any of its aliases (case/space-insensitive).
 
-    An alias 'SD > Guru' needs both labels in the column's header cells (multi-row headers).
+    An alias 'SD > Guru' needs both labels in the column's header cells (multi-row headers). A region code split
+    over several columns is declared with `gabungan` (its parts, coarse to fine) instead of `alias`.
     """
 
     name: Ident
-    alias: list[str] = Field(min_length=1)
+    alias: list[str] = []
+    gabungan: list[BagianKode] = []
     peran: PERAN
     tipe: Literal["integer", "decimal"] = "integer"
     desimal: Literal["koma", "titik"] = "koma"  # nilai: 12,5 and 1.234 (Indonesian) or 12.5 and 1,234 (exports)
     wajib: bool = True
     variabel: Ident | None = None  # nilai: default the dataset's variabel
     satuan: str | None = None  # nilai: default the dataset's satuan
-    rincian: dict[Ident, str] = {}  # nilai: breakdown values this column stands for, e.g. {jenis_kelamin: L}
+    rincian: dict[Ident, str] = {}  # nilai, tanda: breakdown values this column stands for, e.g. {jenis_kelamin: L}
     rincian_header: dict[Ident, dict[str, str]] = {}  # nilai: breakdown read from a header label {dim: {label: v}}
     ganda: bool = False  # nilai: may match several columns (one per breakdown/period in the header)
     aditif: bool = True  # nilai: sums make sense (counts); False for rates and percentages (no total check)
@@ -303,6 +351,16 @@ class Kolom(_Model):
     # Personal data (names, NIK, addresses of people): every value is replaced by a keyed pseudonym at read,
     # before it leaves the raw zone (walidata.sources.privacy). Only for peran: abaikan (see PERSONAL_ROLES).
     pribadi: bool = False
+
+    @model_validator(mode="after")
+    def _alias_or_parts(self) -> Kolom:
+        if bool(self.alias) == bool(self.gabungan):
+            raise ValueError(f"kolom {self.name!r}: give alias (the header labels of the column) or gabungan (the "
+                             f"columns whose parts make one region code), one of them")
+        if self.gabungan and (self.peran not in REGION_ROLES or len(self.gabungan) < 2):
+            raise ValueError(f"kolom {self.name!r}: gabungan is for a region code (peran provinsi, kabupaten_kota, "
+                             f"kecamatan or desa) split over two or more columns")
+        return self
 
     @model_validator(mode="after")
     def _personal_role(self) -> Kolom:
@@ -417,8 +475,12 @@ class Dataset(_Model):
         by_role = {r: [k for k in self.kolom if k.peran == r] for r in PERAN.__args__}
         src = self.sumber
         self._check_wilayah(by_role)
-        if not by_role["nilai"]:
-            raise ValueError("kolom: at least one column needs peran: nilai")
+        if not by_role["nilai"] and not src.agregasi:
+            raise ValueError("kolom: at least one column needs peran: nilai (or sumber.agregasi, to count rows per "
+                             "category)")
+        if by_role["tanda"] and (by_role["nilai"] or not src.agregasi):
+            raise ValueError("kolom: peran: tanda (a mark per category) is for counting rows: it needs "
+                             "sumber.agregasi and no column with peran: nilai")
         for role, dari in (("periode", "kolom"), ("tanggal", "tanggal")):
             if (src.periode.dari == dari) != (len(by_role[role]) == 1):
                 raise ValueError(f"sumber.periode.dari: {dari} needs exactly one column with peran: {role} "
@@ -444,6 +506,10 @@ class Dataset(_Model):
                 if bad:
                     raise ValueError(f"kolom {k.name!r}: rincian_header {dim} values {bad} "
                                      f"are not in {self.rincian[dim]}")
+        self._check_tanda(by_role, from_columns)
+        if src.unit_pelapor and src.unit_pelapor not in self.rincian:
+            raise ValueError(f"sumber.unit_pelapor: {src.unit_pelapor!r} must be one of the breakdowns "
+                             f"{sorted(self.rincian)} (the one that names the reporting unit)")
         for k in by_role["rincian"]:
             bad = sorted(set(k.sinonim.values()) - set(self.rincian[k.dimensi]))
             if bad:
@@ -459,6 +525,22 @@ class Dataset(_Model):
         if len(self.cron_fields()) != 5:
             raise ValueError(f"jadwal {self.jadwal!r} is not a 5-field cron expression")
         return self
+
+    def _check_tanda(self, by_role: dict, from_columns: set[str]) -> None:
+        """Mark columns: each names one category of one breakdown; with the text categories they give each
+        breakdown exactly once (when rows are counted without a value column)."""
+        marked: set[str] = set()
+        for k in by_role["tanda"]:
+            if len(k.rincian) != 1:
+                raise ValueError(f"kolom {k.name!r}: peran: tanda needs rincian with exactly one breakdown and its "
+                                 f"value, e.g. {{kondisi: baik}}")
+            ((dim, val),) = k.rincian.items()
+            if val not in self.rincian.get(dim, []):
+                raise ValueError(f"kolom {k.name!r}: {dim}={val!r} is not one of {self.rincian.get(dim)}")
+            marked.add(dim)
+        if not by_role["nilai"] and (marked & from_columns or marked | from_columns != set(self.rincian)):
+            raise ValueError(f"kolom: when rows are counted, each breakdown of {sorted(self.rincian)} comes from "
+                             f"exactly one place: a rincian column or mark columns (peran: tanda)")
 
     def _check_wilayah(self, by_role: dict) -> None:
         """Which region columns a dataset needs at its level (rows are attributed by what they name)."""

@@ -48,6 +48,16 @@ def latest_loads(since: dt.datetime | None = None) -> list[dict]:
     return [latest[k] for k in sorted(latest)]
 
 
+def _akuntansi_lines(rows: list[dict]) -> list[str]:
+    """Each dataset's source rows by class (audit.load_log.akuntansi): nothing read was dropped unsaid."""
+    import json
+
+    from walidata.standardise.records import akun_text
+
+    lines = [f"  {r['dataset']}: {akun_text(json.loads(r['akuntansi']))}" for r in rows if r.get("akuntansi")]
+    return ["baris sumber (setiap baris terisi dalam satu kelas):", *lines, ""] if lines else []
+
+
 def summary_text(rows: list[dict], skipped: dict[str, str] | None = None) -> str:
     settings = get_settings()
     body = [[r["dataset"], r["status"], r["baris_dibaca"], r["baris_dimuat"], r["baris_ditolak"],
@@ -64,6 +74,7 @@ def summary_text(rows: list[dict], skipped: dict[str, str] | None = None) -> str
                 "(muat sebagian): perbaiki baris itu lalu kirim ulang", ""]
     if any(r.get("baris_disisihkan") for r in rows):
         out += ["disisihkan = baris milik wilayah lain (file nasional/provinsi): dihitung, tidak dimuat", ""]
+    out += _akuntansi_lines(rows)
     out += [f"gudang data : {settings.redacted_url()}", f"lake        : {settings.lake}"]
     for r in rows:
         out.append(f"Data Docs   : {r['dataset']}: {r['data_docs']}")

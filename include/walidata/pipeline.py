@@ -70,7 +70,7 @@ def _extract(dataset_id: str, run_id: str, settings: Settings | None = None, pak
     # A backward flow, on purpose: extraction asks the audit log which files were already published, so that a
     # file left in the inbox is not loaded again every night, and which raw files still back figures in force,
     # so that the retention purge never removes the evidence of a published figure.
-    done = set() if paksa else audit.published_sha256(settings.warehouse_url, ds.id)
+    done = set() if paksa else audit.published_sha256(settings.warehouse_url, ds.id, settings.wilayah)
     if settings.raw_retention_days is not None:
         keep = audit.sha256_in_force(settings.warehouse_url, ds)
         for gone in ex.purge_raw(lake, ds.id, settings.raw_retention_days, keep):
@@ -87,7 +87,7 @@ def _extract(dataset_id: str, run_id: str, settings: Settings | None = None, pak
 
 def _standardise(ref: dict, settings: Settings | None = None) -> dict:
     from walidata.sources.spreadsheet import SourceError
-    from walidata.standardise.records import set_aside_summary, standardise_files
+    from walidata.standardise.records import akun_text, set_aside_summary, standardise_files
 
     settings, ds, lake = _ctx(settings, ref["dataset"])
     wilayah = IndeksWilayah(settings.reference, settings.wilayah)
@@ -111,8 +111,8 @@ def _standardise(ref: dict, settings: Settings | None = None) -> dict:
     lain = write_parquet(out.lain, stage / "lain.parquet")
     lineage = write_json(stage / "lineage.json", out.lineage)
     n_problem = out.records.num_rows - out.records.column("masalah").null_count
-    log.info("%s: %d records from %d sheet(s), %d with problems", ds.id, out.records.num_rows, len(out.lineage),
-             n_problem)
+    log.info("%s: %d records from %d sheet(s), %d with problems; rows: %s", ds.id, out.records.num_rows,
+             len(out.lineage), n_problem, akun_text(out.akuntansi))
     set_aside = set_aside_summary(out.lain) if out.lain.num_rows else None
     if set_aside:
         log.warning("%s: %d row(s) of other regions set aside, not published: %s", ds.id, out.lain.num_rows,
@@ -122,10 +122,11 @@ def _standardise(ref: dict, settings: Settings | None = None) -> dict:
             log.warning("%s: file %s, sheet '%s': columns not in the catalog, ignored: %s", ds.id,
                         item["sumber_file"], item["sumber_sheet"], ", ".join(item["kolom_lain"]))
         if item["baris_dilewati"]:
-            log.info("%s: file %s, sheet '%s': rows skipped (not data): %s", ds.id, item["sumber_file"],
-                     item["sumber_sheet"], "; ".join(item["baris_dilewati"][:10]))
+            log.info("%s: file %s, sheet '%s': rows that hold no data: %s", ds.id, item["sumber_file"],
+                     item["sumber_sheet"], akun_text(item["akuntansi"]))
     return {**ref, "records": str(records), "totals": str(totals), "lain": str(lain), "lineage": str(lineage),
-            "rows": out.records.num_rows, "rows_set_aside": out.lain.num_rows, "set_aside": set_aside}
+            "rows": out.records.num_rows, "rows_set_aside": out.lain.num_rows, "set_aside": set_aside,
+            "akuntansi": out.akuntansi}
 
 
 def _ts(iso: str | None):
@@ -142,9 +143,15 @@ def _audit_row(ref: dict, ds: Dataset, outcome, status: str, **extra) -> dict:
         "sumber_file": ", ".join(m["file"] for m in ref["files"]),
         "sumber_sha256": ", ".join(m["sha256"] for m in ref["files"]),
         "baris_dibaca": outcome.rows_in, "baris_ditolak": outcome.rows_rejected,
-        "baris_disisihkan": ref.get("rows_set_aside", 0),
+        "baris_disisihkan": ref.get("rows_set_aside", 0), "akuntansi": akuntansi_json(ref),
         "mulai": _ts(ref.get("mulai")), "selesai": now(), "data_docs": outcome.data_docs, **extra,
     }
+
+
+def akuntansi_json(ref: dict) -> str | None:
+    import json
+
+    return json.dumps(ref["akuntansi"], sort_keys=True) if ref.get("akuntansi") else None
 
 
 def set_aside_note(ref: dict) -> list[str]:
@@ -175,7 +182,7 @@ def _validate(ref: dict, settings: Settings | None = None) -> dict:
         outcome.karantina = karantina
     from walidata.validate.umpan_balik import write_report
 
-    report = write_report(ds, outcome, lake.root, ref["run_id"])
+    report = write_report(ds, outcome, lake.root, ref["run_id"], ref.get("akuntansi"))
     if report:
         log.warning("%s: feedback for the OPD written to %s", ds.id, report)
     hasil = write_json(lake.staging_dir(ds.id, ref["run_id"]) / "validation.json", outcome.to_dict())
@@ -365,7 +372,7 @@ def _record_failure(ref: dict, ds: Dataset, settings: Settings, outcome, status:
            "sumber_file": ", ".join(m["file"] for m in ref.get("files", [])),
            "sumber_sha256": ", ".join(m["sha256"] for m in ref.get("files", [])),
            "baris_dibaca": outcome.rows_in if outcome is not None else ref.get("rows"), "baris_dimuat": 0,
-           "baris_ditolak": outcome.rows_rejected if outcome is not None else None,
+           "baris_ditolak": outcome.rows_rejected if outcome is not None else None, "akuntansi": akuntansi_json(ref),
            "mulai": _ts(ref.get("mulai")), "selesai": warehouse.now(), "pesan": text}
     try:
         audit.record_outcome(settings.warehouse_url, row, wait=30.0)

@@ -10,6 +10,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+# The region codes ship with the package (include/reference beside include/walidata): their default does not move
+# with WALIDATA_HOME, which is where a deployment keeps its own data, catalog and GX context.
+PACKAGE_REFERENCE = Path(__file__).resolve().parents[1] / "reference"
 
 
 class SettingsError(ValueError):
@@ -25,7 +28,7 @@ class Settings(BaseSettings):
     lake: Path = Path("data/lake")
     inbox: str = "include/sample_data/inbox"  # a folder, or an fsspec URL (s3://, sftp://, …)
     catalog: Path = Path("include/catalog")
-    reference: Path = Path("include/reference")
+    reference: Path = PACKAGE_REFERENCE  # a relative WALIDATA_REFERENCE is still taken from WALIDATA_HOME
     gx_root: Path = Path("great_expectations")
     indikator: Path = Path("include/indikator")  # the Smart City indicators: staging/ and marts/<dimensi>/<kode>
     terbuka: Path = Path("data/terbuka")  # open data: one folder of exports per indicator

@@ -17,6 +17,10 @@ from walidata.publish.warehouse import LOCK_WAIT_SECONDS, ident, now, transactio
 def log_load(conn: sa.Connection, row: dict) -> None:
     """One audit row per (run, dataset, status): a retried task replaces its own row of the same outcome, and
     the rows of its failed attempts stay as evidence."""
+    from walidata.publish.migrations import columns_of
+
+    have = set(columns_of(conn, "audit", "load_log"))  # a warehouse held at an older version by its operator
+    row = {k: v for k, v in row.items() if k in have}
     log = table_of("audit", "load_log", {"run_id", "dataset", "status", *row})
     conn.execute(log.delete().where(log.c.run_id == row["run_id"], log.c.dataset == row["dataset"],
                                     log.c.status == row["status"]))
@@ -51,15 +55,25 @@ def load_log(conn: sa.Connection) -> sa.TableClause:
     return table_of("audit", "load_log", columns_of(conn, "audit", "load_log"))
 
 
-def published_sha256(url: str, dataset: str) -> set[str]:
-    """sha256 of every source file a successful load of the dataset has taken."""
+def published_sha256(url: str, dataset: str, wilayah: str | None = None) -> set[str]:
+    """sha256 of every source file a successful load of the dataset has taken for the region `wilayah` (a
+    kabupaten/kota code; None: for any region). A provincial file published for one kabupaten is still new for
+    the next one: the skip is per (dataset, region)."""
     with warehouse.engine_for(url) as engine, warehouse.connect(engine) as conn:
         if not sa.inspect(conn).has_table("load_log", schema="audit"):
             return set()
-        log = table_of("audit", "load_log", ["sumber_sha256", "dataset", "status"])
-        rows = conn.execute(sa.select(log.c.sumber_sha256).where(
-            log.c.dataset == dataset, log.c.status == "dimuat")).scalars()
-        return {s.strip() for r in rows if r for s in r.split(",")}
+        cols = ["sumber_sha256", "dataset", "status", "wilayah"]
+        log = table_of("audit", "load_log", cols)
+        rows = conn.execute(sa.select(log.c.sumber_sha256, log.c.wilayah).where(
+            log.c.dataset == dataset, log.c.status == "dimuat")).all()
+        return {s.strip() for sha, units in rows if sha and (wilayah is None or _covers(units, wilayah))
+                for s in sha.split(",")}
+
+
+def _covers(units: str | None, wilayah: str) -> bool:
+    """Whether a load that published `units` ('62.06, 62.07') published region `wilayah` (a load of older
+    warehouses without units is not assumed to: reading a file again is idempotent, skipping it wrongly is not)."""
+    return bool(units) and any(u.strip() == wilayah or u.strip().startswith(wilayah + ".") for u in units.split(","))
 
 
 def sha256_in_force(url: str, ds: Dataset) -> set[str]:

@@ -9,6 +9,13 @@
   dimension lists (the codes have no fixed length: a key is never split). A combination without a key is a
   figure BPS does not give (sparse tables): no row. Two combinations giving the same key are refused.
   Empty lists in place of objects (`"datacontent": []`) are read as empty.
+- Every body must have BPS's shape: `status` and `data-availability` at the top. A body saved under a wrapper
+  (`{"result": {…the BPS body…}}`) is refused naming the key, at fetch and at replay: BPS documents no such
+  wrapper, so none is taken off on a guess.
+- Periods: `turtahun` 0 or 13, or labelled "Tahun"/"Tahunan" (63 beside the semesters 61, 62), is the year; any
+  other gives its label with the year for the period parser: "Semester 1 (Maret) 2018", "Triwulan I 2024".
+- Region codes come back as BPS writes them (`vervar`): kabupaten/kota 6209, a province 6200 (its domain), and
+  9999 for the table's total; standardise reads them through the crosswalk (`reference.Gazetteer.code`).
 - A static table (`tabel_statis`) is an escaped HTML table inside the JSON: it goes through the HTML table
   reader like an OPD's HTML file.
 
@@ -30,6 +37,8 @@ log = logging.getLogger(__name__)
 
 LANG = "ind"
 ANNUAL = {"0", "13"}  # turtahun codes of a yearly figure ("Tahun", "Tahunan")
+ANNUAL_LABELS = {"tahun", "tahunan"}  # a yearly figure whatever its code (63 "Tahunan" beside two semesters)
+TOP = ("status", "data-availability")  # the keys at the top of every BPS WebAPI body
 HEAD = ["vervar_kode", "vervar", "turvar_kode", "turvar", "tahun", "turtahun_kode", "turtahun", "periode"]
 
 
@@ -62,6 +71,7 @@ def daftar(klien: Klien, model: str, domain: str, batas_halaman: int, **filters)
         halaman = f"list/{model} halaman {page}"
         body = klien.ambil(_path("list", "model", model, "lang", LANG, "domain", domain, *extra, "page", page),
                            halaman=halaman).json()
+        _shape(body, klien.sumber, halaman)
         if not isinstance(body, dict) or body.get("status") != "OK":
             raise ApiError(klien.sumber, halaman, f"status BPS {_status(body)}")
         if body.get("data-availability") == "list-not-available":
@@ -79,6 +89,22 @@ def daftar(klien: Klien, model: str, domain: str, batas_halaman: int, **filters)
         pages = int(info.get("pages") or 1)
         page += 1
     return items
+
+
+def _shape(body, sumber: str, halaman: str) -> None:
+    """Refuse a JSON object that is not a BPS WebAPI body (no `status` nor `data-availability` at the top), naming
+    the wrapper when the BPS body is one level down (`{"result": {"status": "OK", …}}`)."""
+    if not isinstance(body, dict) or any(k in body for k in TOP):
+        return
+    wrapped = [k for k, v in body.items() if isinstance(v, dict) and any(x in v for x in TOP)]
+    if wrapped:
+        raise ApiError(sumber, halaman, f"respons BPS terbungkus di bawah kunci {wrapped[0]!r}: 'status' dan "
+                                        f"'data-availability' ada satu tingkat di bawahnya, bukan di tingkat teratas "
+                                        f"seperti yang dikirim BPS WebAPI; simpan atau teruskan respons BPS apa "
+                                        f"adanya, tanpa pembungkus")
+    keys = ", ".join(repr(k) for k in list(body)[:10]) or "tidak ada"
+    raise ApiError(sumber, halaman, f"respons bukan bentuk BPS WebAPI: tidak ada 'status' maupun "
+                                    f"'data-availability' di tingkat teratas (kunci teratas: {keys})")
 
 
 def _status(body) -> str:
@@ -164,6 +190,7 @@ class BpsWebApi(ApiConnector):
 
 def _available(r: Respons) -> dict:
     body = r.json()
+    _shape(body, r.sumber, r.halaman)
     if not isinstance(body, dict) or body.get("status") != "OK":
         raise ApiError(r.sumber, r.halaman, f"status BPS {_status(body)}")
     if body.get("data-availability") != "available":
@@ -173,14 +200,23 @@ def _available(r: Respons) -> dict:
 
 
 def _periode(tahun: str, turtahun_val: str, turtahun: str) -> str:
-    if turtahun_val in ANNUAL:
+    """The period as `periode.parse_periode` reads it: the year of a yearly figure, else the turtahun label with
+    its year ('Semester 1 (Maret) 2018', 'Triwulan I 2024', 'Maret 2023'); a label that already ends with the
+    year is kept as it is. Without a label the code is shown, and the parser refuses it (never a guess)."""
+    label = " ".join(turtahun.split())
+    if turtahun_val in ANNUAL or label.lower() in ANNUAL_LABELS:
         return tahun
-    return f"{turtahun} {tahun}"
+    if not label:
+        return f"turtahun {turtahun_val} {tahun}"
+    return label if label.endswith(tahun) else f"{label} {tahun}"
 
 
 def decode_data(r: Respons):
     """(row key, 'var <id>', value) for every figure of one model=data response, keys rebuilt from the lists."""
     body = r.json()
+    _shape(body, r.sumber, r.halaman)
+    if not isinstance(body, dict):
+        raise ApiError(r.sumber, r.halaman, f"respons model=data bukan objek JSON ({type(body).__name__})")
     content = body.get("datacontent")
     content = content if isinstance(content, dict) else {}
     dims = [_objects(body.get(k)) for k in ("vervar", "var", "turvar", "tahun", "turtahun")]

@@ -96,6 +96,15 @@ def _alias_parts(alias: str) -> tuple[str, ...]:
 
 
 def alias_matches(alias: str, labels) -> bool:
+    if labels.__class__ is frozenset:  # headers repeat over sheets and files: decided once per (alias, labels)
+        return _alias_matches(alias, labels)
+    if alias.strip() == "*":
+        return True
+    return all(part in labels for part in _alias_parts(alias))
+
+
+@lru_cache(maxsize=1 << 16)
+def _alias_matches(alias: str, labels: frozenset) -> bool:
     if alias.strip() == "*":
         return True
     return all(part in labels for part in _alias_parts(alias))
@@ -383,11 +392,15 @@ def check_grid(sheet: Sheet, label: str) -> Sheet:
                                  f"lebih dari batas {_ribuan(MAX_CELLS)} sel (atau {_ribuan(MAX_COLUMNS)} kolom) yang "
                                  "dapat dibaca", sheet=sheet.name[:100])
     for r, row in enumerate(sheet.grid):
-        if any(v.__class__ is str and len(v) > MAX_CELL_CHARS for v in row):
-            c = next(c for c, v in enumerate(row) if v.__class__ is str and len(v) > MAX_CELL_CHARS)
-            raise SourceError(label, f"sel berisi teks {_ribuan(len(row[c]))} karakter, lebih dari "
-                                     f"{_ribuan(MAX_CELL_CHARS)} (batas Excel untuk satu sel); periksa isi sel itu",
-                              sheet=sheet.name[:100], row=r + 1, column=col_letter(c))
+        for v in row:  # a plain loop: every cell of every sheet passes here
+            if v.__class__ is str and len(v) > MAX_CELL_CHARS:
+                break
+        else:
+            continue
+        c = next(c for c, v in enumerate(row) if v.__class__ is str and len(v) > MAX_CELL_CHARS)
+        raise SourceError(label, f"sel berisi teks {_ribuan(len(row[c]))} karakter, lebih dari "
+                                 f"{_ribuan(MAX_CELL_CHARS)} (batas Excel untuk satu sel); periksa isi sel itu",
+                          sheet=sheet.name[:100], row=r + 1, column=col_letter(c))
     return sheet
 
 
@@ -449,23 +462,39 @@ def _calamine_error(label: str, exc: Exception, sheet: str | None = None) -> Sou
 
 
 def formula_errors(path: Path, sheet: str) -> dict[tuple[int, int], str]:
-    """{(row 1-based, col 0-based): '#REF!'} — calamine shows error cells as empty, openpyxl keeps them."""
+    """{(row 1-based, col 0-based): '#REF!' or '=6+6+2'} — calamine shows an error cell, and a formula whose
+    result was never stored (a file written by a program, not saved by Excel), as empty; openpyxl keeps both."""
     if Path(path).suffix.lower() not in (".xlsx", ".xlsm"):
         return {}
     from openpyxl import load_workbook
 
+    out: dict[tuple[int, int], str] = {}
+    empty: set[tuple[int, int]] = set()
+    for data_only in (True, False):
+        for cell in _cells_of(load_workbook, path, sheet, data_only):
+            if not hasattr(cell, "row"):  # read-only mode's EmptyCell: nothing there
+                continue
+            kind = getattr(cell, "data_type", None)
+            if data_only and kind == "e":
+                out[(cell.row, cell.column - 1)] = str(cell.value)
+            elif data_only and cell.value is None:
+                empty.add((cell.row, cell.column - 1))
+            elif not data_only and kind == "f" and (cell.row, cell.column - 1) in empty:
+                out[(cell.row, cell.column - 1)] = str(cell.value)
+        if not empty:
+            break
+    return out
+
+
+def _cells_of(load_workbook, path: Path, sheet: str, data_only: bool):
     from walidata.sources.privacy import clean_text
 
-    wb = load_workbook(path, read_only=True, data_only=True)
+    wb = load_workbook(path, read_only=True, data_only=data_only)
     try:
-        out = {}
         # `sheet` is the name as read_tables reports it (NIKs masked, control characters escaped).
         names = [n for n in wb.sheetnames if n == sheet] or [n for n in wb.sheetnames if clean_text(n) == sheet]
         for row in (wb[names[0]].iter_rows() if names else ()):
-            for cell in row:
-                if getattr(cell, "data_type", None) == "e":
-                    out[(cell.row, cell.column - 1)] = str(cell.value)
-        return out
+            yield from row
     finally:
         wb.close()
 

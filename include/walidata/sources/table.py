@@ -29,6 +29,19 @@ ROW_NUMBER_LABELS = {"no", "no.", "nomor", "no urut", "no.urut", "#"}
 HEADER_SCAN_ROWS = 40
 NO_HEADER = "tidak ada baris header"  # start of the reason when no header is found (an HTML page's other tables)
 LABEL_ROLES = ("provinsi", "kabupaten_kota", "kecamatan", "desa", "rincian", "periode", "tahun", "tanggal")
+# Row accounting: every non-empty row of a sheet ends in one class. The rows that hold no data, by reason (the keys
+# of `Table.bukan_data`, shown to the OPD with these words).
+BUKAN_DATA = {
+    "judul": "judul di atas header",
+    "header": "baris header",
+    "nomor_kolom": "baris nomor kolom",
+    "header_diulang": "header tabel diulang",
+    "judul_diulang": "judul tabel diulang",
+    "catatan": "catatan kaki",
+    "lanjutan": "baris lanjutan (tanpa wilayah dan tanpa angka)",
+}
+_LEADING_NUMBER = re.compile(r"^\s*\(?\s*(\d{1,3})\b")
+FOOTER_LINES_KEPT = 50  # lineage keeps the first footer lines; the rest are counted
 
 
 @dataclass
@@ -62,6 +75,15 @@ class Table:
     # Rows that may not be published whatever they hold (a NIK, a control character): row → [(column, why)]
     row_problems: dict[int, list[RecordProblem]] = field(default_factory=dict)
     path: Path | None = None
+    bukan_data: dict[str, int] = field(default_factory=dict)  # rows that hold no data, by reason (BUKAN_DATA)
+    baris: int = 0  # non-empty rows of the sheet, counted on their own: the classes must add up to it
+    merge_filled: set[tuple[int, int]] = field(default_factory=set)  # (row, col), 0-based: label cells a merge filled
+    tanda: list[tuple[Kolom, int]] = field(default_factory=list)  # mark columns (peran: tanda) and their index
+
+    def skip(self, rownum: int, reason: str) -> None:
+        """A row inside the table that is not data: counted under its reason and listed in the lineage."""
+        self.bukan_data[reason] = self.bukan_data.get(reason, 0) + 1
+        self.skipped.append(f"baris {rownum}: {BUKAN_DATA[reason]}")
 
 
 def _header_labels(grid: list[list], start: int, depth: int, merged: list,
@@ -78,7 +100,7 @@ def _header_labels(grid: list[list], start: int, depth: int, merged: list,
         for r in range(r0, min(r1, start + depth - 1) + 1):
             for c in range(c0, min(c1, width - 1) + 1):
                 cells[r - start][c] = text
-    labels = [set().union(*(labels_of(cells[r][c]) for r in range(depth))) for c in range(width)]
+    labels = [frozenset().union(*(labels_of(cells[r][c]) for r in range(depth))) for c in range(width)]
     return labels, cells
 
 
@@ -106,7 +128,7 @@ def _find_header(grid: list[list], ds: Dataset, file: str, sheet: str) -> int:
     if ds.sumber.baris_header is not None:
         return ds.sumber.baris_header - 1
     keys = _key_columns(ds)
-    aliases = [a for k in keys for a in k.alias if a.strip() != "*"]
+    aliases = [a for k in keys for a in [*k.alias, *(a for part in k.gabungan for a in part.alias)] if a.strip() != "*"]
     for r in range(min(len(grid), HEADER_SCAN_ROWS)):
         for v in grid[r]:
             lab = labels_of(v)
@@ -126,7 +148,63 @@ def _header_periode(cells: list[list], c: int, tahun: str | None) -> tuple[str, 
     return None
 
 
-def _map_columns(ds: Dataset, labels: list[set[str]], header_periods: dict, file: str, name: str, start: int):
+def _most_specific(k: Kolom, hits: list[int], labels: list[set[str]], used: set[int], body: list[list], file: str,
+                   sheet: str, start: int) -> list[int]:
+    """The column a catalog column binds to among those its aliases hit: the most specific label; of columns
+    labelled alike (a header merged over several columns, one variable stated twice), the one holding data. Two
+    alike that both hold data are refused, never bound to the first by chance (one may be in kg, the other in ton)."""
+    best = min(len(labels[c]) for c in hits)
+    tied = [c for c in hits if len(labels[c]) == best and c not in used] or [
+        min(hits, key=lambda c: (len(labels[c]), c))]
+    if len(tied) == 1 or k.peran == "abaikan":
+        return tied[:1]
+    with_data = [c for c in tied if any(not blank(_cell_of(row, c)) for row in body[:500])]
+    if len(with_data) == 1:
+        return with_data
+    shown = ", ".join(f"{col_letter(c)} ('{' / '.join(sorted(labels[c]))}')" for c in tied)
+    raise SourceError(file, f"kolom '{k.name}' cocok dengan {len(tied)} kolom sheet yang sama-sama berisi data: "
+                            f"{shown}; Walidata tidak memilih salah satunya: tulis alias yang lebih tepat di katalog "
+                            f"(mis. dengan satuannya) atau hapus kolom ganda", sheet=sheet, row=start + 1,
+                      column=col_letter(tied[0]))
+
+
+def _join_code_parts(grid: list[list], k: Kolom, labels: list[set[str]], used: set[int], start: int, depth: int,
+                     file: str, sheet: str) -> int:
+    """A region code split over columns (NO_PROP 62, NO_KAB 6, NO_KEC 1, NO_KEL 2001) joined into one new column
+    of each row: dotted for Kemendagri codes (62.06.01.2001), plain for BPS (6209030). A row with some parts
+    empty gets '?' in their place, so that its code is reported as unknown, never shortened to a coarser one."""
+    cols = []
+    for part in k.gabungan:
+        hits = [c for c, lab in enumerate(labels) if lab and any(alias_matches(a, lab) for a in part.alias)]
+        if not hits:
+            raise SourceError(file, f"bagian kode '{k.name}' tidak ada di header (diharapkan salah satu dari "
+                                    f"{part.alias})", sheet=sheet, row=start + 1)
+        cols.append(min(hits, key=lambda c: (len(labels[c]), c)))
+    used.update(cols)
+    at = max(len(row) for row in grid)
+    sep = "." if k.sistem_kode == "kemendagri" else ""
+    for r in range(start + depth, len(grid)):
+        row = grid[r]
+        cells = [_cell_of(row, c) for c in cols]
+        row.extend([""] * (at + 1 - len(row)))
+        if all(blank(v) for v in cells):
+            continue
+        texts = [_code_part(v, part.digit) for v, part in zip(cells, k.gabungan, strict=True)]
+        row[at] = sep.join(texts)
+    return at
+
+
+def _code_part(v, digit: int) -> str:
+    if blank(v):
+        return "?" * digit
+    if v.__class__ is float and v.is_integer():
+        v = int(v)
+    t = str(v).strip()
+    return t.zfill(digit) if t.isdigit() else t
+
+
+def _map_columns(ds: Dataset, labels: list[set[str]], header_periods: dict, file: str, name: str, start: int,
+                 grid: list[list]):
     """Which sheet column each catalog column is (by alias); value columns with their breakdowns and period."""
     wide = ds.sumber.periode.dari == "header"
     columns: dict[str, int] = {}
@@ -134,6 +212,8 @@ def _map_columns(ds: Dataset, labels: list[set[str]], header_periods: dict, file
     total_columns: list[tuple[Kolom, int, str | None]] = []
     used: set[int] = set()
     for k in ds.kolom:
+        if k.gabungan:  # a code split over several columns: joined by `_join_code_parts`
+            continue
         hits = [c for c, lab in enumerate(labels) if lab and any(alias_matches(a, lab) for a in k.alias)]
         if k.peran == "nilai" and wide:
             hits = [c for c in hits if header_periods.get(c)]
@@ -141,7 +221,8 @@ def _map_columns(ds: Dataset, labels: list[set[str]], header_periods: dict, file
             chosen = hits
         else:
             # An alias may also hit a merged group label above; the most specific column wins.
-            chosen = [min(hits, key=lambda c: (len(labels[c]), c))] if hits else []
+            chosen = _most_specific(k, hits, labels, used, grid[start + ds.sumber.tinggi_header:], file, name,
+                                    start) if hits else []
         chosen = [c for c in chosen if c not in used] if k.peran == "nilai" else chosen
         if not chosen:
             if k.wajib and k.peran != "abaikan":
@@ -190,7 +271,10 @@ def locate_table(sheet: Sheet, ds: Dataset, file: str, tahun: str | None = None,
     wide = src.periode.dari == "header"
     header_periods = {c: _header_periode(cells, c, tahun) for c in range(len(labels))} if wide else {}
 
-    columns, values, total_columns, used = _map_columns(ds, labels, header_periods, file, name, start)
+    columns, values, total_columns, used = _map_columns(ds, labels, header_periods, file, name, start, grid)
+    for k in ds.kolom:
+        if k.gabungan:
+            columns[k.name] = _join_code_parts(grid, k, labels, used, start, depth, file, name)
     extra, extra_index = _extra_columns(labels, cells, used)
     if extra and src.kolom_lain == "tolak":
         raise SourceError(file, f"kolom tak terduga {', '.join(extra)}; dataset ini hanya menerima kolom yang "
@@ -198,13 +282,45 @@ def locate_table(sheet: Sheet, ds: Dataset, file: str, tahun: str | None = None,
 
     table = Table(file=file, sheet=name, header_row=start + 1, columns=columns, values=values, titles=titles,
                   extra_columns=extra, extra_index=extra_index, total_columns=total_columns)
+    table.tanda = [(k, columns[k.name]) for k in ds.kolom_peran("tanda") if k.name in columns]
+    if not values and ds.nilai_kolom:  # (a table that counts rows per category has no value column)
+        names = [k.name for k in ds.nilai_kolom]
+        raise SourceError(file, f"tidak satu pun kolom nilai ({', '.join(names)}) ada di header: tabel ini tidak "
+                                f"memberi satu angka pun untuk diterbitkan (diharapkan salah satu dari "
+                                f"{[a for k in ds.nilai_kolom for a in k.alias]})", sheet=name, row=start + 1)
     first_data = start + depth
     _merged_data_cells(sheet, table, first_data)
+    for reason, rows in (("judul", range(start)), ("header", range(start, start + depth))):
+        n = sum(1 for r in rows if filled(grid[r]))
+        if n:
+            table.bukan_data[reason] = n
+    keys = [table.columns[k.name] for k in ds.kolom if k.peran in LABEL_ROLES and k.name in table.columns]
     _data_rows(grid, table, first_data, [norm_row(grid[r]) for r in range(start, start + depth)],
-               {norm(t) for t in titles}, tuple(norm(x) for x in src.label_catatan_kaki))
+               {norm(t) for t in titles}, _footer_pattern(src.label_catatan_kaki), keys)
+    table.baris = sum(1 for row in grid if filled(row))
     if marks is not None:
         _mark_rows(grid, table, marks, ds)
     return table
+
+
+def blank(v) -> bool:
+    """An empty cell: nothing, '' or only spaces."""
+    return v is None or v == "" or (v.__class__ is str and not v.strip())
+
+
+def filled(row: list) -> bool:
+    """A row with at least one non-empty cell: a row that the accounting counts."""
+    for v in row:
+        if v is not None and v != "" and (v.__class__ is not str or v.strip()):
+            return True
+    return False
+
+
+def _footer_pattern(labels: list[str]) -> re.Pattern:
+    """A footer label as a whole word at the start of a text ('Sumber: BPS', 'Ket.'), never the start of another
+    word ('Sumberjaya') or of a longer name ('Sumber Jaya' is told apart by its figures, see `_data_rows`)."""
+    words = "|".join(re.escape(norm(x)) for x in sorted(labels, key=len, reverse=True))
+    return re.compile(rf"^(?:{words})(?![\w])")
 
 
 def _header_start(grid: list[list], ds: Dataset, file: str, name: str, marks) -> int:
@@ -278,59 +394,148 @@ def _cell_of(row: list, c: int):
 
 
 def _data_rows(grid: list[list], table: Table, first_data: int, header: list[list[str]], titles: set[str],
-               footers: tuple[str, ...]) -> None:
-    """The rows under the header that hold data. Column-number rows ('(1) (2)…', '3 = Σ (4-14)'), the header
-    printed again (every page of a long table) and repeated titles are skipped and listed in the lineage;
-    a footer ('Sumber: …') ends the table and is kept as lineage."""
+               footer: re.Pattern, keys: list[int]) -> None:
+    """The rows under the header that hold data; every other non-empty row is counted under its reason (see
+    `Table.skip`). Column-number rows ('(1) (2)…', '3 = Σ (4-14)') are known by their value cells, whatever the
+    label cells hold; the header printed again (every page of a long table), repeated titles and continuation
+    rows (neither a region nor a figure) are skipped; a footer ('Sumber: …', value cells empty) ends the table and
+    is kept as lineage. A row below the footer with a figure in a value column refuses the sheet: no rule says
+    what it is, and leaving it out would drop a figure silently."""
     rows = table.rows
     labels = list(table.columns.values())
+    figures = sorted({v.index for v in table.values} | {c for _, c, _ in table.total_columns} |
+                     {c for _, c in table.tanda})
+    unexplained: list[int] = []
     for r in range(first_data, len(grid)):
         row = grid[r]
-        for first in row:
-            if first != "" and first is not None:
-                break
-        else:
+        first = _first_filled(row)
+        if first is None:
             continue
-        if first.__class__ is not str:
-            if labels and all(_cell_of(row, c) in ("", None) for c in labels) and _counting(row):
-                table.skipped.append(f"baris {r + 1}: baris nomor kolom")
-            else:
-                rows.append((r + 1, row))
+        width = len(row)
+        cells = [row[c] if c < width else "" for c in figures]
+        has_figure = _first_filled(cells) is not None
+        if table.footer_row is not None:
+            table.skip(r + 1, "catatan")
+            if has_figure:
+                unexplained.append(r + 1)
             continue
-        if norm(first).startswith(footers):
+        if has_figure and _column_numbers(cells, figures):
+            table.skip(r + 1, "nomor_kolom")
+            continue
+        if not has_figure and first.__class__ is str and footer.match(norm(first)):
             table.footer_row = r + 1
-            table.footer += _footer_lines(grid[r:])
-            break
-        why = _not_data(row, header, titles)
+            table.skip(r + 1, "catatan")
+            continue
+        if first.__class__ is str:
+            why = _not_data(row, header, titles)
+        else:  # '1 2 3 4' printed as numbers under the header, the label cells empty
+            why = "nomor_kolom" if labels and all(blank(_cell_of(row, c)) for c in labels) and _counting(row) else None
+        if why is None and not has_figure and _continues(table, r, row, keys):
+            why = "lanjutan"
         if why:
-            table.skipped.append(f"baris {r + 1}: {why}")
+            table.skip(r + 1, why)
             continue
         rows.append((r + 1, row))
+    if table.footer_row is not None:
+        table.footer = _footer_lines(grid[table.footer_row - 1:])
+    if unexplained:
+        _refuse_unexplained(table, unexplained)
+
+
+def _first_filled(cells: list):
+    """The first non-empty cell of a row (None when there is none): the hot loop's own `blank`."""
+    for v in cells:
+        if v is not None and v != "" and (v.__class__ is not str or v.strip()):
+            return v
+    return None
+
+
+def _continues(table: Table, r: int, row: list, keys: list[int]) -> bool:
+    """A continuation row (its figure cells empty): no region, period or breakdown of its own either (a cell filled
+    from a merged cell above is not its own), only text in other columns (notes, activities): it carries on the
+    record above."""
+    return all(blank(_cell_of(row, c)) or (r, c) in table.merge_filled for c in keys)
+
+
+def _refuse_unexplained(table: Table, rows: list[int]) -> None:
+    from walidata.validate.umpan_balik import ribuan, row_ranges
+
+    raise SourceError(table.file, f"{ribuan(len(rows))} baris di bawah catatan kaki (mulai baris {table.footer_row}) "
+                                  f"berisi angka di kolom nilai: baris {row_ranges(rows)}. Catatan kaki ('Sumber:', "
+                                  f"'Catatan:') harus berada di bawah seluruh tabel; bila baris itu data, pindahkan "
+                                  f"catatannya ke bawah tabel, bila bukan, hapus angkanya", sheet=table.sheet,
+                      row=rows[0])
+
+
+def _column_number(v) -> tuple[int, bool] | None:
+    """The column number a cell prints (3, '3', '(3)', '3= Σ (4-14)') and whether it is written as a label, or
+    None when the cell is something else."""
+    if v.__class__ is int or (v.__class__ is float and v.is_integer()):
+        return (int(v), False) if 0 <= v < 1000 else None
+    if v.__class__ is not str:
+        return None
+    t = v.strip()
+    if t.isdigit():
+        return (int(t), False) if len(t) <= 3 else None
+    m = _LEADING_NUMBER.match(t)
+    return (int(m.group(1)), True) if m and NUMBER_MARK.match(t) else None
+
+
+def _column_numbers(cells: list, figures: list[int]) -> bool:
+    """A column-number row, known by its value cells (`cells`, at `figures`): each one the number of its column
+    ('4', '(4)', '3= Σ (4-14)'), numbers rising as the columns do. Three cells at least (two when one is written
+    as a label like '(3)' or '3= Σ …', which no figure is). Gives up at the first cell that breaks the pattern:
+    this runs on every row."""
+    prev, found, labelled, exact = None, 0, False, True
+    for v, c in zip(cells, figures):  # noqa: B905 (same length: cells are read at figures)
+        if v.__class__ is float:  # the common case, a figure: inline, no call
+            if not (0 <= v < 1000 and v.is_integer()):
+                return False
+            n = int(v)
+        elif v is None or v == "" or (v.__class__ is str and not v.strip()):
+            continue
+        else:
+            got = _column_number(v)
+            if got is None:
+                return False
+            n, labelled = got[0], labelled or got[1]
+        if prev is not None:
+            dn, dc = n - prev[0], c - prev[1]
+            if not 0 < dn <= dc:
+                return False
+            exact = exact and dn == dc
+        prev, found = (n, c), found + 1
+    if found < (2 if labelled else 3):
+        return False
+    return labelled or exact
 
 
 def _footer_lines(rows: list[list]) -> list[str]:
-    return [" ".join(str(v).strip() for v in rr if norm(v)) for rr in rows if any(norm(v) for v in rr)]
+    lines = [" ".join(str(v).strip() for v in rr if norm(v)) for rr in rows if any(norm(v) for v in rr)]
+    if len(lines) > FOOTER_LINES_KEPT:
+        lines = [*lines[:FOOTER_LINES_KEPT], f"… dan {len(lines) - FOOTER_LINES_KEPT} baris catatan lain"]
+    return lines
 
 
 def _not_data(row: list, header: list[list[str]], titles: set[str]) -> str | None:
     """Why a text-only row inside the table is not data (None when it may be)."""
     cells = []
     for c, v in enumerate(row):
-        if v == "" or v is None:
+        if blank(v):
             continue
         if v.__class__ is not str:
             return None  # a number in the row: data
         cells.append((c, v))
     texts = [v for _, v in cells]
     if all(NUMBER_MARK.match(v.strip()) for v in texts) or _counting(texts):
-        return "baris nomor kolom"
+        return "nomor_kolom"
     got = norm_row(row)
     for h in header:
         same = sum(1 for c, _ in cells if c < len(h) and h[c] and got[c] == h[c])
         if same and same >= max(2, (len(cells) + 1) // 2) or (same == len(cells) == 1 and len(h) > 1):
-            return "header tabel diulang"
+            return "header_diulang"
     if len(cells) == 1 and norm(texts[0]) in titles:
-        return "judul tabel diulang"
+        return "judul_diulang"
     return None
 
 
@@ -338,7 +543,7 @@ def _counting(row: list) -> bool:
     """1 2 3 4 … (the plain column numbers some tables print under the header)."""
     nums = []
     for v in row:
-        if v in ("", None):
+        if blank(v):
             continue
         if isinstance(v, str) and v.strip().isdigit():
             v = int(v.strip())
@@ -363,6 +568,7 @@ def _merged_data_cells(sheet: Sheet, table: Table, first_data: int) -> None:
                     while len(grid[r]) <= c:
                         grid[r].append("")
                     grid[r][c] = grid[r0][c0]
+                    table.merge_filled.add((r, c))
             elif c in value_cols:
                 rng = f"{col_letter(c0)}{r0 + 1}:{col_letter(c1)}{r1 + 1}"
                 for r in range(r0, r1 + 1):

@@ -314,3 +314,45 @@ def check_titles(ds: Dataset, table: Table, wilayah: IndeksWilayah) -> None:
                                   f"tanpa kolom wilayah dianggap milik {wilayah.kabupaten.nama}, jadi file ini ditolak "
                                   f"(nyatakan kolom wilayahnya di katalog bila barisnya per wilayah)",
                       sheet=table.sheet)
+
+
+# A reporting unit below the kabupaten, named by a title, a sheet or a file name: 'Puskesmas Kasongan I',
+# 'UPT Puskesmas Tumbang Samba', 'SDN 2 Kasongan', 'Kecamatan Katingan Hilir', 'Desa Galinggang'.
+_UNIT = re.compile(r"\b(puskesmas|pkm|pustu|polindes|poskesdes|posyandu|uptd?|klinik|rsud|rumah sakit|sekolah|sdn?|"
+                   r"smpn?|sman?|smkn?|mi|mts|man|tk|paud|kecamatan|kec|desa|kelurahan|kel)\.?\s+([a-z0-9][\w.'-]*)"
+                   r"((?:\s+[a-z0-9][\w.'-]*){0,2})")
+_NOT_A_NAME = {"dan", "di", "se", "menurut", "per", "yang", "dasar", "menengah", "pertama", "atas", "kejuruan",
+               "negeri", "swasta", "kabupaten", "kab", "kota", "provinsi", "tahun", "bulan", "semester", "triwulan",
+               "jumlah", "total", "data", "tiap", "setiap", "seluruh", "atau", "terhadap", "dalam", "pada", "dengan",
+               "untuk", "sehat", "mandiri", "induk", "pembantu", "keliling", "rawat", "umum", "terpencil",
+               "binaan", "siaga", "wilayah", "desa", "kelurahan", "kecamatan", "xlsx", "xls", "csv", "ods"}
+
+
+def named_units(texts: list[str]) -> list[str]:
+    """The units below a kabupaten that `texts` name ('puskesmas kasongan'), in order, without repeats."""
+    found = []
+    for text in texts:
+        t = re.sub(r"[_\-]+", " ", fold(text))
+        for m in _UNIT.finditer(t):
+            if m.group(2) not in _NOT_A_NAME and not m.group(2).isdigit() or (
+                    m.group(1).startswith(("sd", "smp", "sma", "smk")) and m.group(2).isdigit()):
+                found.append(m.group(0).strip())
+    return list(dict.fromkeys(found))
+
+
+def check_unit(ds: Dataset, table: Table) -> None:
+    """A table without region columns is the kabupaten's only when nothing in its title, sheet or file name names
+    a smaller unit (a puskesmas, a school, a UPT, a kecamatan or desa): such a table is one unit's figures, not
+    the kabupaten's. Refused unless the catalog says which breakdown carries the unit (`sumber.unit_pelapor`)."""
+    from walidata.sources.spreadsheet import SourceError
+
+    if ds.kolom_wilayah or ds.sumber.wilayah_dari == "sheet" or ds.sumber.unit_pelapor:
+        return
+    units = named_units([*table.titles, table.sheet, table.file])
+    if units:
+        shown = ", ".join(f"'{u}'" for u in units[:3])
+        raise SourceError(table.file, f"judul, nama sheet atau nama file menyebut unit di bawah kabupaten ({shown}), "
+                                      f"padahal tabel tanpa kolom wilayah dianggap angka seluruh kabupaten: angka satu "
+                                      f"unit tidak diterbitkan sebagai angka kabupaten. Kirim tabel dengan kolom "
+                                      f"kecamatan/desa, atau nyatakan di katalog rincian yang memuat unitnya "
+                                      f"(sumber.unit_pelapor)", sheet=table.sheet)

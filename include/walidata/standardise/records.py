@@ -181,7 +181,11 @@ class _Rows:
         marked = table.row_problems  # a NIK or a control character in the row: ours to report, never published
         for i, (rownum, row) in enumerate(table.rows):
             if marked and rownum in marked:
-                self._marked(i, attribute(row), marked[rownum])
+                a = attribute(row)
+                if a.kind == "lain":  # region before privacy: another region's row is set aside, NIK masked
+                    self.kind[i], self.kode[i], self.nama[i], self.lain_why[i] = a.kind, a.kode, a.nama, a.text()
+                    continue
+                self._marked(i, a, marked[rownum])
                 continue
             if label_col is not None and is_total(_cell(row, label_col)):
                 self.kind[i] = "total"
@@ -290,32 +294,46 @@ TOTAL_LABEL_ROLES = ("provinsi", "kabupaten_kota", "kecamatan", "desa", "rincian
 
 
 def _table_periode(ds: Dataset, table: Table) -> tuple[str, str] | None:
+    """The one period of the whole table, when the catalog takes it from a fixed value, the sheet name, the title
+    rows or the file name; read with the same parser as a period cell ('Semester 1 2025' → 2025-S1)."""
+    from walidata.standardise.periode import year_range, year_range_reason
+
     p = ds.sumber.periode
     if p.dari == "tetap":
-        return str(p.nilai), STATUS_TETAP
+        return parse_periode(p.nilai) or (str(p.nilai), STATUS_TETAP)  # the catalog checked it reads at load
     if p.dari in ("sheet", "judul", "file"):
         texts = {"sheet": [table.sheet], "judul": table.titles, "file": [table.file]}[p.dari]
+        where = {"sheet": "nama sheet", "judul": "baris judul", "file": "nama file"}[p.dari]
         for t in texts:
             m = re.search(p.pola, t)
             if m:
+                if rentang := year_range(t, m):
+                    raise SourceError(table.file, year_range_reason(where, rentang), sheet=table.sheet)
                 parsed = parse_periode(m.group(1))
                 return parsed or (m.group(1), STATUS_TETAP)
-        where = {"sheet": "nama sheet", "judul": "baris judul", "file": "nama file"}[p.dari]
         raise SourceError(table.file, f"{where} tidak memuat periode (pola {p.pola!r})", sheet=table.sheet)
     return None
 
 
 def table_year(ds: Dataset, table: Table) -> str | None:
-    """The year for month/quarter labels, from where the catalog says; a missing one stops the file once."""
+    """The year for month/quarter labels, from where the catalog says; a missing one stops the file once, and so
+    does a range of years ('2021-2023'), which is never read as its first year."""
+    from walidata.standardise.periode import year_range, year_range_reason
+
     src = ds.sumber.periode
     if src.tahun_dari in (None, "kolom"):
         return None
     if src.tahun_dari == "tetap":
         return src.tahun
     texts = {"sheet": [table.sheet], "judul": table.titles, "file": [table.file]}[src.tahun_dari]
-    year = next((y for t in texts if (y := find_year(t))), None)
+    where = {"sheet": "nama sheet", "judul": "baris judul", "file": "nama file"}[src.tahun_dari]
+    year = None
+    for t in texts:  # the first text that names a year, or a range of years, decides
+        if rentang := year_range(t):
+            raise SourceError(table.file, year_range_reason(where, rentang), sheet=table.sheet)
+        if year := find_year(t):
+            break
     if year is None:
-        where = {"sheet": "nama sheet", "judul": "baris judul", "file": "nama file"}[src.tahun_dari]
         raise SourceError(table.file, f"tidak ada tahun (19xx/20xx) di {where}; bulan dan triwulan tabel ini "
                                       f"memerlukannya (sumber.periode.tahun_dari: {src.tahun_dari})",
                           sheet=table.sheet)
@@ -341,6 +359,55 @@ def _periods_and_flags(rows: _Rows, vc, data_idx: list[int], t_periode, status: 
     elif flag != STATUS_TETAP:
         status = [flag if s == STATUS_TETAP else s for s in status]
     return periode, status
+
+
+def _formula_problem(found: str) -> str:
+    if found.startswith("="):  # a formula whose result the file does not hold: never computed by us
+        from walidata.safe_text import visible
+
+        return (f"sel berisi rumus '{visible(found[:60])}' tanpa hasil tersimpan; buka file di Excel atau "
+                f"LibreOffice lalu simpan ulang (atau tulis angkanya)")
+    return f"sel berisi galat rumus {found}"
+
+
+class _NoHeaderPeriod:
+    periode = None
+
+
+_NO_HEADER_PERIOD = _NoHeaderPeriod()
+MARKS = {"√", "✓", "✔", "☑", "v", "x", "1", "ya", "ada", "y"}  # what a mark column holds for 'this one'
+
+
+def _mark_categories(table: Table, rows: list[list]) -> dict[str, tuple[list, list]]:
+    """Per breakdown given by mark columns: each row's category (the one column marked) and its problem (no mark,
+    several marks, or a cell that is not a mark)."""
+    by_dim: dict[str, list[tuple[str, int]]] = {}
+    for k, c in table.tanda:
+        ((dim, val),) = k.rincian.items()
+        by_dim.setdefault(dim, []).append((val, c))
+    out = {}
+    for dim, cols in by_dim.items():
+        values, problems = [], []
+        letters = ", ".join(col_letter(c) for _, c in cols)
+        for row in rows:
+            hit, why = [], None
+            for val, c in cols:
+                v = _cell(row, c)
+                t = _text(v).lower() if v is not None else ""
+                if t in ("", "0", "-"):
+                    continue
+                if t in MARKS:
+                    hit.append((val, c))
+                else:
+                    why = RecordProblem(col_letter(c), f"isi '{_text(v)}' bukan tanda (√) untuk {dim} {val}")
+            if why is None and len(hit) != 1:
+                why = RecordProblem(None, f"{'tidak ada tanda' if not hit else 'lebih dari satu tanda'} untuk {dim} "
+                                          f"di kolom {letters}" + (f" ({', '.join(col_letter(c) for _, c in hit)})"
+                                                                   if hit else ""))
+            values.append(hit[0][0] if why is None else None)
+            problems.append(why)
+        out[dim] = (values, problems)
+    return out
 
 
 def _record_problems(table: Table, rows: _Rows, c: int, data_idx: list[int], rownums: list[int],
@@ -374,14 +441,16 @@ class Builder:
         self.lain: dict[str, list] = {c: [] for c in LAIN_COLUMNS}
         self.lineage: list[dict] = []
         self.rows_by_file: dict[str, dict[str, int]] = {}  # file → {milik, lain, total}: rows of each kind
+        self.akuntansi: dict = empty_akuntansi()  # every non-empty source row of the run, by class
         self._formula_errors: dict[tuple, dict[tuple[int, int], str]] = {}  # (path, sheet) → errors, read once
 
     def add_table(self, table: Table, wilayah: IndeksWilayah) -> None:
-        from walidata.standardise.attribution import check_kolom_wilayah, check_titles
+        from walidata.standardise.attribution import check_kolom_wilayah, check_titles, check_unit
 
         ds = self.ds
         check_kolom_wilayah(ds, table, wilayah)
         check_titles(ds, table, wilayah)
+        check_unit(ds, table)
         rows = _Rows(ds, table, wilayah, table_year(ds, table))
         t_periode = _table_periode(ds, table)
         idx = {kind: [i for i, k in enumerate(rows.kind) if k == kind] for kind in ("milik", "lain", "total")}
@@ -390,12 +459,15 @@ class Builder:
             counts[kind] += len(rows_of_kind)
         values = {}
         ours = [table.rows[i] for i in idx["milik"]]
+        if not table.values:  # rows counted per category (sumber.agregasi without a value column)
+            self._count_rows(table, rows, idx["milik"], t_periode)
         for vc in table.values:
             values[vc.index] = self._column(table, rows, vc, idx["milik"], ours, t_periode)
             self._parts_and_totals(table, vc, idx)
         # Backward: a row total can only be checked once every value column of the table is in, so its problem
         # is added afterwards to the records those columns already wrote.
         self._row_totals(table, ours, values)
+        akuntansi = self._account(table, len(ours), len(idx["lain"]), len(idx["total"]))
         for i in idx["lain"]:
             for col, v in zip(LAIN_COLUMNS, (rows.kode[i], rows.nama[i], rows.lain_why[i], table.file, table.sheet,
                                              table.rows[i][0]), strict=True):
@@ -403,8 +475,47 @@ class Builder:
         self.lineage.append({"sumber_file": table.file, "sumber_sheet": table.sheet, "baris_header": table.header_row,
                              "judul": table.titles, "catatan": table.footer, "kolom_lain": table.extra_columns,
                              "baris_dilewati": table.skipped, "baris_wilayah_lain": len(idx["lain"]),
+                             "akuntansi": akuntansi,
                              "kolom": {n: col_letter(c) for n, c in table.columns.items()}
                              | {v.kolom.name: col_letter(v.index) for v in table.values}})
+
+    def _account(self, table: Table, n_ours: int, n_lain: int, n_total: int) -> dict:
+        """Every non-empty row of the table's sheet in one class; the classes must add up to the rows counted on
+        their own (`Table.baris`), or the file is refused: a row nobody can account for may be a lost figure."""
+        out, nv = self.cols, len(table.values) or 1
+        first = len(out["sumber_baris"]) - nv * n_ours
+        bad = {out["sumber_baris"][j] for j in range(first, len(out["sumber_baris"])) if out[PROBLEMS][j]}
+        akun = {"baris": table.baris, "rekaman": n_ours - len(bad), "masalah": len(bad), "disisihkan": n_lain,
+                "total": n_total, "bukan_data": dict(sorted(table.bukan_data.items()))}
+        if akun_sum(akun) != table.baris:
+            raise SourceError(table.file, f"baris yang terhitung ({akun_sum(akun)}) tidak sama dengan baris terisi "
+                                          f"sheet ini ({table.baris}): {akun_text(akun)}; Walidata tidak menerbitkan "
+                                          f"tabel yang barisnya tidak semua terjelaskan", sheet=table.sheet)
+        merge_akuntansi(self.akuntansi, akun)
+        return akun
+
+    def _count_rows(self, table: Table, rows: _Rows, data_idx: list[int], t_periode) -> None:
+        """One record per row of ours, worth 1, with its category (from a text column, or from the mark columns):
+        `aggregate` then counts them per region, period and category."""
+        ds, out, agg, n = self.ds, self.cols, self.ds.sumber.agregasi, len(data_idx)
+        marks = _mark_categories(table, [table.rows[i][1] for i in data_idx])
+        letter = col_letter(table.tanda[0][1]) if table.tanda else rows.wil_letter
+        for col, value in (("dataset", ds.id), ("variabel", agg.hitung), ("satuan", agg.satuan),
+                           ("sumber_file", table.file), ("sumber_sheet", table.sheet),
+                           ("sumber_kolom_wilayah", rows.wil_letter), ("sumber_kolom_nilai", letter)):
+            self.runs[col].append((value, n))
+        out["kode_wilayah"] += [rows.kode[i] for i in data_idx]
+        out["nama_wilayah"] += [rows.nama[i] for i in data_idx]
+        periode, status = _periods_and_flags(rows, _NO_HEADER_PERIOD, data_idx, t_periode, [STATUS_TETAP] * n)
+        out["periode"] += periode
+        for dim in ds.kolom_rincian:
+            out[dim] += marks[dim][0] if dim in marks else [rows.rincian[dim][i] for i in data_idx]
+        out["nilai"] += [1.0] * n
+        out["status"] += status
+        for j, i in enumerate(data_idx):
+            probs = [*rows.problems[i], *(p for dim in marks if (p := marks[dim][1][j]))]
+            out[PROBLEMS].append(probs or None)
+        out["sumber_baris"] += [table.rows[i][0] for i in data_idx]
 
     def _column(self, table: Table, rows: _Rows, vc, data_idx: list[int], ours: list, t_periode) -> list:
         """The records of one value column for our rows; returns the values (for row totals)."""
@@ -448,7 +559,7 @@ class Builder:
                 errors = self._errors_of(table)
             p = parse_number(v, k.tipe, ds.sumber.tanda_strip, k.desimal)
             if v == "" and errors and (ours[j][0], c) in errors:
-                p = Parsed(None, STATUS_TETAP, f"sel berisi galat rumus {errors[(ours[j][0], c)]}")
+                p = Parsed(None, STATUS_TETAP, _formula_problem(errors[(ours[j][0], c)]))
             elif p.masalah == "sel kosong" and ds.sumber.sel_kosong == "tidak_tersedia":
                 p = Parsed(None, "tidak_tersedia")  # declared: an empty cell means 'not given' in these files
             nilai[j], status[j], why[j] = p.nilai, p.status, p.masalah
@@ -498,10 +609,15 @@ class Builder:
                 cell = row[c] if c < len(row) else ""
                 p = parse_number(cell, k.tipe, ds.sumber.tanda_strip, k.desimal) if cell.__class__ is not float else (
                     Parsed(cell, STATUS_TETAP))
-                if p.nilai is None or math.isclose(sum(parts), p.nilai, abs_tol=1e-6):
+                if p.nilai is None and p.masalah and p.masalah != "sel kosong":  # never skipped: said
+                    why = RecordProblem(col_letter(c), f"{k.name}{' ' + per if per else ''}: {p.masalah}; jumlah "
+                                                       f"baris ini tidak dapat diperiksa")
+                elif p.nilai is None or math.isclose(sum(parts), p.nilai, abs_tol=1e-6):
                     continue
-                why = RecordProblem(col_letter(c), f"{k.name}{' ' + per if per else ''} = {p.nilai:g} tidak sama "
-                                                   f"dengan jumlah nilai yang dicakupnya di baris ini = {sum(parts):g}")
+                else:
+                    why = RecordProblem(col_letter(c), f"{k.name}{' ' + per if per else ''} = {p.nilai:g} tidak "
+                                                       f"sama dengan jumlah nilai yang dicakupnya di baris ini = "
+                                                       f"{sum(parts):g}")
                 for vc in covered:
                     at = first + position[vc.index] * n + j
                     out[PROBLEMS][at] = [*(out[PROBLEMS][at] or ()), why]
@@ -573,8 +689,41 @@ def aggregate(records, ds: Dataset):
     cols = cell_columns(ds)
     parts = [pa.table({c: sums[c] for c in cols}).cast(records.schema),
              pa.table({c: counts[c] for c in cols}).cast(records.schema), bad]
+    if not ds.nilai_kolom:  # rows counted per category: their records are the count's parts, not a variable
+        parts = parts[1:]
     out = pa.concat_tables(parts)
     return out.sort_by([(k, "ascending") for k in ("variabel", "kode_wilayah", "periode", *ds.kolom_rincian)])
+
+
+AKUN_CLASSES = ("rekaman", "masalah", "disisihkan", "total")  # the data rows' classes; bukan_data by reason
+
+
+def empty_akuntansi() -> dict:
+    return {"baris": 0, **{k: 0 for k in AKUN_CLASSES}, "bukan_data": {}}
+
+
+def merge_akuntansi(into: dict, part: dict) -> dict:
+    for k in ("baris", *AKUN_CLASSES):
+        into[k] += part[k]
+    for why, n in part["bukan_data"].items():
+        into["bukan_data"][why] = into["bukan_data"].get(why, 0) + n
+    return into
+
+
+def akun_sum(akun: dict) -> int:
+    return sum(akun[k] for k in AKUN_CLASSES) + sum(akun["bukan_data"].values())
+
+
+def akun_text(akun: dict) -> str:
+    """'120 baris = 95 rekaman + 3 masalah + 10 disisihkan + 2 total + 10 bukan data (judul 2, header 1, …)'."""
+    from walidata.sources.table import BUKAN_DATA
+
+    parts = [f"{akun[k]} {k}" for k in AKUN_CLASSES if akun[k]]
+    nd = akun["bukan_data"]
+    if nd:
+        parts.append(f"{sum(nd.values())} bukan data (" + ", ".join(
+            f"{BUKAN_DATA.get(k, k)} {n}" for k, n in nd.items()) + ")")
+    return f"{akun['baris']} baris = " + (" + ".join(parts) or "0")
 
 
 @dataclass
@@ -583,6 +732,7 @@ class Standardised:
     totals: object  # pyarrow.Table: the table's total rows, and the other regions' values they sum
     lain: object  # pyarrow.Table: rows set aside as another region's (never published), one per row
     lineage: list[dict]
+    akuntansi: dict | None = None  # every non-empty source row by class (see Builder._account)
 
     def frame(self):
         return self.records.to_pandas(types_mapper=_string_mapper)
@@ -628,6 +778,30 @@ def refuse_when_not_ours(b: Builder, ds: Dataset, wilayah: IndeksWilayah, label:
                              + (f": {'; '.join(found)}" if found else ": tidak ada baris data di bawah header"))
 
 
+def refuse_two_versions(ds: Dataset, records) -> None:
+    """Two sheets (or files) giving figures for the same variable, region, period and breakdowns are two versions of
+    one table (a sheet kept after it was corrected, a file sent twice): which one holds is the OPD's to say."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if ds.sumber.agregasi or not records.num_rows:  # event logs are summed over their sheets
+        return
+    ok = records.filter(pc.is_null(records["masalah"]))
+    where = pc.binary_join_element_wise(ok["sumber_file"], ok["sumber_sheet"], " / sheet ")
+    keys = ["variabel", "kode_wilayah", "periode", *ds.kolom_rincian]
+    g = ok.append_column("_asal", where).group_by(keys, use_threads=False).aggregate(
+        [("_asal", "count_distinct"), ("_asal", "distinct")])
+    dup = g.filter(pc.greater(g["_asal_count_distinct"], pa.scalar(1, pa.int64())))
+    if dup.num_rows:
+        first = dup.slice(0, 1).to_pylist()[0]
+        places = " dan ".join(f"'{x}'" for x in sorted(first["_asal_distinct"])[:3])
+        raise SourceError(ok["sumber_file"][0].as_py(), f"{places} memuat angka untuk {dup.num_rows} kunci yang sama "
+                                                        f"(mis. {first['variabel']}, {first['kode_wilayah']}, periode "
+                                                        f"{first['periode']}): dua versi satu tabel? Walidata tidak "
+                                                        f"memilih; kirim satu versi saja, atau batasi sheet yang "
+                                                        f"dibaca di katalog (sumber.sheet)")
+
+
 def standardise_files(ds: Dataset, files: list[tuple[Path, str]], wilayah: IndeksWilayah) -> Standardised:
     """Tidy records from the raw items of a source, given as (path to read, name to report), read by the
     connector of the dataset's source kind. An item none of whose rows belong to the configured region is
@@ -646,5 +820,7 @@ def standardise_files(ds: Dataset, files: list[tuple[Path, str]], wilayah: Indek
             b.add_table(table, wilayah)
         refuse_when_not_ours(b, ds, wilayah, label, lain_before)
     records, totals, lain = b.arrow()
+    refuse_two_versions(ds, records)
     ids = pa.array(range(records.num_rows), pa.int64())  # the record's name in every later stage
-    return Standardised(records=records.add_column(0, RECORD_ID, ids), totals=totals, lain=lain, lineage=b.lineage)
+    return Standardised(records=records.add_column(0, RECORD_ID, ids), totals=totals, lain=lain, lineage=b.lineage,
+                        akuntansi=b.akuntansi)

@@ -24,7 +24,10 @@ BPS_KECAMATAN_CSV = "kode_bps_kecamatan.csv"  # Kemendagri ↔ BPS for the kecam
 SINONIM_CSV = "sinonim_wilayah.csv"
 LEVELS = ("provinsi", "kabupaten", "kecamatan", "desa")  # coarse to fine; 'kota' is a kabupaten-level region
 LEVEL_OF = {"kota": "kabupaten", "kelurahan": "desa"}
-TOTAL_LABELS = {"jumlah", "total", "jumlah total", "jml", "indonesia", "nasional", "grand total"}
+# BPS WebAPI's code of a table's total row (`vervar` 9999): "INDONESIA" in the national domain 0000, the province
+# in a province's domain (9999 "Sulawesi Tengah" in domain 7200: tests/real/api/bps_list_vervar_7200_page2.json).
+BPS_TOTAL = "9999"
+TOTAL_LABELS = {"jumlah", "total", "jumlah total", "jml", "indonesia", "nasional", "grand total", BPS_TOTAL}
 
 _FOLD = re.compile(r"[^0-9a-z]+")
 _KIND = [
@@ -155,6 +158,7 @@ class Match:
     why: str | None = None
     elsewhere: tuple[str, ...] = ()  # codes of same-named regions outside the scope that was searched
     candidates: tuple[str, ...] = ()  # an ambiguous name: the regions it may be (another column may settle it)
+    total: bool = False  # BPS's total code 9999: a total row of the table, no region of ours (kode None)
 
 
 class Gazetteer:
@@ -215,7 +219,8 @@ class Gazetteer:
         return []
 
     def code(self, text, sistem: str = "bps") -> str | None:
-        """A region code as written: Kemendagri dotted ('62.06'), or undotted digits read in `sistem`."""
+        """A region code as written: Kemendagri dotted ('62.06'), or undotted digits read in `sistem`. BPS writes a
+        province as 2 digits ('62') or, in its tables' vervar lists, as 4 ('6200', '9400' = Papua, Kemendagri 91)."""
         if isinstance(text, float) and text.is_integer():
             text = int(text)
         s = str(text).strip()
@@ -224,6 +229,8 @@ class Gazetteer:
         if not s.isdigit():
             return None
         if sistem == "bps":
+            if len(s) == 4 and s.endswith("00"):  # no kabupaten/kota code ends in 00: the province's
+                s = s[:2]
             return self.bps.get(s)
         dotted = ".".join(p for p in (s[0:2], s[2:4], s[4:6], s[6:10]) if p)
         return dotted if dotted in self.w and len(s) in (2, 4, 6, 10) else None
@@ -391,6 +398,9 @@ class IndeksWilayah:
         code = self.g.code(text, sistem)
         if code:
             return Match(code)
+        if sistem == "bps" and str(text).strip() == BPS_TOTAL:
+            return Match(None, f"kode BPS {BPS_TOTAL} adalah baris total tabel BPS (Indonesia, atau seluruh "
+                               f"provinsi pada domain provinsi), bukan satu wilayah", total=True)
         return Match(None, f"kode wilayah '{text}' tidak dikenal ({'BPS' if sistem == 'bps' else 'Kemendagri'}, "
                            f"{EDISI})")
 

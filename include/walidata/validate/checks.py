@@ -435,8 +435,10 @@ def consistency(kx: Konteks, df, variabel: str, dataset: str, variabel_lain: str
 
 
 def periode_end(p: str):
-    """Last day of a canonical period (YYYY, YYYY-Sn, YYYY-Qn, YYYY-MM)."""
+    """Last day of a canonical period (YYYY, YYYY-Sn, YYYY-Qn, YYYY-MM, YYYY-Wnn: the ISO week's Sunday)."""
     y = int(p[:4])
+    if len(p) > 5 and p[5] == "W":
+        return dt.date.fromisocalendar(y, int(p[6:8]), 7)
     if len(p) == 4:
         m = 12
     elif p[5] == "S":

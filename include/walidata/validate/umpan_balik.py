@@ -93,7 +93,24 @@ def _few(values, limit: int = 3):
     return ", ".join(str(v) for v in distinct[:limit]) + (" …" if len(distinct) > limit else "")
 
 
-def write_workbook(path: Path, ds: Dataset, outcome, run_id: str) -> Path | None:
+AKUN_LABELS = {"rekaman": "angka terbaca (rekaman)", "masalah": "baris bermasalah", "disisihkan":
+               "milik wilayah lain (disisihkan)", "total": "baris jumlah/total (untuk pemeriksaan)"}
+
+
+def akuntansi_rows(akun: dict | None) -> list[tuple[str, object]]:
+    """The row accounting as (label, count) lines for the summary sheet: every filled row of the file in one
+    class, so the officer sees that nothing was dropped."""
+    from walidata.sources.table import BUKAN_DATA
+
+    if not akun:
+        return []
+    out = [("Baris terisi di file", akun["baris"])]
+    out += [(f"  {label}", akun[k]) for k, label in AKUN_LABELS.items() if akun.get(k)]
+    out += [(f"  bukan data: {BUKAN_DATA.get(k, k)}", n) for k, n in akun.get("bukan_data", {}).items()]
+    return out
+
+
+def write_workbook(path: Path, ds: Dataset, outcome, run_id: str, akuntansi: dict | None = None) -> Path | None:
     """The OPD's feedback workbook at `path`, or None when there is nothing to report."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
@@ -110,7 +127,7 @@ def write_workbook(path: Path, ds: Dataset, outcome, run_id: str) -> Path | None
     for k, v in [("Dataset", f"{ds.judul} ({ds.id})"), ("Produsen data", ds.metadata.produsen_data),
                  ("Run", run_id), ("Hasil", verdict), ("Baris dibaca", outcome.rows_in),
                  ("Baris ditolak", outcome.rows_rejected), ("Jumlah masalah", len(lines)),
-                 ("Jenis masalah (sheet Masalah)", len(groups)),
+                 ("Jenis masalah (sheet Masalah)", len(groups)), *akuntansi_rows(akuntansi),
                  ("Cara memeriksa sebelum mengirim", f"walidata check FILE --dataset {ds.id}")]:
         ws.append([k, for_cell(v)])
     ws["A1"].font = Font(bold=True)
@@ -138,9 +155,9 @@ def _sheet(wb, title: str, headers: list[str], lines: list[list], widths: tuple[
     sheet.freeze_panes = "A2"
 
 
-def write_report(ds: Dataset, outcome, lake_root: Path, run_id: str) -> Path | None:
+def write_report(ds: Dataset, outcome, lake_root: Path, run_id: str, akuntansi: dict | None = None) -> Path | None:
     """The feedback workbook in the lake's umpan_balik zone, or None when there is nothing to report."""
     from walidata.publish.lake import safe
 
     path = Path(lake_root) / "umpan_balik" / f"opd={ds.opd}" / f"{ds.name}__{safe(run_id)}.xlsx"
-    return write_workbook(path, ds, outcome, run_id)
+    return write_workbook(path, ds, outcome, run_id, akuntansi)

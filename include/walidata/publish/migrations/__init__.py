@@ -78,6 +78,17 @@ def v002_data(conn: sa.Connection) -> None:
                  f"WHERE berlaku_sampai IS NULL")
 
 
+def v010_data(conn: sa.Connection) -> None:
+    """After 010's comments: the ISO weeks of the calendar's years in ref.periode (2000-W01 to 2040-W52)."""
+    rows = []
+    for y in range(2000, 2041):
+        for w in range(1, dt.date(y, 12, 28).isocalendar()[1] + 1):  # 28 December is always in the last week
+            rows.append({"periode": f"{y}-W{w:02d}", "jenis": "minggu", "tahun": y,
+                         "mulai": dt.date.fromisocalendar(y, w, 1), "selesai": dt.date.fromisocalendar(y, w, 7)})
+    conn.execute(sa.text("INSERT INTO ref.periode (periode, jenis, tahun, mulai, selesai) VALUES (:periode, :jenis, "
+                         ":tahun, :mulai, :selesai)"), rows)
+
+
 # (version, description recorded in audit.schema_version, Python step run after the version's SQL file)
 MIGRATIONS: list[tuple[int, str, Callable[[sa.Connection], None] | None]] = [
     (1, "skema awal: ref.wilayah, ref.dataset, audit.load_log", None),
@@ -88,6 +99,8 @@ MIGRATIONS: list[tuple[int, str, Callable[[sa.Connection], None] | None]] = [
     (6, "keterangan tabel dan kolom ref dan audit (kamus data) di gudang data", None),
     (7, "indikator Smart City: ref.indikator, mart.indikator_nilai dengan riwayat, audit.indikator_hitung", None),
     (8, "daftar tindak lanjut Walidata: audit.tindak_lanjut (dataset OPD yang terlambat)", None),
+    (9, "akuntansi baris sumber di audit.load_log: setiap baris terisi dalam satu kelas", None),
+    (10, "minggu ISO (YYYY-Wnn) di kalender ref.periode", v010_data),
 ]
 LATEST = MIGRATIONS[-1][0]
 
