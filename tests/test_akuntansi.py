@@ -69,7 +69,7 @@ def _kb_workbook(path, total_cell=None):
 
 KB = dataset("kecamatan", KB_KOLOM, rincian={"metode": ["iud", "implan", "suntik"]},
              sumber={"pola_file": ["*.xlsx"], "tinggi_header": 1, "periode": {"dari": "kolom", "tahun_dari": "kolom"},
-                     "agregasi": {"hitung": "jumlah_baris", "satuan": "baris"}})
+                     "agregasi": {}})  # facilities summed per kecamatan and month (a count per method would be refused)
 
 
 def test_column_number_rows_inside_the_data_are_known_by_their_value_cells(tmp_path):
@@ -81,8 +81,7 @@ def test_column_number_rows_inside_the_data_are_known_by_their_value_cells(tmp_p
     # Katingan Hilir is 62.06.02, Kamipang 62.06.01
     assert got[("2024-01", "62.06.02", "iud")] == 0 and got[("2024-01", "62.06.02", "suntik")] == 19
     assert got[("2024-02", "62.06.02", "implan")] == 2 and got[("2024-02", "62.06.01", "suntik")] == 4
-    counts = {(r.periode, r.kode_wilayah): r.nilai for r in f.itertuples() if r.variabel == "jumlah_baris"}
-    assert counts[("2024-01", "62.06.02")] == 2 and counts[("2024-02", "62.06.01")] == 1
+    assert set(f.variabel) == {"jumlah"} and len(f) == 12  # 2 kecamatan × 2 months × 3 methods, nothing more
     akun = out.akuntansi
     _adds_up(akun)
     assert akun == {"baris": 12, "rekaman": 6, "masalah": 0, "disisihkan": 0, "total": 0,
@@ -398,3 +397,42 @@ def test_two_sheets_with_two_versions_of_one_table_are_refused_naming_both(tmp_p
     with pytest.raises(SourceError, match=r"'dua.xlsx / sheet DATA' dan 'dua.xlsx / sheet DATA REVISI' memuat angka "
                                           r"untuk 2 kunci yang sama .*dua versi satu tabel"):
         _read_xlsx(dataset("kecamatan", AIR, sumber={"pola_file": ["*.xlsx"]}), tmp_path / "dua.xlsx")
+
+
+def test_a_section_heading_over_its_indicators_holds_no_data(tmp_path):
+    """A kabupaten's indicator table ('Satu Data' template): numbered headings in the indicator column over the
+    indicators they group, no figure on their rows. A heading is non-data; an unknown indicator with a figure is
+    still a problem, never skipped."""
+    kolom = [{"name": "indikator", "alias": ["indikator"], "peran": "rincian", "dimensi": "indikator",
+              "sinonim": {"Jumlah Polisi Pamong Praja": "satpol_pp", "Jumlah Penduduk": "penduduk"}},
+             {"name": "nilai", "alias": ["*"], "peran": "nilai", "ganda": True}]
+    ds = dataset("kabupaten", kolom, rincian={"indikator": ["satpol_pp", "penduduk"]},
+                 sumber={"periode": {"dari": "header"}})
+    text = ("indikator,2022,2023\n1. Rasio Polisi Pamong Praja per 10.000 penduduk,,\n"
+            "Jumlah Polisi Pamong Praja,41,44\nJumlah Penduduk,58933,60102\n2. Linmas,,\nJumlah Linmas,120,130\n")
+    out = read(tmp_path, ds, text, "91.11", name="indikator_keerom.csv")
+    f = out.frame()
+    assert sorted(f[f.masalah.isna()].nilai.tolist()) == [41, 44, 58933, 60102]
+    assert f[f.masalah.notna()].sumber_baris.unique().tolist() == [6]  # 'Jumlah Linmas': unknown, with figures
+    assert out.akuntansi == {"baris": 6, "rekaman": 2, "masalah": 1, "disisihkan": 0, "total": 0,
+                             "bukan_data": {"header": 1, "judul_bagian": 2}}
+
+
+# ------------------------------------------------------------------ 9. a bare month number beside a year column
+
+@pytest.mark.parametrize("granularitas, want", [(None, None), ("bulan", ["2023-01", "2023-12"]),
+                                                ("triwulan", None)])
+def test_a_bare_period_number_is_read_only_as_the_catalog_declares(tmp_path, granularitas, want):
+    kolom = [{"name": "tahun", "alias": ["tahun"], "peran": "tahun"},
+             {"name": "bulan", "alias": ["bulan"], "peran": "periode"},
+             {"name": "n", "alias": ["produksi"], "peran": "nilai", "tipe": "decimal"}]
+    periode = {"dari": "kolom", "tahun_dari": "kolom", **({"granularitas": granularitas} if granularitas else {})}
+    ds = dataset("kabupaten", kolom, sumber={"periode": periode})
+    f = read(tmp_path, ds, "tahun;bulan;produksi\n2023;1;63,15\n2023;12;101,73\n", "32.77").frame()
+    if want:
+        assert f.periode.tolist() == want and f.masalah.isna().all()
+    elif granularitas is None:
+        assert f.masalah.str.contains("angka saja bisa bulan, triwulan atau semester: nyatakan "
+                                      "sumber.periode.granularitas", regex=False).all()
+    else:  # 12 is no quarter
+        assert f.periode.fillna("-").tolist() == ["2023-Q1", "-"] and f.masalah.isna().tolist() == [True, False]

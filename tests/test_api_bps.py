@@ -449,3 +449,110 @@ def test_bps_ipm_end_to_end_through_the_sample_server(tmp_path):
     for z in (tmp_path / "lake" / "raw").rglob("respons.zip"):  # the sample key is in no stored byte
         with zipfile.ZipFile(z) as f:
             assert all(BPS_KEY.encode() not in f.read(n) for n in f.namelist())
+
+
+# ----------------------------------------------------------------------------- codes and periods BPS sends back
+
+
+def _standardised(httpserver, tmp_path, ds, tujuan: Tujuan, body: dict):
+    """One model=data response served at the domain Walidata asks, fetched and standardised like a run does."""
+    from walidata.sources.bps import domain_of
+    from walidata.standardise.records import standardise_files
+    from walidata.standardise.reference import IndeksWilayah
+
+    var = body["var"][0]["val"]
+    httpserver.expect_request(_data_path(domain_of(ds, tujuan), var)).respond_with_json(body)
+    (m,) = BpsWebApi().fetch(ds, tujuan, Lake(tmp_path / "lake"))
+    return m, standardise_files(ds, [(Path(m["raw_path"]), m["file"])],
+                                IndeksWilayah(ROOT / "include" / "reference", tujuan.wilayah))
+
+
+def test_the_codes_of_a_province_s_domain_are_understood(httpserver, tmp_path):
+    """Asked for domain 6200 (`domain: provinsi`), BPS answers with its kabupaten/kota and 9999, the table's total
+    (as in the real vervar list of domain 7200: 9999 'Sulawesi Tengah'): Katingan's row is ours, Kotawaringin
+    Barat's is set aside, 9999 is a total row, never 'tidak dikenal' nor ours."""
+    vervar = [{"val": 6201, "label": "Kotawaringin Barat"}, {"val": 6209, "label": "Katingan"},
+              {"val": 9999, "label": "Kalimantan Tengah"}]
+    body = _data_body(192, vervar, [{"val": 124, "label": "2024"}],
+                      {"620119201240": 4.1, "620919201240": 5.2, "999919201240": 5.1})
+    ds = _ds(var=[192], domain="provinsi")
+    _, out = _standardised(httpserver, tmp_path, ds, Tujuan("62.06", "6209", _kon(httpserver)), body)
+    assert _paths(httpserver) == [_data_path(6200, 192)]
+    records = out.frame()
+    assert records[["kode_wilayah", "periode", "nilai"]].values.tolist() == [["62.06", "2024", 5.2]]
+    assert records.masalah.isna().all()
+    assert out.lain.column("kode_wilayah").to_pylist() == ["62.01"]
+    assert out.akuntansi["total"] == 1 and out.akuntansi["masalah"] == 0
+
+
+def test_a_province_code_in_bps_xx00_form_is_the_province(httpserver, tmp_path):
+    """A province-level variable of domain 6200 names the province itself as 6200 (as the Pinrang table of domain
+    7315 names 7315): Kalimantan Tengah, Kemendagri 62."""
+    raw = yaml.safe_load((ROOT / "include" / "catalog" / "bps" / "ipm.yaml").read_text(encoding="utf-8"))
+    ds = Dataset.model_validate({**_ds(var=[192], domain="provinsi").model_dump(exclude_unset=True),
+                                 "tingkat_wilayah": "provinsi", "metadata": raw["metadata"]})
+    body = _data_body(192, [{"val": 6200, "label": "Kalimantan Tengah"}], [{"val": 124, "label": "2024"}],
+                      {"620019201240": 5.1})
+    _, out = _standardised(httpserver, tmp_path, ds, Tujuan("62.06", "6209", _kon(httpserver)), body)
+    records = out.frame()
+    assert records[["kode_wilayah", "periode", "nilai"]].values.tolist() == [["62", "2024", 5.1]]
+    assert records.masalah.isna().all()
+
+
+def test_9999_of_a_province_s_domain_is_the_province_itself(httpserver, tmp_path):
+    """In domain 6200 BPS writes the province's own figure under 9999 'Kalimantan Tengah' (the real vervar list of
+    domain 7200 ends with 9999 'Sulawesi Tengah'): a province-level dataset publishes it as Kemendagri 62, and the
+    kabupaten rows beside it are finer than the dataset: set aside, never summed into it."""
+    raw = yaml.safe_load((ROOT / "include" / "catalog" / "bps" / "ipm.yaml").read_text(encoding="utf-8"))
+    ds = Dataset.model_validate({**_ds(var=[192], domain="provinsi").model_dump(exclude_unset=True),
+                                 "tingkat_wilayah": "provinsi", "metadata": raw["metadata"]})
+    vervar = [{"val": 6209, "label": "Katingan"}, {"val": 9999, "label": "Kalimantan Tengah"}]
+    body = _data_body(192, vervar, [{"val": 124, "label": "2024"}], {"620919201240": 5.2, "999919201240": 5.1})
+    _, out = _standardised(httpserver, tmp_path, ds, Tujuan("62.06", "6209", _kon(httpserver)), body)
+    records = out.frame()
+    assert records[["kode_wilayah", "periode", "nilai"]].values.tolist() == [["62", "2024", 5.1]]
+    assert records.masalah.isna().all() and out.akuntansi["disisihkan"] == 1
+
+
+def test_semester_labels_and_their_yearly_figure_are_periods(httpserver, tmp_path):
+    """Poverty tables give the semesters 61 'Semester 1 (Maret)' and 62 'Semester 2 (September)' beside 63
+    'Tahunan' (not 13): each reaches the period parser with its year, the yearly one as the year itself."""
+    turtahun = [{"val": 61, "label": "Semester 1 (Maret)"}, {"val": 62, "label": "Semester 2 (September)"},
+                {"val": 63, "label": "Tahunan"}]
+    body = _data_body(192, [{"val": 6209, "label": "Katingan"}], [{"val": 118, "label": "2018"}],
+                      {"6209192011861": 5.5, "6209192011862": 5.3, "6209192011863": 5.4}, turtahun=turtahun)
+    ds = _ds(var=[192])
+    m, out = _standardised(httpserver, tmp_path, ds, Tujuan("62.06", "6209", _kon(httpserver)), body)
+    periods = {row[HEAD.index("periode")] for row in _grid(BpsWebApi(), ds, m)[1:]}
+    assert periods == {"Semester 1 (Maret) 2018", "Semester 2 (September) 2018", "2018"}
+    records = out.frame()
+    assert records.masalah.isna().all(), records.masalah.tolist()
+    assert sorted(records[["periode", "nilai"]].values.tolist()) == [["2018", 5.4], ["2018-S1", 5.5],
+                                                                     ["2018-S2", 5.3]]
+
+
+# ----------------------------------------------------------------------------- bodies not in BPS's shape
+
+
+def test_a_response_saved_under_a_wrapper_is_refused_naming_it(httpserver, tmp_path):
+    """BPS documents no wrapper around its bodies: the real Pinrang response under {"result": …} is refused at
+    fetch, at replay and in a list, naming the key, never as 'status BPS None'."""
+    real = json.loads((REAL / "bps_data_7315_var31_penduduk_pinrang.json").read_text(encoding="utf-8"))
+    httpserver.expect_request(_data_path(7315, 31)).respond_with_json({"result": real})
+    with pytest.raises(ApiError) as err:
+        BpsWebApi().fetch(_ds(var=[31]), Tujuan(PINRANG, "7315", _kon(httpserver)), Lake(tmp_path / "lake"))
+    assert "respons BPS terbungkus di bawah kunci 'result'" in str(err.value) and "None" not in str(err.value)
+    assert "data var 31" in str(err.value)
+    with pytest.raises(ApiError, match="terbungkus di bawah kunci 'result'"):
+        list(decode_data(_respons({"result": real})))  # a replayed item holding a wrapped body
+    page1 = json.loads((REAL / "bps_list_th_page1.json").read_text(encoding="utf-8"))
+    httpserver.expect_request(_list_path("th", 7315, 1)).respond_with_json({"respons": page1})
+    with pytest.raises(ApiError, match="terbungkus di bawah kunci 'respons'"):
+        daftar(_klien(httpserver), "th", "7315", 10)
+
+
+def test_a_json_object_without_the_bps_keys_names_what_it_holds(httpserver, tmp_path):
+    httpserver.expect_request(_data_path(6209, 651)).respond_with_json({"message": "Unauthenticated."})
+    with pytest.raises(ApiError) as err:
+        BpsWebApi().fetch(_ds(var=[651]), Tujuan("62.06", "6209", _kon(httpserver)), Lake(tmp_path / "lake"))
+    assert "bukan bentuk BPS WebAPI" in str(err.value) and "'message'" in str(err.value)

@@ -193,3 +193,21 @@ def test_a_bad_name_in_another_region_s_row_is_theirs_not_a_problem(tmp_path):
     assert out.lain.column("kode_wilayah").to_pylist() == ["31.72"]  # theirs, whatever the kecamatan is
     assert "Kota Administrasi Jakarta Utara (31.72) di luar Kota Administrasi Jakarta Timur (31.75)" in \
         out.lain.column("alasan")[0].as_py()
+
+
+def test_an_ambiguous_kabupaten_none_of_whose_readings_is_ours_sets_the_row_aside(tmp_path):
+    """'SUKABUMI' (Kabupaten 32.02 or Kota 32.72), read for Kabupaten Bogor: not ours either way, so its kecamatan
+    'CARINGIN' and desa 'CARINGIN' are never looked up among Bogor's, which has both (the DPMDes road survey of
+    Jawa Barat gave Bogor 76 of Sukabumi's rows that way)."""
+    kolom = [{"name": "kab", "alias": ["kabupaten"], "peran": "kabupaten_kota"},
+             {"name": "kec", "alias": ["kecamatan"], "peran": "kecamatan"},
+             {"name": "desa", "alias": ["desa"], "peran": "desa"},
+             {"name": "n", "alias": ["panjang"], "peran": "nilai"}]
+    ds = dataset("desa", kolom, sumber={"periode": {"dari": "tetap", "nilai": "2025"}})
+    text = ("kabupaten,kecamatan,desa,panjang\nSUKABUMI,CARINGIN,CARINGIN,100\n"
+            "KABUPATEN BOGOR,CARINGIN,CARINGIN,70\nSUKABUMI,CARINGIN,CARINGIN WETAN,40\nSUKABUMI,CIEMAS,MEKARJAYA,9\n")
+    out = read(tmp_path, ds, text, "32.01")
+    frame = out.frame()
+    # Sukabumi's desa unknown in Bogor's Caringin, or its kecamatan unknown in Bogor: theirs, not our problem
+    assert frame[["kode_wilayah", "nilai"]].values.tolist() == [["32.01.27.2004", 70]] and frame.masalah.isna().all()
+    assert out.lain.column("sumber_baris").to_pylist() == [2, 4, 5]

@@ -2,8 +2,10 @@
 
 import io
 import json
+import os
 import re
 import shutil
+import subprocess
 import zipfile
 from pathlib import Path
 
@@ -33,7 +35,12 @@ def _read(path: Path, ds=None):
 
 
 def _check(capsys, path: Path, dataset: str = DATASET) -> tuple[int, str]:
-    rc = cli.main(["check", str(path), "--dataset", dataset])
+    cwd = os.getcwd()
+    os.chdir(path.parent)  # `walidata check` writes its workbook where it runs: here, the test's own folder
+    try:
+        rc = cli.main(["check", str(path), "--dataset", dataset])
+    finally:
+        os.chdir(cwd)
     return rc, capsys.readouterr().out
 
 
@@ -263,7 +270,8 @@ def _everything(out) -> str:
                       json.dumps(out.lineage, ensure_ascii=False)])
 
 
-def test_a_name_with_a_control_character_is_never_matched_silently(tmp_path, capsys):
+def test_a_name_with_a_control_character_is_never_matched_silently(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the feedback workbook goes to the current folder
     # '_x0000_' is how a workbook stores NUL; calamine reads it back as the character itself.
     edits = {("2025", "B8"): "Kec. Katingan Hilir_x0000_", ("2025", "B12"): "SENAMAN MANTEKEI_x001B_[2J",
              ("2025", "D13"): "4.321_x0007_"}
@@ -348,3 +356,124 @@ def test_partial_load_policy_quarantines_bad_rows_and_publishes_the_rest(sandbox
                                                "WHERE run_id = 'p2'")).one()
     engine.dispose()
     assert (status, rejected) == ("dimuat", 2)
+
+
+# ------------------------------------------------------------------ walidata check for the OPDs (issue 20)
+
+WALIDATA = ROOT / ".venv" / "bin" / "walidata"
+
+
+def _noisy_workbook(target: Path) -> Path:
+    """The sample workbook as an OPD's working copy: 70 columns of its own beside the table, 1.500 note lines under
+    each footer, and every kecamatan written so that none is known (39 rows, each a problem of its own)."""
+    f = edit_workbook(SAMPLE_FILE, target, {(y, f"B{r}"): f"Desa Antah {y}-{r}" for y in ("2023", "2024", "2025")
+                                            for r in range(7, 20)})
+    wb = load_workbook(f)
+    for ws in wb.worksheets:
+        for c in range(70):
+            ws.cell(row=4, column=6 + c, value=f"Keterangan OPD {c + 1}")
+            for r in range(7, 20):
+                ws.cell(row=r, column=6 + c, value=f"isian {r}-{c}")
+        for n in range(1500):
+            ws.cell(row=24 + n, column=1, value=f"Catatan {n + 1}: data dihimpun dari laporan bulanan kecamatan")
+    wb.save(f)
+    return f
+
+
+def test_check_output_is_grouped_and_bounded_and_the_workbook_goes_where_the_officer_is(tmp_path):
+    """The real console script on a real workbook in the inbox: at most 40 lines, the 70 other columns and the
+    1.500 footer lines one line each, the problems grouped then counted, the row accounting, no GX progress bar
+    or INFO line, and the feedback workbook in the current folder, not beside the OPD's file in the inbox."""
+    inbox = tmp_path / "inbox" / "disdukcapil" / "penduduk_kecamatan"
+    inbox.mkdir(parents=True)
+    f = _noisy_workbook(inbox / "penduduk_2025.xlsx")
+    office = tmp_path / "kantor"
+    office.mkdir()
+    env = {**os.environ, "WALIDATA_WAREHOUSE_URL": f"duckdb:///{tmp_path / 'gudang.duckdb'}"}
+    run = subprocess.run([str(WALIDATA), "check", str(f), "--dataset", DATASET], cwd=office, env=env,
+                         capture_output=True, text=True, timeout=300)
+    lines = run.stdout.splitlines()
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert len(lines) <= 40, run.stdout
+    assert run.stdout.count("kolom lain (diabaikan)") == 3  # one line per sheet, not one per column
+    assert "kolom lain (diabaikan): 70 kolom: F ('Keterangan OPD 1')" in run.stdout
+    assert not [line for line in lines if line.startswith("  catatan:")]  # no line per footer row
+    assert len(re.findall(r"^  catatan kaki: \d+ baris, mis\. 'Sumber: Dinas", run.stdout, re.M)) == 3
+    assert "dilewati: 1.503 baris: baris nomor kolom (baris 6); catatan kaki (baris 22–1.523)" in run.stdout
+    accounting = r"^baris: [\d.]+ = [\d.]+ rekaman \+ .*bukan data \(.*catatan [\d.]+"  # once standardise gives it
+    assert re.search(accounting, run.stdout, re.M), run.stdout
+    report = office / "penduduk_2025__masalah.xlsx"
+    assert re.search(rf"^  … \d+ masalah lain: lihat {re.escape(str(report))}$", run.stdout, re.M), run.stdout
+    assert report.is_file() and not (inbox / "penduduk_2025__masalah.xlsx").exists()
+    assert sorted(p.name for p in inbox.iterdir()) == ["penduduk_2025.xlsx"]
+    detail = pd.read_excel(report, sheet_name="Rincian")
+    assert detail.Keterangan.str.contains("Desa Antah").sum() == 78  # every problem is in the workbook
+    assert "Calculating Metrics" not in run.stderr and "INFO" not in run.stderr and "%|" not in run.stderr
+
+
+def test_check_writes_the_workbook_to_laporan_and_quiets_gx_without_its_config(tmp_path, capsys, monkeypatch):
+    """--laporan PATH is where the workbook goes; and a GX context whose file says nothing of progress bars still
+    shows none (the context is told so when it opens)."""
+    from conftest import copy_gx
+
+    gx = copy_gx(tmp_path / "gx")
+    config = gx / "great_expectations.yml"
+    config.write_text(re.sub(r"progress_bars:\n(?:  .*\n)+", "", config.read_text()))
+    monkeypatch.setenv("WALIDATA_GX_ROOT", str(gx))
+    monkeypatch.chdir(tmp_path)
+    f = edit_workbook(SAMPLE_FILE, tmp_path / "ganda.xlsx", {("2025", "B8"): "Kamipang"})
+    rc = cli.main(["check", str(f), "--dataset", DATASET, "--laporan", str(tmp_path / "hasil" / "cek.xlsx")])
+    captured = capsys.readouterr()
+    assert rc == 1 and (tmp_path / "hasil" / "cek.xlsx").is_file()
+    assert not (tmp_path / "ganda__masalah.xlsx").exists()
+    assert f"Daftar lengkap: {tmp_path / 'hasil' / 'cek.xlsx'}" in captured.out
+    assert "Calculating Metrics" not in captured.err
+
+
+def test_the_row_accounting_line_of_check_and_its_absence():
+    akun = {"baris": 120, "rekaman": 95, "masalah": 3, "disisihkan": 10, "total": 2,
+            "bukan_data": {"judul": 2, "header": 1, "catatan": 7}}
+    assert cli._akun_line(akun) == ("baris: 120 = 95 rekaman + 3 masalah + 10 disisihkan + 2 total + 10 bukan data "
+                                    "(judul 2, header 1, catatan 7)")
+    assert cli._akun_line(None) is None  # a standardise that gives no accounting: no line, no error
+
+
+BPS_PAGE = """<!DOCTYPE html>
+<html lang="id"><head><meta charset="utf-8"><title>Badan Pusat Statistik Kabupaten Katingan</title></head>
+<body>
+<table class="menu"><tr><td><a href="/">Beranda</a></td><td><a href="/publikasi">Publikasi</a></td>
+<td><a href="/statictable">Tabel Statis</a></td></tr></table>
+<h3>Jumlah Penduduk Menurut Wilayah dan Jenis Kelamin di Kabupaten Katingan, 2025</h3>
+<table border="1" class="datatable">
+<tr><th rowspan="2">Wilayah</th><th colspan="2">Jenis Kelamin</th><th rowspan="2">Jumlah</th></tr>
+<tr><th>Laki-laki</th><th>Perempuan</th></tr>
+<tr><td>Kamipang</td><td>4 932</td><td>4 575</td><td>9 507</td></tr>
+<tr><td>Katingan Hilir</td><td>23 282</td><td>21 595</td><td>44 877</td></tr>
+<tr><td>Katingan</td><td>94 401</td><td>87 562</td><td>181 963</td></tr>
+</table>
+<p>Sumber: Dinas Kependudukan dan Pencatatan Sipil Kabupaten Katingan</p>
+</body></html>
+"""
+
+
+def test_an_html_page_named_xls_whose_header_does_not_match_says_first_what_it_is(tmp_path):
+    """A BPS page saved as .xls (navigation table, then the data table headed 'Wilayah' where the catalog expects
+    'Kecamatan'): the refusal starts by saying it is an HTML page under a workbook's name, then why."""
+    f = tmp_path / "penduduk_kecamatan_2025.xls"
+    f.write_text(BPS_PAGE, encoding="utf-8")
+    env = {**os.environ, "WALIDATA_CATALOG": str(ROOT / "tests" / "hostile" / "catalog")}
+    run = subprocess.run([str(WALIDATA), "check", str(f), "--dataset", "disdukcapil.penduduk_kecamatan_html"],
+                         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 2, run.stdout + run.stderr
+    refusal = next(line for line in run.stdout.splitlines() if line.startswith("TIDAK TERBACA"))
+    assert refusal.startswith("TIDAK TERBACA: file penduduk_kecamatan_2025.xls: file ini halaman HTML yang dinamai "
+                              ".xls, bukan workbook Excel"), refusal
+    assert "tidak satu pun dari 2 tabelnya memiliki header yang diharapkan" in refusal
+    with pytest.raises(SourceError) as exc:  # the same first words where the pipeline reads it
+        _read(f, get_dataset(ROOT / "tests" / "hostile" / "catalog", "disdukcapil.penduduk_kecamatan_html"))
+    assert exc.value.reason.startswith("file ini halaman HTML yang dinamai .xls, bukan workbook Excel")
+    f.rename(tmp_path / "penduduk_kecamatan_2025.html")  # a page named as the page it is: no such words
+    with pytest.raises(SourceError) as exc:
+        _read(tmp_path / "penduduk_kecamatan_2025.html",
+              get_dataset(ROOT / "tests" / "hostile" / "catalog", "disdukcapil.penduduk_kecamatan_html"))
+    assert exc.value.reason.startswith("file HTML (bukan workbook): tidak satu pun")

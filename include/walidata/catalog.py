@@ -110,7 +110,9 @@ class Periode(_Model):
     nilai: str | None = None  # for dari: tetap: '2025', 'Semester 1 2025', 'Triwulan III 2024', 'Maret 2025'…
     tahun_dari: Literal["sheet", "judul", "file", "kolom", "tetap"] | None = None
     tahun: str | None = Field(default=None, pattern=r"^(19|20)\d{2}$")  # for tahun_dari: tetap
-    granularitas: Literal["tahun", "semester", "triwulan", "bulan", "minggu"] = "bulan"  # for dari=tanggal
+    # for dari=tanggal; for dari=kolom, written explicitly, it reads bare numbers (1 … 12) as months, quarters
+    # or semesters
+    granularitas: Literal["tahun", "semester", "triwulan", "bulan", "minggu"] = "bulan"
 
     @field_validator("nilai", "tahun", mode="before")
     @classmethod
@@ -159,8 +161,14 @@ class Agregasi(_Model):
     column it counts rows per category: the category from a text column (`peran: rincian`: ADA / TIDAK ADA, Baik /
     Rusak) or from mark columns (`peran: tanda`: a check mark in one of several condition columns)."""
 
-    hitung: Ident  # name of the variable that counts the rows
-    satuan: str  # its unit: kejadian, kasus, izin, desa, …
+    hitung: Ident | None = None  # name of the variable that counts the rows (None: sums only)
+    satuan: str | None = None  # its unit: kejadian, kasus, izin, desa, …
+
+    @model_validator(mode="after")
+    def _count_and_unit(self) -> Agregasi:
+        if (self.hitung is None) != (self.satuan is None):
+            raise ValueError("hitung (the variable that counts the rows) and satuan (its unit) go together")
+        return self
 
 
 class _TableRules(_Model):
@@ -351,6 +359,9 @@ class Kolom(_Model):
     # Personal data (names, NIK, addresses of people): every value is replaced by a keyed pseudonym at read,
     # before it leaves the raw zone (walidata.sources.privacy). Only for peran: abaikan (see PERSONAL_ROLES).
     pribadi: bool = False
+    # An identifier (a disaster log's event number, a register's own id): its values are not NIK candidates and are
+    # kept as they are (walidata.sources.privacy). Only for peran: abaikan, and never with pribadi.
+    pengenal: bool = False
 
     @model_validator(mode="after")
     def _alias_or_parts(self) -> Kolom:
@@ -369,6 +380,10 @@ class Kolom(_Model):
         if self.pribadi and self.peran not in PERSONAL_ROLES:
             raise ValueError(f"kolom {self.name!r}: pribadi: true is only for peran {' or '.join(PERSONAL_ROLES)} "
                              f"(not {self.peran}): personal data is kept out of the figures")
+        if self.pengenal and (self.peran != "abaikan" or self.pribadi):
+            raise ValueError(f"kolom {self.name!r}: pengenal: true (an identifier, whose 16-digit values are not "
+                             f"taken for NIKs) is only for peran abaikan without pribadi (not peran {self.peran}"
+                             f"{', pribadi' if self.pribadi else ''})")
         return self
 
 
@@ -475,9 +490,15 @@ class Dataset(_Model):
         by_role = {r: [k for k in self.kolom if k.peran == r] for r in PERAN.__args__}
         src = self.sumber
         self._check_wilayah(by_role)
-        if not by_role["nilai"] and not src.agregasi:
-            raise ValueError("kolom: at least one column needs peran: nilai (or sumber.agregasi, to count rows per "
-                             "category)")
+        if not by_role["nilai"] and not (src.agregasi and src.agregasi.hitung):
+            raise ValueError("kolom: at least one column needs peran: nilai (or sumber.agregasi with hitung, to count "
+                             "rows per category)")
+        per_column = sorted({d for k in by_role["nilai"] for d in [*k.rincian, *k.rincian_header]})
+        if src.agregasi and src.agregasi.hitung and per_column:
+            raise ValueError(f"sumber.agregasi.hitung counts rows per region, period and the breakdowns read from "
+                             f"each row; {per_column} come from the value columns (one per column), so every row "
+                             f"would be counted once under each of them: leave hitung out (sums only) or read "
+                             f"{per_column} from a rincian column")
         if by_role["tanda"] and (by_role["nilai"] or not src.agregasi):
             raise ValueError("kolom: peran: tanda (a mark per category) is for counting rows: it needs "
                              "sumber.agregasi and no column with peran: nilai")
@@ -594,7 +615,7 @@ class Dataset(_Model):
     @property
     def variabel_list(self) -> list[str]:
         out = [k.variabel or self.variabel for k in self.nilai_kolom]
-        if self.sumber.agregasi:
+        if self.sumber.agregasi and self.sumber.agregasi.hitung:
             out.append(self.sumber.agregasi.hitung)
         return list(dict.fromkeys(out))
 

@@ -194,17 +194,21 @@ def cmd_run(args) -> int:
     return rc
 
 
-CHECK_LINES = 30  # problems shown on the console; the full list goes into the workbook
+CHECK_LINES = 40  # console lines per checked file at most; the full list goes into the feedback workbook
+SHEET_LINES = 4  # per sheet: its header and columns, other columns, rows skipped, footer
+FAILED_CHECKS = 8  # failed expectations listed one per line
 
 
 def cmd_check(args) -> int:
-    """Read one file with the pipeline's own standardise and validate stages; publish nothing, write no audit."""
+    """Read one file with the pipeline's own standardise and validate stages; publish nothing, write no audit.
+    The console gets at most CHECK_LINES lines for the file; the feedback workbook every problem."""
     from walidata.catalog import get_dataset
     from walidata.sources.privacy import clean_text, nik_prefixes
     from walidata.sources.spreadsheet import SourceError
     from walidata.standardise.records import standardise_files
     from walidata.standardise.reference import IndeksWilayah
 
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)  # no INFO noise between the lines below
     settings = get_settings()
     try:
         ds = get_dataset(settings.catalog, args.dataset)
@@ -223,63 +227,146 @@ def cmd_check(args) -> int:
     except SourceError as exc:
         print(f"\nTIDAK TERBACA: {exc}")
         return 2
-    for item in out.lineage:
-        _print_sheet(item)
-    return _check_outcome(args, settings, ds, wilayah, path, out)
+    lines = _sheet_lines(out.lineage)
+    print("\n".join(lines))
+    return _check_outcome(args, settings, ds, wilayah, path, out, used=2 + len(lines))
 
 
-def _print_sheet(item: dict) -> None:
-    """What the reader found in one sheet: its header, its columns, what it skipped."""
-    cols = ", ".join(f"{n}={c}" for n, c in (item.get("kolom") or {}).items())
-    print(f"Sheet '{item['sumber_sheet']}': baris header {item['baris_header']}" + (f"; kolom {cols}" if cols else ""))
-    for extra in item["kolom_lain"]:
-        print(f"  kolom lain (diabaikan): {extra}")
-    skipped = item["baris_dilewati"]
-    for line in skipped[:5] + ([f"… dan {len(skipped) - 5} lagi"] if len(skipped) > 5 else []):
-        print(f"  dilewati: {line}")
-    for line in item["catatan"]:
-        print(f"  catatan: {line}")
+def _sheet_lines(lineage: list[dict]) -> list[str]:
+    """What the reader found in each sheet, a few lines each (header and columns, other columns, rows skipped,
+    footer), and no more than three sheets' worth in all: the rest is counted."""
+    from walidata.validate.umpan_balik import ribuan
+
+    lines: list[str] = []
+    for n, item in enumerate(lineage):
+        if len(lines) + SHEET_LINES > 3 * SHEET_LINES:
+            lines.append(f"… dan {len(lineage) - n} sheet lain dengan susunan serupa")
+            break
+        cols = ", ".join(f"{k}={c}" for k, c in (item.get("kolom") or {}).items())
+        lines.append(f"Sheet '{item['sumber_sheet']}': baris header {item['baris_header']}"
+                     + (f"; kolom {cols}" if cols else ""))
+        if extra := item["kolom_lain"]:
+            lines.append("  kolom lain (diabaikan): " + (f"{ribuan(len(extra))} kolom: " if len(extra) > 1 else "")
+                         + _few(extra, 4))
+        if skipped := item["baris_dilewati"]:
+            lines.append(f"  dilewati: {ribuan(len(skipped))} baris: {_skipped_by_reason(skipped)}")
+        if notes := item["catatan"]:
+            lines.append(f"  catatan kaki: {ribuan(len(notes))} baris, mis. {_short(notes[0])}")
+    return lines
 
 
-def _check_outcome(args, settings, ds, wilayah, path, out) -> int:
-    import shutil
-    import tempfile
+def _few(items: list[str], limit: int) -> str:
+    return ", ".join(items[:limit]) + (f" … dan {len(items) - limit} lagi" if len(items) > limit else "")
 
-    from walidata.problems import LABEL
+
+def _short(text: str, width: int = 70) -> str:
+    return repr(text if len(text) <= width else text[:width - 1] + "…")
+
+
+def _skipped_by_reason(skipped: list[str]) -> str:
+    """'baris 6: baris nomor kolom', 'baris 22: catatan kaki', … → 'baris nomor kolom (baris 6); catatan kaki
+    (baris 22–23)': the lineage's lines of skipped rows, one group per reason with its rows."""
+    from walidata.validate.umpan_balik import row_ranges
+
+    by_reason: dict[str, list[int]] = {}
+    for line in skipped:
+        m = re.match(r"baris (\d+): (.*)$", line)
+        by_reason.setdefault(m.group(2) if m else line, []).extend([int(m.group(1))] if m else [])
+    parts = [f"{why} (baris {row_ranges(rows)})" if rows else why for why, rows in by_reason.items()]
+    return "; ".join(parts[:4]) + (f"; … dan {len(parts) - 4} alasan lain" if len(parts) > 4 else "")
+
+
+def _akun_line(akun: dict | None) -> str | None:
+    """'baris: 120 = 95 rekaman + 3 masalah + 10 disisihkan + 2 total + 10 bukan data (judul 2, header 1,
+    catatan 7)': every non-empty source row in exactly one class (standardise's row accounting), when it is given."""
+    from walidata.validate.umpan_balik import ribuan
+
+    if not akun:
+        return None
+    parts = [f"{ribuan(akun.get('rekaman', 0))} rekaman"]
+    parts += [f"{ribuan(akun[k])} {k}" for k in ("masalah", "disisihkan", "total") if akun.get(k)]
+    if nd := akun.get("bukan_data"):
+        parts.append(f"{ribuan(sum(nd.values()))} bukan data ("
+                     + ", ".join(f"{why.replace('_', ' ')} {ribuan(n)}" for why, n in nd.items()) + ")")
+    return f"baris: {ribuan(akun.get('baris', 0))} = " + " + ".join(parts)
+
+
+def _check_outcome(args, settings, ds, wilayah, path, out, used: int = 0) -> int:
     from walidata.standardise.records import set_aside_summary
-    from walidata.validate.outcome import validate
-    from walidata.validate.umpan_balik import group, write_workbook
+    from walidata.validate.umpan_balik import group
 
     frame = out.frame()
     periods = sorted(set(frame["periode"].dropna()))
-    print(f"Rekaman   : {len(frame)} ({frame['masalah'].notna().sum()} bermasalah); periode: {', '.join(periods)}")
+    lines = [f"Rekaman   : {len(frame)} ({frame['masalah'].notna().sum()} bermasalah); periode: {', '.join(periods)}"]
+    akun = getattr(out, "akuntansi", None)  # standardise's row accounting, where it gives one
+    if line := _akun_line(akun):
+        lines.append(line)
     if out.lain.num_rows:
-        print(f"Disisihkan: {out.lain.num_rows} baris milik wilayah lain, tidak dimuat ({set_aside_summary(out.lain)})")
-    with tempfile.TemporaryDirectory(prefix="walidata-check-") as tmp:
-        gx_root = Path(tmp) / "gx"
-        shutil.copytree(settings.gx_root, gx_root, ignore=shutil.ignore_patterns("uncommitted"))
-        outcome = validate(ds, frame, out.totals.to_pandas(), wilayah, gx_root, "check",
-                           warehouse_url=settings.warehouse_url)
-    failed = [r for r in outcome.results if not r["success"]]
-    print(f"Pemeriksaan: {len(outcome.results) - len(failed)} dari {len(outcome.results)} lulus")
-    for r in failed:
-        print(f"  ✗ {r['expectation']} ({r['column'] or 'tabel'}, {LABEL.get(r['severity'], r['severity'])}): "
-              f"{r['unexpected_count']} gagal")
+        lines.append(f"Disisihkan: {out.lain.num_rows} baris milik wilayah lain, tidak dimuat "
+                     f"({set_aside_summary(out.lain)})")
+    print("\n".join(lines))
+    outcome = _validate_quietly(settings, ds, wilayah, out, frame)
+    checks = _check_lines(outcome)
+    print("\n".join(checks))
+    used += len(lines) + len(checks)
     if outcome.problems:
-        print(f"\nMasalah ({len(outcome.problems)}, {len(group(outcome.problems))} jenis):")
-        for line in group(outcome.problems, CHECK_LINES):
-            print(f"  {line}")
-        report = Path(args.laporan) if args.laporan else path.with_name(f"{path.stem}__masalah.xlsx")
-        try:
-            if write_workbook(report, ds, outcome, "check"):
-                print(f"Daftar lengkap: {report.resolve()}")
-        except OSError as exc:
-            print(f"Daftar lengkap tidak dapat ditulis ke {report}: {exc} (pakai --laporan PATH)")
+        report = Path(args.laporan) if args.laporan else Path.cwd() / f"{path.stem}__masalah.xlsx"
+        written = _write_report(report, ds, outcome, akun)
+        shown = group(outcome.problems)
+        print(f"\nMasalah ({len(outcome.problems)}, {len(shown)} jenis):")
+        room = max(CHECK_LINES - used - 5, 3)  # the heading, the workbook, the verdict and their blank lines
+        if len(shown) > room:
+            rest = f"lihat {written}" if written else "daftar lengkap tidak dapat ditulis (pakai --laporan PATH)"
+            shown = [*shown[:room - 1], f"… {len(shown) - room + 1} masalah lain: {rest}"]
+        print("\n".join(f"  {line}" for line in shown))
+        if written:
+            print(f"Daftar lengkap: {written}")
     if outcome.success and not outcome.rejected:
-        print("\nHasil     : BERSIH — file siap dikirim" + (" (dengan peringatan)" if failed else ""))
+        print("\nHasil     : BERSIH — file siap dikirim" + (" (dengan peringatan)" if not all(
+            r["success"] for r in outcome.results) else ""))
         return 0
     print("\nHasil     : ADA MASALAH — perbaiki lalu periksa lagi")
     return 1
+
+
+def _validate_quietly(settings, ds, wilayah, out, frame):
+    """The pipeline's validation on a throwaway copy of the GX context (nothing stored, no Data Docs kept)."""
+    import shutil
+    import tempfile
+
+    from walidata.validate.outcome import validate
+
+    with tempfile.TemporaryDirectory(prefix="walidata-check-") as tmp:
+        gx_root = Path(tmp) / "gx"
+        shutil.copytree(settings.gx_root, gx_root, ignore=shutil.ignore_patterns("uncommitted"))
+        return validate(ds, frame, out.totals.to_pandas(), wilayah, gx_root, "check",
+                        warehouse_url=settings.warehouse_url)
+
+
+def _check_lines(outcome) -> list[str]:
+    """The verdict per expectation: how many passed, and the failed ones (a few, then a count)."""
+    from walidata.problems import LABEL
+
+    failed = [r for r in outcome.results if not r["success"]]
+    lines = [f"Pemeriksaan: {len(outcome.results) - len(failed)} dari {len(outcome.results)} lulus"]
+    for r in failed[:FAILED_CHECKS]:
+        lines.append(f"  ✗ {r['expectation']} ({r['column'] or 'tabel'}, {LABEL.get(r['severity'], r['severity'])}): "
+                     f"{r['unexpected_count']} gagal")
+    if len(failed) > FAILED_CHECKS:
+        lines.append(f"  … dan {len(failed) - FAILED_CHECKS} pemeriksaan lain gagal")
+    return lines
+
+
+def _write_report(report: Path, ds, outcome, akun: dict | None) -> Path | None:
+    """The feedback workbook where the officer runs the check (or --laporan), never beside the file in the inbox."""
+    from walidata.validate.umpan_balik import write_workbook
+
+    try:
+        extra = {"akuntansi": akun} if akun else {}  # the summary sheet counts the rows too, where it can
+        return report.resolve() if write_workbook(report, ds, outcome, "check", **extra) else None
+    except OSError as exc:
+        print(f"Daftar lengkap tidak dapat ditulis ke {report}: {exc} (pakai --laporan PATH)")
+        return None
 
 
 def cmd_peran(args) -> int:
@@ -424,8 +511,8 @@ def main(argv=None) -> int:
     ch = sub.add_parser("check", help="check an OPD file as the pipeline would read it, without publishing")
     ch.add_argument("file", help="the xlsx/xls/ods/csv file")
     ch.add_argument("--dataset", required=True, help="catalog dataset id, e.g. disdukcapil.penduduk_kecamatan")
-    ch.add_argument("--laporan", help="where to write the workbook with every problem (default: beside the file, "
-                                      "<file>__masalah.xlsx; written only when there are problems)")
+    ch.add_argument("--laporan", help="where to write the workbook with every problem (default: the current "
+                                      "folder, <file>__masalah.xlsx; written only when there are problems)")
     ch.set_defaults(func=cmd_check)
     pr = sub.add_parser("peran", help="create/refresh the PostgreSQL roles: analyst (read-only) and pipeline")
     pr.add_argument("--analis", default="analyst")

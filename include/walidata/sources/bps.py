@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import html
 import logging
+import re
 from typing import ClassVar
 
 from walidata.sources.api import ApiConnector, Pengambilan, TidakBerubah, Tujuan
@@ -168,7 +169,10 @@ class BpsWebApi(ApiConnector):
         rows: dict[tuple, dict[str, object]] = {}
         columns = [f"var {v}" for v in ds.sumber.var]
         for r in halaman:
+            whole = _domain_asked(r)
             for key, column, value in decode_data(r):
+                if key[0] == BPS_WHOLE and whole:  # 9999 is the domain itself: 'Sulawesi Tengah' in domain 7200
+                    key = (whole, *key[1:])
                 rows.setdefault(key, {})[column] = value
         grid = [HEAD + columns]
         for key, values in rows.items():
@@ -209,6 +213,15 @@ def _periode(tahun: str, turtahun_val: str, turtahun: str) -> str:
     if not label:
         return f"turtahun {turtahun_val} {tahun}"
     return label if label.endswith(tahun) else f"{label} {tahun}"
+
+
+BPS_WHOLE = "9999"  # BPS's code for the whole of the domain asked (the province, the kabupaten; Indonesia in 0000)
+
+
+def _domain_asked(r: Respons) -> str | None:
+    """The domain a model=data request asked (its URL holds '/domain/7200/'); None for the national one."""
+    m = re.search(r"/domain/(\d{4})/", str(r.permintaan.get("url", "")))
+    return m.group(1) if m and m.group(1) != "0000" else None
 
 
 def decode_data(r: Respons):

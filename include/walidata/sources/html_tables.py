@@ -34,6 +34,28 @@ def looks_like_html(head: bytes) -> bool:
         b"<table" in head.lower() or b"<html" in head.lower())
 
 
+# Names a spreadsheet program gives its workbooks: an HTML page under one of them (a BPS or portal download, a page
+# "saved as" .xls) is read as the HTML it is, and any refusal says first what the file really is.
+WORKBOOK_SUFFIXES = {".xls": "Excel", ".xlsx": "Excel", ".xlsm": "Excel", ".xlsb": "Excel", ".ods": "OpenDocument"}
+_HTML_REFUSAL = re.compile(r"^file HTML \(bukan workbook\)[:,]?\s*")
+
+
+def named_as_workbook(name: str) -> str | None:
+    """The spreadsheet suffix an HTML file carries ('.xls'), or None when its name does not pretend."""
+    suffix = Path(str(name)).suffix.lower()
+    return suffix if suffix in WORKBOOK_SUFFIXES else None
+
+
+def disguise_reason(name: str, reason: str) -> str:
+    """The refusal of an HTML file named like a workbook, saying so first: 'file ini halaman HTML yang dinamai
+    .xls, bukan workbook Excel: …' (the OPD believes it sent a workbook; it should save it as one)."""
+    suffix = named_as_workbook(name)
+    if suffix is None or reason.startswith("file ini halaman HTML"):
+        return reason
+    return (f"file ini halaman HTML yang dinamai {suffix}, bukan workbook {WORKBOOK_SUFFIXES[suffix]} (buka di "
+            f"program spreadsheet lalu simpan sebagai .xlsx bila perlu): {_HTML_REFUSAL.sub('', reason)}")
+
+
 def decode(raw: bytes) -> str:
     m = _CHARSET.search(raw[:4096])
     for enc in ([m.group(1).decode("ascii", "replace")] if m else []) + ["utf-8-sig", "cp1252"]:

@@ -9,8 +9,11 @@ finder, attribution, records, totals, the `lain` table, lineage, error messages,
   or in groups separated by single spaces, dots or hyphens ("6206 0112 3456 0001", "62.06.01.123456.0001"),
   never part of a longer run of digits; or a numeric cell whose integer value has 16 digits (Excel keeps 15
   significant digits, so the last one may have become 0), whose first 6 digits are a kecamatan code of the
-  Kemendagri reference (all of Indonesia: 62.06.01 ↔ 620601). Not detected: a NIK issued under a kecamatan code
-  that no longer exists in the reference.
+  Kemendagri reference (all of Indonesia: 62.06.01 ↔ 620601) and whose next 6 a date of birth DDMMYY (DD 01–31,
+  or 41–71 for a woman, MM 01–12). Not detected: a NIK issued under a kecamatan code that no longer exists in the
+  reference. A column the catalog declares an identifier (`pengenal: true`, on `abaikan` columns: a disaster
+  log's event number) holds no NIK: once the table is located, its data cells get back their value as read
+  (`Marks.restore`), without a NIK problem; titles, sheet names, footers and every other column stay masked.
 - **Control characters** (C0/C1 except tab, LF, CR): replaced by a space in the grid, so nothing downstream
   holds them; the cell is remembered with its value shown escaped (`\\x00`). A data row holding one gets a
   problem (so 'Katingan Hilir\\x00' is never taken silently for Katingan Hilir); a header cell holding one
@@ -85,9 +88,14 @@ def nik_prefixes_in(wilayah: dict) -> frozenset[str]:
 
 
 def is_nik(digits: str, prefixes: frozenset[str]) -> bool:
-    """16 digits starting with a kecamatan code. The date of birth in digits 7–12 is not checked: a false alarm
-    (a 16-digit figure is never a kabupaten statistic) costs a problem line, a missed NIK a leak."""
-    return len(digits) == 16 and digits[:6] in prefixes and digits.isdigit()
+    """16 digits: a kecamatan code, a date of birth DDMMYY (DD 01–31, or 41–71 for a woman: day + 40; MM 01–12),
+    a serial number. The year and the day of the month are not checked further (a false alarm costs a problem
+    line, a missed NIK a leak); a disaster log's event number '1116 107 2020 02 07 1' (kecamatan 11.16.10, then
+    day 72) is no NIK."""
+    if len(digits) != 16 or digits[:6] not in prefixes or not digits.isdigit():
+        return False
+    day, month = int(digits[6:8]), int(digits[8:10])
+    return (1 <= day <= 31 or 41 <= day <= 71) and 1 <= month <= 12
 
 
 def mask(digits: str) -> str:
@@ -196,15 +204,33 @@ class Marks:
     nik: dict[tuple[int, int], list[str]] = field(default_factory=dict)  # → the masked NIKs of the cell
     pseudonyms: dict[tuple[int, int], str] = field(default_factory=dict)  # NIK cells → pseudonym of the original
     key: bytes | None = field(default=None, repr=False)  # the pseudonymisation key (personal columns only)
+    # NIK cells → the value as read, kept only until the table is located (see `restore`, `forget_originals`)
+    originals: dict[tuple[int, int], object] = field(default_factory=dict, repr=False)
 
-    def problem(self, r: int, c: int, personal: bool) -> list[str]:
+    def restore(self, r: int, c: int):
+        """The cell's value as read (control characters still taken out and marked), for a column the catalog
+        declares an identifier: its digits are no NIK, so its NIK marks are dropped."""
+        v = self.originals.pop((r, c))
+        self.nik.pop((r, c), None)
+        self.pseudonyms.pop((r, c), None)
+        self.control.pop((r, c), None)
+        return _take_control(v, r, c, self) if v.__class__ is str else v
+
+    def forget_originals(self) -> None:
+        """Once the table is located, the cleartext of every masked cell is dropped."""
+        self.originals.clear()
+
+    def problem(self, r: int, c: int, personal: bool, hint: bool = False) -> list[str]:
         """The problems of one cell, in Indonesian. None for a personal column: its values are expected to be
-        personal, and every one of them is replaced by its pseudonym."""
+        personal, and every one of them is replaced by its pseudonym. `hint`: the column may be declared an
+        identifier (it is undeclared or `abaikan`), and the NIK problem says how."""
         if personal:
             return []
         out = []
         if (r, c) in self.nik:
-            out.append(f"berisi NIK (nomor induk kependudukan), disamarkan: {', '.join(self.nik[(r, c)])}")
+            out.append(f"berisi NIK (nomor induk kependudukan), disamarkan: {', '.join(self.nik[(r, c)])}" + (
+                "; bila kolom ini berisi nomor kejadian/ID dan bukan NIK, nyatakan kolom itu di katalog dengan "
+                "peran: abaikan dan pengenal: true" if hint else ""))
         if (r, c) in self.control:
             out.append(f"sel berisi karakter kendali tak terlihat: '{self.control[(r, c)]}'; hapus karakter itu "
                        f"lalu kirim ulang")
@@ -224,6 +250,7 @@ def scrub_grid(grid: list[list], prefixes: frozenset[str], key: bytes | None = N
             elif (cls is float or cls is int) and 1e15 <= v < 1e16:
                 digits = nik_of_number(v)
                 if digits and is_nik(digits, prefixes):
+                    marks.originals[(r, c)] = v
                     row[c] = mask(digits)
                     marks.nik[(r, c)] = [mask(digits)]
                     if key is not None:
@@ -235,20 +262,25 @@ def _scrub_text(v: str, r: int, c: int, prefixes: frozenset[str], key: bytes | N
     masked, niks = mask_text(v, prefixes)
     if niks:
         marks.nik[(r, c)] = niks
+        marks.originals[(r, c)] = v
         if key is not None:
             marks.pseudonyms[(r, c)] = pseudonym(v, key)
-    if _CONTROL.search(masked):
-        marks.control[(r, c)] = visible(masked)
-        masked = _CONTROL.sub(" ", masked)
-        if not masked.strip():
-            masked = ""
-    return masked
+    return _take_control(masked, r, c, marks)
+
+
+def _take_control(text: str, r: int, c: int, marks: Marks) -> str:
+    """`text` with its control characters replaced by spaces (empty when nothing else is left), marked."""
+    if not _CONTROL.search(text):
+        return text
+    marks.control[(r, c)] = visible(text)
+    text = _CONTROL.sub(" ", text)
+    return text if text.strip() else ""
 
 
 def spread_over_merged(marks: Marks, merged: list) -> None:
     """A merged cell's text stands for every cell of its range (filled in later): so do its marks."""
     for (r0, c0), (r1, c1) in merged:
-        for found in (marks.control, marks.nik, marks.pseudonyms):
+        for found in (marks.control, marks.nik, marks.pseudonyms, marks.originals):
             if (r0, c0) in found:
                 for r in range(r0, r1 + 1):
                     for c in range(c0, c1 + 1):

@@ -410,19 +410,39 @@ def read_sheets(path: Path, label: str, ds: Dataset) -> list[Sheet]:
     if kind == "csv":
         return [check_grid(read_csv(Path(path), label, src.csv_pemisah, src.csv_encoding), label)]
     if kind == "html":
-        from walidata.sources.html_tables import TableTooLarge, read_html
-
-        pattern = re.compile(src.sheet)
         try:
-            found = read_html(Path(path))
-        except TableTooLarge as exc:
-            raise SourceError(label, exc.reason, sheet=exc.table) from None
-        tables = [check_grid(Sheet(name=n, grid=g, merged=m, html=True, titles=t), label)
-                  for n, g, m, t in found if pattern.search(n)]
-        if not tables:
-            raise SourceError(label, f"file HTML (bukan workbook) tanpa tabel yang cocok dengan {src.sheet!r}")
-        return tables
+            return _read_html_sheets(Path(path), label, src.sheet)
+        except SourceError as exc:
+            raise as_html_refusal(exc, label) from None
     return _read_workbook(Path(path), label, src.sheet)
+
+
+def _read_html_sheets(path: Path, label: str, sheet_pattern: str) -> list[Sheet]:
+    from walidata.sources.html_tables import TableTooLarge, read_html
+
+    pattern = re.compile(sheet_pattern)
+    try:
+        found = read_html(path)
+    except TableTooLarge as exc:
+        raise SourceError(label, exc.reason, sheet=exc.table) from None
+    tables = [check_grid(Sheet(name=n, grid=g, merged=m, html=True, titles=t), label)
+              for n, g, m, t in found if pattern.search(n)]
+    if not found:
+        raise SourceError(label, "file HTML (bukan workbook): tidak ada tabel (<table>) di dalamnya")
+    if not tables:
+        raise SourceError(label, f"file HTML (bukan workbook): tidak ada tabel yang cocok dengan {sheet_pattern!r}")
+    return tables
+
+
+def as_html_refusal(exc: SourceError, name: str) -> SourceError:
+    """The refusal of a file whose bytes are HTML: when its name says .xls/.xlsx/.ods, the message says first that
+    it is an HTML page under a workbook's name (whatever the refusal: no table, no header, too large)."""
+    from walidata.sources.html_tables import disguise_reason
+
+    reason = disguise_reason(name, exc.reason)
+    if reason == exc.reason:
+        return exc
+    return SourceError(exc.file, reason, exc.sheet, exc.row, exc.column)
 
 
 def _read_workbook(path: Path, label: str, sheet_pattern: str) -> list[Sheet]:

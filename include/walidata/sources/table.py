@@ -39,6 +39,7 @@ BUKAN_DATA = {
     "judul_diulang": "judul tabel diulang",
     "catatan": "catatan kaki",
     "lanjutan": "baris lanjutan (tanpa wilayah dan tanpa angka)",
+    "judul_bagian": "judul bagian (teks rincian yang tidak dikenal, tanpa wilayah dan tanpa angka)",
 }
 _LEADING_NUMBER = re.compile(r"^\s*\(?\s*(\d{1,3})\b")
 FOOTER_LINES_KEPT = 50  # lineage keeps the first footer lines; the rest are counted
@@ -79,6 +80,7 @@ class Table:
     baris: int = 0  # non-empty rows of the sheet, counted on their own: the classes must add up to it
     merge_filled: set[tuple[int, int]] = field(default_factory=set)  # (row, col), 0-based: label cells a merge filled
     tanda: list[tuple[Kolom, int]] = field(default_factory=list)  # mark columns (peran: tanda) and their index
+    rincian_dikenal: dict[int, set[str]] = field(default_factory=dict)  # breakdown column → its known texts (norm)
 
     def skip(self, rownum: int, reason: str) -> None:
         """A row inside the table that is not data: counted under its reason and listed in the lineage."""
@@ -295,6 +297,8 @@ def locate_table(sheet: Sheet, ds: Dataset, file: str, tahun: str | None = None,
         if n:
             table.bukan_data[reason] = n
     keys = [table.columns[k.name] for k in ds.kolom if k.peran in LABEL_ROLES and k.name in table.columns]
+    table.rincian_dikenal = {table.columns[k.name]: {norm(x) for x in [*ds.rincian.get(k.dimensi, []), *k.sinonim]}
+                             for k in ds.kolom_peran("rincian") if k.name in table.columns}
     _data_rows(grid, table, first_data, [norm_row(grid[r]) for r in range(start, start + depth)],
                {norm(t) for t in titles}, _footer_pattern(src.label_catatan_kaki), keys)
     table.baris = sum(1 for row in grid if filled(row))
@@ -364,10 +368,20 @@ def _refuse_control_in_header(marks, start: int, depth: int, file: str, sheet: s
 
 def _mark_rows(grid: list[list], table: Table, marks, ds: Dataset) -> None:
     """Data rows holding a NIK or a control character get a problem (they are never published); the cells of
-    personal columns (`pribadi`) get their pseudonyms, in the data rows and in the footer."""
+    personal columns (`pribadi`) get their pseudonyms, in the data rows and in the footer. The data cells of
+    identifier columns (`pengenal`) get back their value as read (no NIK there); nothing else does."""
     from walidata.sources.privacy import pseudonym
 
     personal = sorted({table.columns[k.name] for k in ds.kolom if k.pribadi and k.name in table.columns})
+    ids = sorted({table.columns[k.name] for k in ds.kolom if k.pengenal and k.name in table.columns})
+    for rownum, row in table.rows if ids and marks.originals else ():
+        for c in ids:
+            if (rownum - 1, c) in marks.originals and c < len(row):
+                row[c] = marks.restore(rownum - 1, c)
+    marks.forget_originals()
+    # where a NIK may be a false alarm the catalog can settle: an undeclared column, or one declared `abaikan`
+    may_be_id = set(table.extra_index) | {table.columns[k.name] for k in ds.kolom_peran("abaikan")
+                                          if k.name in table.columns}
     marked: dict[int, list[int]] = {}
     for r, c in [*marks.nik, *marks.control]:
         marked.setdefault(r, []).append(c)
@@ -379,7 +393,7 @@ def _mark_rows(grid: list[list], table: Table, marks, ds: Dataset) -> None:
                 row[c] = marks.pseudonyms.get((rownum - 1, c)) or pseudonym(row[c], marks.key)
     for rownum, _ in table.rows if marked else ():
         for c in sorted(set(marked.get(rownum - 1, ()))):
-            for why in marks.problem(rownum - 1, c, c in personal):
+            for why in marks.problem(rownum - 1, c, c in personal, c in may_be_id):
                 table.row_problems.setdefault(rownum, []).append(RecordProblem(col_letter(c), why))
     if footer:  # a footer label in a personal column cannot be told from a name ('Ketut …' starts like 'Ket')
         table.footer = _footer_lines([row for _, row in footer])
@@ -430,8 +444,8 @@ def _data_rows(grid: list[list], table: Table, first_data: int, header: list[lis
             why = _not_data(row, header, titles)
         else:  # '1 2 3 4' printed as numbers under the header, the label cells empty
             why = "nomor_kolom" if labels and all(blank(_cell_of(row, c)) for c in labels) and _counting(row) else None
-        if why is None and not has_figure and _continues(table, r, row, keys):
-            why = "lanjutan"
+        if why is None and not has_figure:
+            why = _without_figure(table, r, row, keys)
         if why:
             table.skip(r + 1, why)
             continue
@@ -450,11 +464,18 @@ def _first_filled(cells: list):
     return None
 
 
-def _continues(table: Table, r: int, row: list, keys: list[int]) -> bool:
-    """A continuation row (its figure cells empty): no region, period or breakdown of its own either (a cell filled
-    from a merged cell above is not its own), only text in other columns (notes, activities): it carries on the
-    record above."""
-    return all(blank(_cell_of(row, c)) or (r, c) in table.merge_filled for c in keys)
+def _without_figure(table: Table, r: int, row: list, keys: list[int]) -> str | None:
+    """What a row without any figure is when it holds no region or period of its own (a cell filled from a merged
+    cell above is not its own): a continuation row ('lanjutan': only text in other columns, notes or activities,
+    carrying on the record above) or a section heading ('judul_bagian': a breakdown cell whose text the catalog
+    does not know, '1. Rasio Polisi Pamong Praja …' over its indicators). None: a row of data with its problems."""
+    own = [c for c in keys if not blank(_cell_of(row, c)) and (r, c) not in table.merge_filled]
+    if not own:
+        return "lanjutan"
+    known = table.rincian_dikenal
+    if all(c in known and norm(_cell_of(row, c)) not in known[c] for c in own):
+        return "judul_bagian"
+    return None
 
 
 def _refuse_unexplained(table: Table, rows: list[int]) -> None:
@@ -588,7 +609,14 @@ def read_tables(path: Path, ds: Dataset, label: str | None = None,
     except SourceError as exc:  # its text may quote sheet names
         raise SourceError(exc.file, privacy.clean_text(exc.reason, prefixes), exc.sheet and privacy.clean_text(
             exc.sheet, prefixes), exc.row, exc.column) from None
-    return tables_of_sheets(sheets, ds, label, prefixes, Path(path))
+    try:
+        return tables_of_sheets(sheets, ds, label, prefixes, Path(path))
+    except SourceError as exc:  # an HTML page named .xls says so first, whatever the refusal
+        if not any(s.html for s in sheets):
+            raise
+        from walidata.sources.spreadsheet import as_html_refusal
+
+        raise as_html_refusal(exc, label) from None
 
 
 def tables_of_sheets(sheets: list[Sheet], ds: Dataset, label: str, prefixes: frozenset[str],

@@ -108,6 +108,10 @@ class Attributor:
                 return Attribution("masalah", None, "", f"nama {ROLE_WORD[role]} kosong", column=letter)
             got = self._resolve(role, kolom, text, named)
             if isinstance(got, tuple) and len(got) == 3:  # ('ragu', candidates, problem)
+                if all(self._outside(c) for c in got[1]):
+                    # 'SUKABUMI' (Kabupaten or Kota, neither ours) read for Bogor: not ours whichever it is, so its
+                    # kecamatan 'CARINGIN' is never looked up among ours (Bogor has a Caringin too)
+                    return Attribution("lain", got[1][0], text, f"{got[2].why} (bukan wilayah kita)", column=letter)
                 unsure.append((LEVEL_OF_ROLE[role], got[1], got[2]._replace(column=letter)))
                 continue
             if isinstance(got, Attribution) and got.kind == "masalah" and (other := self._theirs(named)):

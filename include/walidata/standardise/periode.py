@@ -82,7 +82,9 @@ def parse_periode(value, tahun: str | None = None) -> tuple[str, str] | None:
     numeric = _numeric_periode(text)
     if numeric is not False:
         return (numeric, status) if numeric else None
-    text = re.sub(r"\s+", " ", _ASIDE.sub(" ", text)).replace("(", "").replace(")", "").strip()
+    plain = re.sub(r"\s+", " ", _ASIDE.sub(" ", text)).replace("(", "").replace(")", "").strip()
+    if not re.fullmatch(_YEAR, plain):  # '2024 (angka sementara)' stays unread: its aside may be a status
+        text = plain
     text = re.sub(r"\s*/\s*" + _YEAR + r"$", r" \1", text)  # 'Semester I/2025'
     for part in dict.fromkeys([text, *(p.strip() for p in text.split("/"))]):
         found = _periode_of_part(part, tahun)

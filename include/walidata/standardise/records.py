@@ -134,12 +134,15 @@ def _total_label_test(totals: set[str]):
         _TEXT_CACHE.clear(), _TOTAL_CACHE.clear(), _PERIODE_CACHE.clear()
     total_cache = _TOTAL_CACHE.setdefault(frozenset(totals), {})
 
-    def is_total(v) -> bool:
-        hit = total_cache.get(v)
+    def is_total(v, exact: bool = False) -> bool:
+        """`exact`: only a whole total label ('Jumlah', 'Total', 'Jumlah/Total'), as in a breakdown column, where
+        'Jumlah Penduduk' is an indicator, not a total row."""
+        hit = total_cache.get((v, exact))
         if hit is None:
             label = _text(v)
             parts = {norm(label), *(norm(p) for p in label.split("/"))}
-            hit = total_cache[v] = bool(parts & totals or (label and norm(label).split(" ", 1)[0] in totals))
+            first_word = not exact and label and norm(label).split(" ", 1)[0] in totals
+            hit = total_cache[(v, exact)] = bool(parts & totals or first_word)
         return hit
 
     return is_total
@@ -175,7 +178,10 @@ class _Rows:
 
         totals = {norm(t) for t in ds.sumber.label_total}
         cols = table.columns
-        label_col = next((cols[k.name] for k in ds.kolom if k.peran in TOTAL_LABEL_ROLES and k.name in cols), None)
+        # every column that may say 'Jumlah': a region, a breakdown ('Total' under the hotel classes) or a period
+        label_cols = [(cols[k.name], k.peran == "rincian") for k in ds.kolom
+                      if k.peran in TOTAL_LABEL_ROLES and k.name in cols]
+        known = table.rincian_dikenal
         attribute = Attributor(ds, table, wilayah, totals | {fold(t) for t in ds.sumber.label_total})
         is_total = _total_label_test(totals)
         marked = table.row_problems  # a NIK or a control character in the row: ours to report, never published
@@ -187,7 +193,8 @@ class _Rows:
                     continue
                 self._marked(i, a, marked[rownum])
                 continue
-            if label_col is not None and is_total(_cell(row, label_col)):
+            if label_cols and any(is_total(v, exact=True) and norm(v) not in known[c] if breakdown else is_total(v)
+                                  for c, breakdown in label_cols if (v := _cell(row, c)) not in ("", None)):
                 self.kind[i] = "total"
                 continue
             a = attribute(row)
@@ -245,14 +252,16 @@ class _Rows:
                     continue
             if per_col is not None:
                 raw = _cell(row, per_col)
-                p = cache.get((raw, year), False)
+                key = (raw, year, src.granularitas if "granularitas" in src.model_fields_set else None)
+                p = cache.get(key, False)
                 if p is False:
-                    p = cache[(raw, year)] = parse_periode(raw, year)
+                    p = cache[key] = parse_periode(raw, year) or _numbered(raw, year, src)
                 self.periode[i] = p
                 if p is None and year is None and parse_periode(raw, "2000") is not None:
                     no_year.append((rownum, _text(raw)))
                 elif p is None:
-                    probs.append(RecordProblem(col_letter(per_col), f"periode '{_text(raw)}' tidak terbaca"))
+                    probs.append(RecordProblem(col_letter(per_col), f"periode '{_text(raw)}' tidak terbaca"
+                                                                    + _numbered_hint(raw, src)))
             elif tgl_col is not None:
                 raw = _cell(row, tgl_col)
                 d = parse_tanggal(raw)
@@ -288,6 +297,31 @@ class _Rows:
                 if v is None:
                     self.problems[i].append(RecordProblem(col_letter(c), f"{k.dimensi} '{text}' tidak dikenal "
                                                           f"(yang diakui: {', '.join(ds.rincian[k.dimensi])})"))
+
+
+_NUMBERED = {"bulan": (12, "{y}-{n:02d}"), "triwulan": (4, "{y}-Q{n}"), "semester": (2, "{y}-S{n}")}
+
+
+def _period_number(raw) -> int | None:
+    t = _text(raw)
+    return int(t) if t.isdigit() and len(t) <= 2 else None
+
+
+def _numbered(raw, year: str | None, src) -> tuple[str, str] | None:
+    """A bare number in a period column ('1' … '12') beside a year column: a month, quarter or semester only when
+    the catalog says which (`sumber.periode.granularitas`, set explicitly): '3' alone is never guessed."""
+    n = _period_number(raw)
+    if n is None or year is None or "granularitas" not in src.model_fields_set or src.granularitas not in _NUMBERED:
+        return None
+    most, form = _NUMBERED[src.granularitas]
+    return (form.format(y=year, n=n), STATUS_TETAP) if 1 <= n <= most else None
+
+
+def _numbered_hint(raw, src) -> str:
+    if _period_number(raw) is None or "granularitas" in src.model_fields_set:
+        return ""
+    return ("; angka saja bisa bulan, triwulan atau semester: nyatakan sumber.periode.granularitas (bulan, triwulan "
+            "atau semester) di katalog")
 
 
 TOTAL_LABEL_ROLES = ("provinsi", "kabupaten_kota", "kecamatan", "desa", "rincian", "periode")  # may say "Jumlah"
@@ -663,8 +697,11 @@ def aggregate(records, ds: Dataset):
     # Status of a sum: a flag (sementara, revisi…) on any part marks the sum; tetap/nihil parts do not.
     order = [s for s in STATUSES if s not in (STATUS_TETAP, "nihil")] + [STATUS_TETAP]
     rank = pc.fill_null(pc.index_in(ok["status"], value_set=pa.array(order)), len(order) - 1)
+    # A sum with a part not given ('…', 'x', an empty cell read as not available) is not given either: never a
+    # smaller number that looks complete.
     g = ok.append_column("_rank", rank).group_by(keys, use_threads=False).aggregate(
-        [("nilai", "sum"), ("_rank", "min"), ("sumber_baris", "first"), ("sumber_kolom_nilai", "first"),
+        [("nilai", "sum", pc.ScalarAggregateOptions(skip_nulls=False)), ("_rank", "min"), ("sumber_baris", "first"),
+         ("sumber_kolom_nilai", "first"),
          *((c, "first") for c in where)])
     sums = {k: g[k] for k in keys} | {c: g[f"{c}_first"] for c in [*where, "sumber_kolom_nilai", "sumber_baris"]} | {
         "nilai": g["nilai_sum"], "status": pc.take(pa.array(order), g["_rank_min"]),
@@ -691,6 +728,8 @@ def aggregate(records, ds: Dataset):
              pa.table({c: counts[c] for c in cols}).cast(records.schema), bad]
     if not ds.nilai_kolom:  # rows counted per category: their records are the count's parts, not a variable
         parts = parts[1:]
+    elif agg.hitung is None:  # sums only
+        parts = [parts[0], bad]
     out = pa.concat_tables(parts)
     return out.sort_by([(k, "ascending") for k in ("variabel", "kode_wilayah", "periode", *ds.kolom_rincian)])
 

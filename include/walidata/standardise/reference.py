@@ -61,10 +61,11 @@ def split_kind(name) -> tuple[str | None, str]:
     return None, s
 
 
-def _keys(name) -> tuple[str, str, str]:
-    """Lookup keys of a name, strictest first: folded, without region prefixes, without spaces."""
-    n = normalise_name(name)
-    return fold(name), n, n.replace(" ", "")
+def _keys(name) -> tuple[str, str, str, str]:
+    """Lookup keys of a name, strictest first: folded, without region prefixes, without spaces, and without spaces
+    but with the prefix: 'KAMPUNGSAWAH' is desa Kampung Sawah, whose 'Kampung' is part of its name."""
+    n, f = normalise_name(name), fold(name)
+    return f, n, n.replace(" ", ""), f.replace(" ", "")
 
 
 def normalise_name(name) -> str:

@@ -132,17 +132,20 @@ def build_expectations(spec: list[dict]):
 
 
 def gx_context(root: Path):
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)  # its INFO lines drown the task log
+    from great_expectations.data_context.types.base import ProgressBarsConfig
     from great_expectations.execution_engine import pandas_execution_engine
 
     import great_expectations as gx
-
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-    logging.getLogger("great_expectations").setLevel(logging.WARNING)  # its INFO lines drown the task log
     # GX fingerprints every in-memory batch below this size (an md5 over every cell: a quarter of a second per
     # million records, and a pickle of the whole frame when a column holds lists, as `masalah_rinci` does). What
     # was validated is already identified by the source files' sha256 in audit.load_log, so no fingerprint.
     pandas_execution_engine.HASH_THRESHOLD = 0
-    return gx.get_context(mode="file", context_root_dir=str(root))
+    ctx = gx.get_context(mode="file", context_root_dir=str(root))
+    # No tqdm bars ('Calculating Metrics: 100%|…') in task logs or `walidata check`, whatever the context's file says.
+    ctx.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    return ctx
 
 
 def whole_frame_batch(ctx, name: str):
