@@ -122,7 +122,7 @@ def test_real_file(spec, case, tmp_path, monkeypatch):
         _check_outcome(case, out, refused, rows, settings, ds)
     except AssertionError as exc:
         if "xfail_alasan" in case:
-            pytest.xfail(f"{case['xfail_alasan']} [{str(exc).splitlines()[0][:300]}]")
+            pytest.xfail(f"{case['xfail_alasan']} [{str(exc).splitlines()[0][:600]}]")
         raise
     if "xfail_alasan" in case:
         pytest.fail(f"XPASS(strict): the reader now gets this case right; take off xfail_alasan: "

@@ -181,7 +181,8 @@ class _TableRules(_Model):
     label_total: list[str] = ["jumlah", "total", "jumlah total"]
     label_catatan_kaki: list[str] = ["sumber", "catatan", "keterangan", "source", "note", "ket"]
     tanda_strip: Literal["nihil", "kosong"] = "nihil"  # how '-' is read for this dataset
-    sel_kosong: Literal["masalah", "tidak_tersedia"] = "masalah"  # an empty value cell: a problem, or 'not given'
+    # an empty value cell: a problem, 'not given', or nothing (0: a road segment's length in the conditions it is not)
+    sel_kosong: Literal["masalah", "tidak_tersedia", "nihil"] = "masalah"
     kolom_lain: Literal["abaikan", "tolak"] = "abaikan"  # header columns the catalog does not know
     agregasi: Agregasi | None = None
     # A table without region columns that comes from a unit below the kabupaten (a puskesmas, a school, a UPT):

@@ -596,6 +596,8 @@ class Builder:
                 p = Parsed(None, STATUS_TETAP, _formula_problem(errors[(ours[j][0], c)]))
             elif p.masalah == "sel kosong" and ds.sumber.sel_kosong == "tidak_tersedia":
                 p = Parsed(None, "tidak_tersedia")  # declared: an empty cell means 'not given' in these files
+            elif p.masalah == "sel kosong" and ds.sumber.sel_kosong == "nihil":
+                p = Parsed(0.0, "nihil")  # declared: an empty cell means nothing there, like '-'
             nilai[j], status[j], why[j] = p.nilai, p.status, p.masalah
         return nilai, status, why
 

@@ -173,10 +173,13 @@ def completeness(kx: Konteks, df, codes: list[str]) -> dict:
     out = []
     for var, per in sorted(zip(short["variabel"], short["periode"], strict=True)):
         have = set(ok.loc[(ok["variabel"] == var) & (ok["periode"] == per), "kode_wilayah"])
+        read = set(df.loc[(df["variabel"] == var) & (df["periode"] == per), "kode_wilayah"].dropna())
         gone = sorted(set(codes) - have)
-        shown = ", ".join(f"{c} ({names.get(c, '?')})" for c in gone[:5])
+        # every one named up to 20 (the two desa missing among seven kelurahan), and whether its rows were in the
+        # file but rejected: 'no figure' alone would blame a kecamatan whose numbers the OPD did send
+        shown = ", ".join(f"{c} ({names.get(c, '?')}{', barisnya ditolak' if c in read else ''})" for c in gone[:20])
         out.append({"reason": f"periode {per}, variabel {var}: tidak ada angka untuk {len(gone)} wilayah: {shown}"
-                              + (" …" if len(gone) > 5 else "")})
+                              + (f" … dan {len(gone) - 20} lagi" if len(gone) > 20 else "")})
     return hasil(out)
 
 
