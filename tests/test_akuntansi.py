@@ -436,3 +436,30 @@ def test_a_bare_period_number_is_read_only_as_the_catalog_declares(tmp_path, gra
                                       "sumber.periode.granularitas", regex=False).all()
     else:  # 12 is no quarter
         assert f.periode.fillna("-").tolist() == ["2023-Q1", "-"] and f.masalah.isna().tolist() == [True, False]
+
+
+# ------------------------------------------------------------- sums and counts of event rows say what they know
+
+def test_a_count_of_rows_per_value_column_breakdown_is_refused_by_the_catalog():
+    """A count of road segments 'per condition' when the condition comes from the value columns (baik, rusak…)
+    would count every segment under each condition: the catalog says so instead."""
+    from pydantic import ValidationError
+
+    kolom = [*DESA, {"name": "baik", "alias": ["baik"], "peran": "nilai", "rincian": {"kondisi": "baik"}},
+             {"name": "rusak", "alias": ["rusak"], "peran": "nilai", "rincian": {"kondisi": "rusak"}}]
+    spec = {"rincian": {"kondisi": ["baik", "rusak"]}, "sumber": {"periode": {"dari": "tetap", "nilai": "2025"}}}
+    with pytest.raises(ValidationError, match=r"\['kondisi'\] come from the value columns .* counted once under each"):
+        dataset("desa", kolom, **{**spec, "sumber": {**spec["sumber"], "agregasi": {"hitung": "n", "satuan": "ruas"}}})
+    dataset("desa", kolom, **{**spec, "sumber": {**spec["sumber"], "agregasi": {}}})  # sums only: fine
+
+
+@pytest.mark.parametrize("sel_kosong, want", [("nihil", [250.0]), ("tidak_tersedia", [None])])
+def test_a_sum_over_rows_with_a_blank_part_is_zero_or_not_given_as_declared(tmp_path, sel_kosong, want):
+    """Two segments of one desa, the second's length blank: with sel_kosong nihil the blank is 0 and the sum 250;
+    with tidak_tersedia the sum is not given (never 250 passed off as the whole)."""
+    kolom = [*DESA, {"name": "panjang", "alias": ["panjang"], "peran": "nilai", "tipe": "decimal"}]
+    ds = dataset("desa", kolom, sumber={"periode": {"dari": "tetap", "nilai": "2025"}, "agregasi": {},
+                                        "sel_kosong": sel_kosong})
+    text = "kecamatan,desa,panjang\nKamipang,Galinggang,250\nKamipang,Galinggang,\n"
+    f = read(tmp_path, ds, text, "62.06").frame()
+    assert [None if v != v else v for v in f.nilai.astype(object).tolist()] == want and f.masalah.isna().all()

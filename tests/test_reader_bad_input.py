@@ -408,6 +408,9 @@ def test_check_output_is_grouped_and_bounded_and_the_workbook_goes_where_the_off
     assert sorted(p.name for p in inbox.iterdir()) == ["penduduk_2025.xlsx"]
     detail = pd.read_excel(report, sheet_name="Rincian")
     assert detail.Keterangan.str.contains("Desa Antah").sum() == 78  # every problem is in the workbook
+    summary = dict(pd.read_excel(report, sheet_name="Ringkasan", header=None).values.tolist())
+    rows = summary["Baris terisi di file"]  # the row accounting, class by class, adds up in the workbook too
+    assert rows > 1500 and rows == sum(v for k, v in summary.items() if k.startswith("  "))
     assert "Calculating Metrics" not in run.stderr and "INFO" not in run.stderr and "%|" not in run.stderr
 
 
