@@ -301,7 +301,7 @@ def locate_table(sheet: Sheet, ds: Dataset, file: str, tahun: str | None = None,
                              for k in ds.kolom_peran("rincian") if k.name in table.columns}
     _data_rows(grid, table, first_data, [norm_row(grid[r]) for r in range(start, start + depth)],
                {norm(t) for t in titles}, _footer_pattern(src.label_catatan_kaki), keys)
-    table.baris = sum(1 for row in grid if filled(row))
+    table.baris += sum(1 for row in grid[:first_data] if filled(row))  # (the rows below: counted by _data_rows)
     if marks is not None:
         _mark_rows(grid, table, marks, ds)
     return table
@@ -425,6 +425,7 @@ def _data_rows(grid: list[list], table: Table, first_data: int, header: list[lis
         first = _first_filled(row)
         if first is None:
             continue
+        table.baris += 1  # counted before it is classified: the classes must add up to this count
         width = len(row)
         cells = [row[c] if c < width else "" for c in figures]
         has_figure = _first_filled(cells) is not None
@@ -542,7 +543,7 @@ def _not_data(row: list, header: list[list[str]], titles: set[str]) -> str | Non
     """Why a text-only row inside the table is not data (None when it may be)."""
     cells = []
     for c, v in enumerate(row):
-        if blank(v):
+        if v is None or v == "" or (v.__class__ is str and not v.strip()):  # `blank`, inline: every data row
             continue
         if v.__class__ is not str:
             return None  # a number in the row: data

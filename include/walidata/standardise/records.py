@@ -148,6 +148,22 @@ def _total_label_test(totals: set[str]):
     return is_total
 
 
+def _says_total(row: list, label_cols: list[tuple[int, bool]], is_total, known: dict[int, set[str]]) -> bool:
+    """Whether a label cell of the row marks a total: in a breakdown column only a whole total label that is not
+    one of its categories ('Total' under the hotel classes, never 'Jumlah Penduduk'). A plain loop: every row."""
+    width = len(row)
+    for c, breakdown in label_cols:
+        v = row[c] if c < width else ""
+        if v == "" or v is None:
+            continue
+        if breakdown:
+            if is_total(v, True) and norm(v) not in known[c]:
+                return True
+        elif is_total(v):
+            return True
+    return False
+
+
 class _Rows:
     """Per data row: whose row it is (attribution), period, breakdowns and problems."""
 
@@ -193,8 +209,7 @@ class _Rows:
                     continue
                 self._marked(i, a, marked[rownum])
                 continue
-            if label_cols and any(is_total(v, exact=True) and norm(v) not in known[c] if breakdown else is_total(v)
-                                  for c, breakdown in label_cols if (v := _cell(row, c)) not in ("", None)):
+            if label_cols and _says_total(row, label_cols, is_total, known):
                 self.kind[i] = "total"
                 continue
             a = attribute(row)
