@@ -38,7 +38,9 @@ def publish_sample(tmp: Path) -> dict:
            "WALIDATA_WAREHOUSE_URL": f"duckdb:///{tmp / 'warehouse.duckdb'}", "WALIDATA_GX_ROOT": str(tmp / "gx")}
     shutil.copytree(ROOT / "include" / "sample_data" / "inbox", tmp / "inbox")
     shutil.copytree(ROOT / "great_expectations", tmp / "gx", ignore=shutil.ignore_patterns("uncommitted"))
-    subprocess.run([sys.executable, "-m", "walidata.cli", "run"], env=env, check=True, capture_output=True)
+    # the API datasets answer from the sample server (as `make run` does), so a fresh clone publishes every dataset
+    subprocess.run([sys.executable, "-m", "walidata.cli", "run", "--api-contoh"], env=env, check=True,
+                   capture_output=True)
     return env
 
 
