@@ -330,7 +330,8 @@ def test_data_dictionary_from_catalog_and_live_schema(sandbox):
     # The fixed tables' descriptions come from the warehouse itself (migration 6), not from Python code.
     assert "| kode_kemendagri | varchar | Kode wilayah Kemendagri (Kepmendagri 300.2.2-2138/2025) |" in text
     assert "| baris_dipertahankan | integer | Angka yang sudah terbit" in text
-    assert "| jenis | varchar | tahun, semester, triwulan, bulan, minggu (minggu ISO YYYY-Wnn, Senin sampai Minggu) |" in text
+    assert ("| jenis | varchar | tahun, semester, triwulan, bulan, minggu (minggu ISO YYYY-Wnn, Senin sampai "
+            "Minggu) |") in text
     # Datasets not loaded yet are listed from the catalog, with their tables marked as absent.
     assert "`fact.dinkes__kelahiran__riwayat`: belum ada di gudang data" in text
     rows = _q(sandbox.warehouse_url, "SELECT pemeriksaan, sukses FROM audit.hasil_validasi WHERE run_id = 'r1'")
