@@ -159,7 +159,12 @@ def real_corpus(repeat: int) -> dict:
         if case is None:
             continue
         ds = get_dataset(real / "catalog", case.get("dataset", spec["dataset"]))
-        jobs.append((real / "files" / spec["file"], ds, IndeksWilayah(ROOT / "include" / "reference", case["wilayah"])))
+        # the shared workbooks are read where they lie, beside the repository (as tests/test_real_corpus.py does)
+        folder = ROOT.parent / "shared" / "real" if spec.get("lokasi") == "shared" else real / "files"
+        if not (folder / spec["file"]).is_file():
+            print(f"(real corpus: {spec['file']} not found in {folder}; left out)")
+            continue
+        jobs.append((folder / spec["file"], ds, IndeksWilayah(ROOT / "include" / "reference", case["wilayah"])))
 
     def walidata_reader():
         n = 0

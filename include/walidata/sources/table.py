@@ -309,13 +309,13 @@ def locate_table(sheet: Sheet, ds: Dataset, file: str, tahun: str | None = None,
 
 def blank(v) -> bool:
     """An empty cell: nothing, '' or only spaces."""
-    return v is None or v == "" or (v.__class__ is str and not v.strip())
+    return v is None or v == "" or (v.__class__ is str and v.isspace())
 
 
 def filled(row: list) -> bool:
     """A row with at least one non-empty cell: a row that the accounting counts."""
     for v in row:
-        if v is not None and v != "" and (v.__class__ is not str or v.strip()):
+        if v is not None and v != "" and (v.__class__ is not str or not v.isspace()):
             return True
     return False
 
@@ -420,21 +420,25 @@ def _data_rows(grid: list[list], table: Table, first_data: int, header: list[lis
     figures = sorted({v.index for v in table.values} | {c for _, c, _ in table.total_columns} |
                      {c for _, c in table.tanda})
     unexplained: list[int] = []
+    counted = 0
     for r in range(first_data, len(grid)):
         row = grid[r]
         first = _first_filled(row)
         if first is None:
             continue
-        table.baris += 1  # counted before it is classified: the classes must add up to this count
+        counted += 1  # counted before it is classified: the classes must add up to this count
         width = len(row)
         cells = [row[c] if c < width else "" for c in figures]
-        has_figure = _first_filled(cells) is not None
+        f0 = _first_filled(cells)
+        has_figure = f0 is not None
         if table.footer_row is not None:
             table.skip(r + 1, "catatan")
             if has_figure:
                 unexplained.append(r + 1)
             continue
-        if has_figure and _column_numbers(cells, figures):
+        # (a first figure that no column number is — 12,5, -3, 1234 — spares the test: most data rows)
+        if has_figure and not (f0.__class__ is float and (f0 >= 1000 or f0 < 0 or not f0.is_integer())) and \
+                _column_numbers(cells, figures):
             table.skip(r + 1, "nomor_kolom")
             continue
         if not has_figure and first.__class__ is str and footer.match(norm(first)):
@@ -451,6 +455,7 @@ def _data_rows(grid: list[list], table: Table, first_data: int, header: list[lis
             table.skip(r + 1, why)
             continue
         rows.append((r + 1, row))
+    table.baris += counted
     if table.footer_row is not None:
         table.footer = _footer_lines(grid[table.footer_row - 1:])
     if unexplained:
@@ -460,7 +465,7 @@ def _data_rows(grid: list[list], table: Table, first_data: int, header: list[lis
 def _first_filled(cells: list):
     """The first non-empty cell of a row (None when there is none): the hot loop's own `blank`."""
     for v in cells:
-        if v is not None and v != "" and (v.__class__ is not str or v.strip()):
+        if v is not None and v != "" and (v.__class__ is not str or not v.isspace()):
             return v
     return None
 
@@ -514,7 +519,7 @@ def _column_numbers(cells: list, figures: list[int]) -> bool:
             if not (0 <= v < 1000 and v.is_integer()):
                 return False
             n = int(v)
-        elif v is None or v == "" or (v.__class__ is str and not v.strip()):
+        elif v is None or v == "" or (v.__class__ is str and v.isspace()):
             continue
         else:
             got = _column_number(v)
@@ -543,7 +548,7 @@ def _not_data(row: list, header: list[list[str]], titles: set[str]) -> str | Non
     """Why a text-only row inside the table is not data (None when it may be)."""
     cells = []
     for c, v in enumerate(row):
-        if v is None or v == "" or (v.__class__ is str and not v.strip()):  # `blank`, inline: every data row
+        if v is None or v == "" or (v.__class__ is str and v.isspace()):  # `blank`, inline: every data row
             continue
         if v.__class__ is not str:
             return None  # a number in the row: data

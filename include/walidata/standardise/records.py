@@ -198,6 +198,7 @@ class _Rows:
         label_cols = [(cols[k.name], k.peran == "rincian") for k in ds.kolom
                       if k.peran in TOTAL_LABEL_ROLES and k.name in cols]
         known = table.rincian_dikenal
+        single = label_cols[0][0] if len(label_cols) == 1 and not label_cols[0][1] else None
         attribute = Attributor(ds, table, wilayah, totals | {fold(t) for t in ds.sumber.label_total})
         is_total = _total_label_test(totals)
         marked = table.row_problems  # a NIK or a control character in the row: ours to report, never published
@@ -209,7 +210,11 @@ class _Rows:
                     continue
                 self._marked(i, a, marked[rownum])
                 continue
-            if label_cols and _says_total(row, label_cols, is_total, known):
+            if single is not None:  # the usual table: one label column that is not a breakdown, tested inline
+                if single < len(row) and is_total(row[single]):
+                    self.kind[i] = "total"
+                    continue
+            elif label_cols and _says_total(row, label_cols, is_total, known):
                 self.kind[i] = "total"
                 continue
             a = attribute(row)
