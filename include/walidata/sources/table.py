@@ -429,16 +429,18 @@ def _data_rows(grid: list[list], table: Table, first_data: int, header: list[lis
         counted += 1  # counted before it is classified: the classes must add up to this count
         width = len(row)
         cells = [row[c] if c < width else "" for c in figures]
-        f0 = _first_filled(cells)
-        has_figure = f0 is not None
+        at = _first_filled_at(cells)
+        has_figure = at >= 0
+        f0 = cells[at] if has_figure else None
         if table.footer_row is not None:
             table.skip(r + 1, "catatan")
             if has_figure:
                 unexplained.append(r + 1)
             continue
-        # (a first figure that no column number is — 12,5, -3, 1234 — spares the test: most data rows)
-        if has_figure and not (f0.__class__ is float and (f0 >= 1000 or f0 < 0 or not f0.is_integer())) and \
-                _column_numbers(cells, figures):
+        # (a first figure that no column number is — 12,5, -3, 1234, or more than its column's place in the sheet,
+        # since columns are numbered from the table's first — spares the test: most data rows)
+        if has_figure and not (f0.__class__ is float and (f0 > figures[at] + 1 or f0 < 0 or not f0.is_integer())) \
+                and _column_numbers(cells, figures):
             table.skip(r + 1, "nomor_kolom")
             continue
         if not has_figure and first.__class__ is str and footer.match(norm(first)):
@@ -460,6 +462,14 @@ def _data_rows(grid: list[list], table: Table, first_data: int, header: list[lis
         table.footer = _footer_lines(grid[table.footer_row - 1:])
     if unexplained:
         _refuse_unexplained(table, unexplained)
+
+
+def _first_filled_at(cells: list) -> int:
+    """The index of the first non-empty cell (-1 when there is none)."""
+    for i, v in enumerate(cells):
+        if v is not None and v != "" and (v.__class__ is not str or not v.isspace()):
+            return i
+    return -1
 
 
 def _first_filled(cells: list):
