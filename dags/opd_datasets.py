@@ -28,11 +28,15 @@ CATALOG = Path(os.environ.get("WALIDATA_CATALOG") or Path(__file__).resolve().pa
 RETRIES = os.environ.get("WALIDATA_RETRIES")
 # The first retry's wait in seconds (then exponential): 300 unless set (a test of a killed worker sets a few).
 RETRY_DELAY = dt.timedelta(seconds=int(os.environ.get("WALIDATA_RETRY_DELAY") or 300))
+# The longest one task may run, in seconds (Airflow's execution_timeout): 2 h unless set; a source that holds a
+# task (a server dripping bytes) fails it instead of holding a worker forever.
+EXECUTION_TIMEOUT = dt.timedelta(seconds=int(os.environ.get("WALIDATA_EXECUTION_TIMEOUT") or 7200))
 
 
 def default_args(retries: int, owner: str) -> dict:
     return {"owner": owner, "retries": retries, "retry_delay": RETRY_DELAY,
-            "retry_exponential_backoff": True, "on_failure_callback": saat_gagal}
+            "retry_exponential_backoff": True, "execution_timeout": EXECUTION_TIMEOUT,
+            "on_failure_callback": saat_gagal}
 
 
 

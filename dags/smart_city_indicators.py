@@ -30,6 +30,8 @@ TZ = pendulum.timezone("Asia/Jakarta")
 ROOT = Path(__file__).resolve().parents[1]
 INDIKATOR = Path(os.environ.get("WALIDATA_INDIKATOR") or ROOT / "include" / "indikator")
 RETRIES = int(os.environ.get("WALIDATA_RETRIES") or 2)
+# The longest one task may run, in seconds (Airflow's execution_timeout): 2 h unless set.
+EXECUTION_TIMEOUT = dt.timedelta(seconds=int(os.environ.get("WALIDATA_EXECUTION_TIMEOUT") or 7200))
 
 try:
     DECLS = load_indikator(INDIKATOR)
@@ -60,7 +62,7 @@ Masukan: {", ".join(f"`{d}`" for d in INPUTS)}
     catchup=False,
     max_active_runs=1,
     default_args={"owner": "walidata", "retries": RETRIES, "retry_delay": dt.timedelta(minutes=5),
-                  "on_failure_callback": saat_gagal},
+                  "execution_timeout": EXECUTION_TIMEOUT, "on_failure_callback": saat_gagal},
     params={"paksa": Param(False, type="boolean", description="Hitung ulang semua indikator (force)")},
     tags=["smart-city", "indikator"],
 )

@@ -20,6 +20,8 @@ from walidata.serve.pemberitahuan import saat_gagal  # a light module: alerts on
 
 TZ = pendulum.timezone("Asia/Jakarta")
 RETRIES = int(os.environ.get("WALIDATA_RETRIES") or 2)
+# The longest one task may run, in seconds (Airflow's execution_timeout): 2 h unless set.
+EXECUTION_TIMEOUT = dt.timedelta(seconds=int(os.environ.get("WALIDATA_EXECUTION_TIMEOUT") or 7200))
 DOC = """# Daftar tindak lanjut Walidata
 
 Setiap hari pukul 07.00 WIB: dataset OPD yang periode terakhirnya di gudang data sudah melewati jadwal
@@ -39,7 +41,7 @@ per dataset lewat kanal yang diatur (`WALIDATA_PERINGATAN_EMAIL`, `WALIDATA_PERI
     catchup=False,
     max_active_runs=1,
     default_args={"owner": "walidata", "retries": RETRIES, "retry_delay": dt.timedelta(minutes=5),
-                  "on_failure_callback": saat_gagal},
+                  "execution_timeout": EXECUTION_TIMEOUT, "on_failure_callback": saat_gagal},
     tags=["walidata", "tindak-lanjut"],
 )
 def tindak_lanjut_walidata():

@@ -11,6 +11,18 @@ rewritten to this plugin's own routes, relative to /walidata/laporan/ (`../data-
 `../data-docs-terbaru/<dataset>` for a page outside the site): see laporan.tautan_untuk_plugin. The report
 has inline styles and SVG only, no script, so the same policy below serves it.
 
+Login: Airflow 3 does not put a plugin's FastAPI app behind its login, so this app does (`_login_required`, a
+middleware: every route, present and future). A request is served only with a JWT that Airflow's own
+`get_user` (airflow.api_fastapi.core_api.security) accepts: the UI's `_token` cookie, or `Authorization: Bearer`
+from `POST /auth/token`. Without one, a browser asking for a page is sent to Airflow's login page (`next=` back
+here), anything else gets 401. Then the auth manager authorizes (403 otherwise): Data Docs carry the rejected raw
+values of the OPD's files, the same values the DAG's task logs carry, so they take the right to read that DAG's
+task logs (`is_authorized_dag`, TASK_LOGS; a page naming no single dataset, e.g. the index, takes it for every
+DAG); the report and the pages' static assets take the right to use the UI (`is_authorized_view`, WEBSITE).
+With Airflow's SimpleAuthManager every role may read both; roles that differ come with the FAB or another auth
+manager. The PostgreSQL role `analyst` (walidata peran) is a warehouse role, not an Airflow one: an analyst who
+is given an Airflow login without task-log rights to the DAGs is refused the Data Docs.
+
 Offline: the pages load their scripts, stylesheets and fonts from the site itself (`static/walidata/`, copied
 there by walidata.validate.data_docs.localise_site after each build, from include/data_docs_assets/). A page
 built before that, still naming the CDNs, is rewritten the same way as it is served, and `static/walidata/`
@@ -42,7 +54,8 @@ from pathlib import Path
 
 from airflow.plugins_manager import AirflowPlugin
 from fastapi import FastAPI, HTTPException, Request
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PREFIX = "/walidata"
 app = FastAPI(title="Walidata Data Docs", description="Hasil pemeriksaan (Great Expectations) per dataset")
@@ -58,6 +71,79 @@ CSP = "; ".join([
     "form-action 'self'",
     "frame-ancestors 'self'",
 ])
+
+
+@app.middleware("http")
+async def _login_required(request: Request, call_next):
+    """Every request, to any route (a future one too), behind Airflow's login: see "Login" in the module doc.
+    Registered before _security_headers, so that middleware wraps it and its answers carry the policy too."""
+    user = await _airflow_user(request)
+    if user is None:
+        return _not_logged_in(request)
+    if not _may_read(user, _own_path(request)):
+        return JSONResponse({"detail": "Forbidden"}, status_code=403)
+    return await call_next(request)
+
+
+async def _airflow_user(request: Request):
+    """The user Airflow's own `get_user` finds in the request (`Authorization: Bearer <JWT>`, else the UI's
+    `_token` cookie), validated by the auth manager (signature, expiry, revocation); None when there is none,
+    it is not valid, or no auth manager runs in this process (the app served outside Airflow's api-server)."""
+    from airflow.api_fastapi.core_api.security import bearer_scheme, get_user
+
+    try:
+        return await get_user(request, None, await bearer_scheme(request))
+    except StarletteHTTPException:  # 401 no/expired token, 403 invalid or revoked token
+        return None
+    except RuntimeError:  # "Auth Manager has not been initialized yet": nobody can be authenticated
+        return None
+
+
+def _not_logged_in(request: Request):
+    """A browser asking for a page goes to Airflow's login page, which comes back here (`next=`); anything else
+    (an API client, a script's fetch, an asset) gets 401."""
+    wants_page = request.method in ("GET", "HEAD") and "text/html" in request.headers.get("accept", "")
+    if wants_page:
+        from airflow.api_fastapi.app import get_auth_manager
+
+        try:
+            return RedirectResponse(get_auth_manager().get_url_login(next_url=str(request.url)), status_code=307)
+        except RuntimeError:
+            pass
+    return JSONResponse({"detail": "Not authenticated"}, status_code=401, headers={"WWW-Authenticate": "Bearer"})
+
+
+def _own_path(request: Request) -> str:
+    """The path within this app (`/data-docs/...`), without the prefix Airflow mounts it under."""
+    path, root = request.scope["path"], request.scope.get("root_path", "")
+    return path[len(root):] if root and path.startswith(root) else path
+
+
+def _may_read(user, path: str) -> bool:
+    """Authorization by Airflow's auth manager. Data Docs pages carry the rejected raw values of an OPD's file,
+    which the task logs of the dataset's DAG carry too: reading them takes the right to read that DAG's task
+    logs (a path naming no single dataset, like the index, takes it for every DAG). The report (published
+    indicators) and the pages' scripts, styles and fonts take only the right to use Airflow's UI."""
+    from airflow.api_fastapi.app import get_auth_manager
+    from airflow.api_fastapi.auth.managers.models.resource_details import AccessView, DagAccessEntity, DagDetails
+
+    am, parts = get_auth_manager(), path.split("/")
+    plain = not any(p in ("", ".", "..") for p in parts[1:])  # a path that means what it spells
+    data_docs = path.startswith(("/data-docs/", "/data-docs-terbaru/"))
+    if not data_docs or (plain and path.startswith("/data-docs/static/")):
+        return am.is_authorized_view(access_view=AccessView.WEBSITE, user=user)
+    details = DagDetails(id=_dag_of(parts) if plain else None)
+    return am.is_authorized_dag(method="GET", access_entity=DagAccessEntity.TASK_LOGS, details=details, user=user)
+
+
+def _dag_of(parts: list[str]) -> str | None:
+    """The DAG of the dataset a path names (`/data-docs-terbaru/<opd>.<name>`,
+    `/data-docs/validations/<opd>/<name>/...`): `opd__<opd>__<name>`, as walidata.catalog.Dataset.dag_id."""
+    if parts[1] == "data-docs-terbaru" and len(parts) == 3 and "." in parts[2]:
+        return "opd__{}__{}".format(*parts[2].split(".", 1))
+    if parts[1:3] == ["data-docs", "validations"] and len(parts) > 5:
+        return f"opd__{parts[3]}__{parts[4]}"
+    return None
 
 
 @app.middleware("http")

@@ -160,15 +160,20 @@ PROBE = """async () => {
 
 
 def _open_offline(url: str) -> tuple[dict, list[str], dict[str, int]]:
-    """Load `url` in chromium with no host resolvable but 127.0.0.1 and any other request aborted; return the
-    page's probe (styles, table, fonts), every URL it requested, and the status of each loopback response."""
+    """Load `url` in chromium (logged in to Airflow) with no host resolvable but 127.0.0.1 and any other request
+    aborted; return the page's probe (styles, table, fonts), every URL it requested, and the status of each
+    loopback response."""
     from playwright.sync_api import sync_playwright
+    from test_plugin import airflow_token
 
     requested, status = [], {}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=OFFLINE_ARGS)
         try:
-            page = browser.new_page()
+            context = browser.new_context()
+            if url.startswith("http"):  # the plugin's pages are behind Airflow's login: the UI's session cookie
+                context.add_cookies([{"name": "_token", "value": airflow_token(), "domain": "127.0.0.1", "path": "/"}])
+            page = context.new_page()
             page.on("request", lambda r: requested.append(r.url))
             page.on("response", lambda r: status.__setitem__(r.url, r.status))
             page.route("**/*", lambda route: route.continue_() if _local(route.request.url) else route.abort())

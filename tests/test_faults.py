@@ -78,7 +78,7 @@ try:
     error = None
 except pipeline.StageFailed as exc:
     error = str(exc)
-partial = sorted(str(p) for p in lake.rglob("*") if ".tmp" in p.name)
+partial = sorted(str(p) for p in lake.rglob("*") if ".tmp" in p.name or p.name.endswith(".staged"))
 print(json.dumps({"error": error, "partial": partial}))
 """
 
@@ -328,3 +328,127 @@ def test_postgres_restarted_during_publish_fails_clearly_and_the_retry_succeeds(
     pipeline.run_dataset(DATASET, "pg-restart", get_settings())
     assert rows == current(get_settings())  # the same as an undisturbed run, row by row
     assert lake_rows(settings) == rows
+
+
+# ---------------------------------------------------------------- a kill at each boundary of publish
+
+KILL_SCRIPT = r"""
+import os, signal, sys
+from walidata import pipeline
+from walidata.publish import journal
+from walidata.settings import get_settings
+
+boundary, run_id, dataset = sys.argv[1], sys.argv[2], sys.argv[3]
+settings = get_settings()
+
+def die(*_, **__):
+    os.kill(os.getpid(), signal.SIGKILL)
+
+def after(fn):
+    def wrapped(*a, **k):
+        out = fn(*a, **k)
+        die()
+        return out
+    return wrapped
+
+calls = []
+def nth(fn, n):
+    def wrapped(*a, **k):
+        calls.append(1)
+        if len(calls) == n:
+            die()
+        return fn(*a, **k)
+    return wrapped
+
+if boundary == "sebelum_commit":        # the journal written, the transaction not committed
+    journal.record = after(journal.record)
+elif boundary == "antara_commit_dan_rename":
+    journal.swap = die
+elif boundary == "selama_rename":         # the first unit swapped, the second unit's Parquet not yet
+    journal._replace_or_done = nth(journal._replace_or_done, 3)
+elif boundary == "sesudah":
+    pipeline.remove_partitions = die
+pipeline.run_dataset(dataset, run_id, settings)
+print("not killed")
+"""
+
+BOUNDARIES = ["sebelum_commit", "antara_commit_dan_rename", "selama_rename", "sesudah"]
+
+
+def _keys_twice(url: str) -> list[tuple]:
+    return _rows(url, "SELECT variabel, kode_wilayah, periode, jenis_kelamin, COUNT(*) FROM "
+                      "fact.disdukcapil__penduduk_kecamatan GROUP BY ALL HAVING COUNT(*) > 1")
+
+
+def _restore(settings, tmp_path, name: str):
+    from walidata.publish.pulihkan import pulihkan
+
+    target = get_settings(warehouse_url=f"duckdb:///{tmp_path / name}.duckdb", lake=settings.lake)
+    done = pulihkan(target, [DATASET])
+    return target, done
+
+
+@pytest.mark.parametrize("boundary", BOUNDARIES)
+def test_a_kill_at_each_boundary_of_publish_leaves_lake_equal_to_warehouse_after_the_next_run(
+        sandbox, tmp_path, boundary):
+    pipeline.run_dataset(DATASET, "awal", sandbox)
+    replace_inbox_file(sandbox, _revised(tmp_path))
+    proc = subprocess.run([sys.executable, "-c", KILL_SCRIPT, boundary, f"dibunuh-{boundary}", DATASET],
+                          env=_env(sandbox), capture_output=True, text=True, timeout=300)
+    assert proc.returncode == -9, (proc.stdout + proc.stderr)[-3000:]
+    committed = boundary != "sebelum_commit"
+    kamipang = [r for r in current(sandbox) if r[2] == "2025" and r[3] == "L" and r[4] == 4942]
+    assert len(kamipang) == (1 if committed else 0)
+
+    # A restore straight after the kill (the warehouse lost too) reads no staged file: no key twice.
+    restored, done = _restore(sandbox, tmp_path, "segera")
+    assert not done.ditolak and _keys_twice(restored.warehouse_url) == []
+    assert done.angka[DATASET] == 78
+
+    # The next run: a committed revision is not read again (nothing new), and the lake is made to agree.
+    try:
+        pipeline.run_dataset(DATASET, "berikut", sandbox)
+        assert not committed, "the revision was published twice"
+    except NoSourceFiles:
+        assert committed
+    rows = current(sandbox)
+    assert [r for r in rows if r[2] == "2025" and r[3] == "L" and r[4] == 4942]
+    assert lake_rows(sandbox) == rows
+    clean = sandbox.lake / "clean"
+    assert not [p for p in clean.rglob("*") if p.name.endswith(".staged") or p.name.startswith(".tmp-")]
+    restored, done = _restore(sandbox, tmp_path, "sesudah_berikut")
+    assert not done.ditolak and _keys_twice(restored.warehouse_url) == []
+    assert current(restored) == rows
+
+
+def test_a_skipped_run_repairs_a_lake_that_lost_a_partition(sandbox):
+    """A run with nothing new still checks the lake against the warehouse for its units."""
+    pipeline.run_dataset(DATASET, "awal", sandbox)
+    rows = current(sandbox)
+    part = next((sandbox.lake / "clean").rglob("periode=2024/part-0.parquet"))
+    part.unlink()
+    with pytest.raises(NoSourceFiles):
+        pipeline.run_dataset(DATASET, "tanpa-file-baru", sandbox)
+    assert lake_rows(sandbox) == rows
+
+
+# ---------------------------------------------------------------- ordering from the database, not clocks
+
+def test_a_worker_with_a_slow_clock_cannot_put_older_figures_over_newer(sandbox, tmp_path, monkeypatch):
+    """The newer run's worker clock is 10 minutes slow: its load looks older than the older run's read by wall
+    clock; the database's load order still refuses the older run."""
+    import datetime as dt
+
+    from walidata.publish import warehouse
+
+    older = pipeline.validate(pipeline.standardise(pipeline.extract(DATASET, "jam-benar", sandbox), sandbox),
+                              sandbox)
+    replace_inbox_file(sandbox, _revised(tmp_path))
+    real_now = warehouse.now
+    monkeypatch.setattr(warehouse, "now", lambda: real_now() - dt.timedelta(minutes=10))
+    pipeline.run_dataset(DATASET, "jam-lambat", sandbox)
+    monkeypatch.setattr(warehouse, "now", real_now)
+    newer = current(sandbox)
+    with pytest.raises(pipeline.RunSuperseded, match="jam-lambat published this dataset"):
+        pipeline.publish(older, sandbox)
+    assert current(sandbox) == newer and lake_rows(sandbox) == newer

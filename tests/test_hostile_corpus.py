@@ -14,14 +14,17 @@ so 'disdukcapil.../../luar/rahasia' reads a file outside the catalog and its YAM
 from __future__ import annotations
 
 import contextlib
+import html
 import importlib.util
 import io
 import logging
 import os
+import re
 import shutil
 import subprocess
 import sys
 import traceback
+import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -375,7 +378,29 @@ def _load_log_text(run: Run, column: str = "pesan") -> str:
 # ------------------------------------------------------------------------------------------------ leaks
 
 def _planted(case: dict) -> list[str]:
-    return [*MAKE.NIK.values(), *case.get("tidak_bocor", [])]
+    return [*MAKE.NIK.values(), *MAKE.NIK_SPELLED.values(), *case.get("tidak_bocor", [])]
+
+
+# Each planted NIK in any spelling: its digits (after `_folded`) with at most one separator between two of them.
+NIK_SPELLINGS = [(nik, re.compile(r"[\W_]?".join(nik))) for nik in MAKE.NIK.values()]
+_U_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
+_WIDE_DIGIT = re.compile(r"(?![0-9])\d")  # a Unicode decimal digit that is not ASCII
+
+
+def _folded(text: str) -> str:
+    """The text with JSON \\uXXXX escapes and HTML entities decoded and every Unicode decimal digit as its ASCII digit
+    (done here on its own, not by the code under test), so a NIK is found in whatever spelling it got out."""
+    if "\\u" in text:
+        text = _U_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
+    if "&" in text:
+        text = html.unescape(text)
+    return text if text.isascii() else _WIDE_DIGIT.sub(lambda m: str(unicodedata.decimal(m.group())), text)
+
+
+def _nik_spellings(places: dict[str, str]) -> list[str]:
+    folded = {where: _folded(text) for where, text in places.items()}
+    return [f"NIK {nik} as {m.group()!r} in {where}" for nik, pattern in NIK_SPELLINGS
+            for where, text in folded.items() for m in [pattern.search(text)] if m]
 
 
 @pytest.mark.parametrize("run", list(CASES), indirect=True)
@@ -385,6 +410,7 @@ def test_no_leak(run: Run):
         places |= _lake_texts(run) | _warehouse_texts(run) | _gx_texts(run)
     leaks = [f"{value!r} in {where}" for value in _planted(run.case) for where, text in places.items()
              if value in text]
+    leaks += _nik_spellings(places)
     if run.case.get("tanpa_kendali"):
         leaks += [f"raw {c!r} in {where}" for c in CONTROL for where, text in places.items() if c in text]
     for raw in run.case.get("tanpa_html_mentah", []):

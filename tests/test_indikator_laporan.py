@@ -189,9 +189,12 @@ def test_the_report_opens_offline_from_file_with_every_chart_drawn(indikator_san
 
 
 def test_the_plugin_serves_the_report_with_data_docs_links_it_can_follow(indikator_sandbox):
+    from test_plugin import logged_in
+
     from walidata.serve.indikator.jalankan import jalankan
 
-    client = TestClient(walidata_data_docs.app)
+    assert TestClient(walidata_data_docs.app).get("/laporan/").status_code == 401  # behind Airflow's login
+    client = logged_in()  # a token of the project's Airflow home, as the UI's session carries
     assert client.get("/laporan/").status_code == 404  # not written yet
     jalankan(indikator_sandbox, "uji-plugin", paksa=True)
     tulis(indikator_sandbox)

@@ -8,6 +8,7 @@ import hmac
 import json
 import re
 import sys
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,17 @@ import pytest
 from conftest import DATASET, ROOT, SAMPLE_FILE, edit_workbook, replace_inbox_file
 from walidata import cli, pipeline
 from walidata.catalog import get_dataset
-from walidata.sources.privacy import PseudonymKeyMissing, is_nik, mask, mask_text, nik_prefixes
+from walidata.sources.privacy import (
+    PseudonymKeyMissing,
+    ascii_digits,
+    clean_text,
+    is_nik,
+    mask,
+    mask_message,
+    mask_text,
+    nik_prefixes,
+    scrub_grid,
+)
 from walidata.sources.table import read_tables
 from walidata.standardise.records import standardise_files
 from walidata.standardise.reference import IndeksWilayah
@@ -130,6 +141,115 @@ def _outputs(root: Path, warehouse_url: str) -> dict[str, str]:
     for zone in ("staging", "karantina", "umpan_balik", "data_docs", "validations", "audit.hasil_validasi"):
         assert any(zone in where for where in out), zone
     return out
+
+
+# ------------------------------------------------------------------------------------ NIK in every spelling
+
+# The NIK above as an attacker writes it so that a mask of ASCII digits and ' ', '.', '-' misses it.
+FULLWIDTH = NIK.translate({ord("0") + d: 0xFF10 + d for d in range(10)})
+SPELLINGS = {
+    "nbsp": "6206\u00a00157\u00a00890\u00a00001",
+    "spasi_unicode": "6206\u202f0157\u20070890\u30000001",  # narrow no-break, figure, ideographic space
+    "en_dash": "6206\u20130157\u20130890\u20130001",
+    "dash_minus": "6206\u20140157\u22120890\u20110001",  # em dash, minus sign, non-breaking hyphen
+    "garis_miring": "620601/570890/0001",
+    "garis_bawah": "620601_570890_0001",
+    "koma": "6206,0157,0890,0001",
+    "tab": "6206\t0157\t0890\t0001",
+    "lebar": FULLWIDTH,
+    "lebar_spasi": "\u3000".join(FULLWIDTH[i:i + 4] for i in range(0, 16, 4)),
+    "arab": " ".join(NIK[i:i + 4] for i in range(0, 16, 4)).translate({ord("0") + d: 0x660 + d for d in range(10)}),
+}
+CLEAR_NIK = re.compile(r"[\W_]?".join(NIK))  # the NIK's digits with at most one separator between two of them
+_ESCAPED = re.compile(r"\\(?:x([0-9a-fA-F]{2})|u([0-9a-fA-F]{4})|t)")
+
+
+def _clear_nik_in(text: str) -> bool:
+    """Whether `text` holds the NIK in clear in any spelling: escapes (repr's \\xa0, JSON's \\u3000) decoded and
+    Unicode digits read as ASCII here, on their own (not by the code under test)."""
+    text = _ESCAPED.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)) if m.group(1) or m.group(2) else "\t", text)
+    text = re.sub(r"(?![0-9])\d", lambda m: str(unicodedata.decimal(m.group())), text)
+    return bool(CLEAR_NIK.search(text))
+
+
+@pytest.mark.parametrize("spelled", SPELLINGS.values(), ids=SPELLINGS.keys())
+def test_a_nik_in_any_spelling_is_masked_in_ascii(spelled):
+    prefixes = nik_prefixes(REF)
+    assert mask_text(spelled, prefixes) == (MASKED, [MASKED])
+    assert mask_text(f"Budi ({spelled}) 2025", prefixes) == (f"Budi ({MASKED}) 2025", [MASKED])
+    assert clean_text(f"2025 {spelled}", prefixes) == f"2025 {MASKED}"
+    assert mask_message(f"nama '{spelled}' tidak dikenal", prefixes) == f"nama '{MASKED}' tidak dikenal"
+    grid = [["Kecamatan", "Jumlah"], [f"Budi {spelled}", spelled]]
+    marks = scrub_grid(grid, prefixes)
+    assert grid[1] == [f"Budi {MASKED}", MASKED] and marks.nik == {(1, 0): [MASKED], (1, 1): [MASKED]}
+    assert not _clear_nik_in(repr(grid)) and _clear_nik_in(repr(spelled))
+
+
+def test_unicode_digits_and_separators_raise_no_false_alarm():
+    prefixes = nik_prefixes(REF)
+    for text in ("1.234,5", "１.２３４,５", "2023/2024", "2023–2024", "Rp 1.234.567.890", "62.06.01, 62.06.02",
+                 "６２０６０１５７０８９００００１２",  # 17 fullwidth digits
+                 "6206 / 0157 / 0890 / 0001",  # separators of more than one character, as before
+                 EVENT.replace(" ", "\u00a0")):  # a disaster log's event number: no birth date
+        assert mask_text(text, prefixes) == (text, []), text
+    assert ascii_digits("６２０６\u00a0٠١–0157") == "6206 01-0157"
+
+
+def test_parse_number_reads_unicode_digits_but_never_a_nik():
+    from walidata.standardise.records import parse_number
+
+    assert parse_number("１.２３４,５", "decimal") == parse_number("1.234,5", "decimal")
+    assert parse_number("1.234,5", "decimal").nilai == 1234.5
+    assert parse_number("١٢٣", "integer").nilai == 123.0 and parse_number("１\u00a0０００", "integer").nilai == 1000.0
+    for raw in (FULLWIDTH, SPELLINGS["arab"].replace(" ", ""), "６.２０６.０１５.７０８.９００.００１"):
+        got = parse_number(raw, "integer")
+        assert got.nilai is None and got.masalah.endswith(f"disamarkan: {MASKED}"), raw
+        assert not _clear_nik_in(got.masalah)
+    assert parse_number("1234567", "integer").nilai == 1234567.0  # ASCII figures as before
+
+
+@pytest.mark.parametrize("spelled", SPELLINGS.values(), ids=SPELLINGS.keys())
+def test_a_nik_in_a_problem_or_a_field_name_is_masked(spelled):
+    from walidata.problems import Problem
+    from walidata.sources.api import drift
+
+    p = Problem(reason=f"nama '{spelled}' tidak dikenal", file=f"penduduk {spelled}.xlsx", sheet=spelled,
+                region=f"Budi {spelled}", value=spelled)
+    assert not _clear_nik_in(p.render()) and not _clear_nik_in(repr(p.as_dict())) and MASKED in p.render()
+    moved = drift(["kecamatan", spelled], ["kecamatan", "jumlah", f"nik_{spelled}"])
+    assert moved == {"baru": ["jumlah", f"nik_{MASKED}"], "hilang": [MASKED]}
+
+
+@pytest.mark.parametrize("spelled", SPELLINGS.values(), ids=SPELLINGS.keys())
+def test_a_nik_in_any_spelling_reaches_no_output_of_the_pipeline(spelled, sandbox, tmp_path, capsys, caplog):
+    edits = {("2025", "B11"): f"Budi {spelled}", ("2025", "C10"): spelled,
+             ("2025", "A1"): f"Tabel 3.1 Penduduk (petugas {spelled})", ("2024", "D9"): spelled}
+    f = replace_inbox_file(sandbox, edit_workbook(SAMPLE_FILE, tmp_path / "sumber" / "penduduk.xlsx", edits))
+    with pytest.raises(ValidationFailed) as refused:
+        pipeline.run_dataset(DATASET, "nik", sandbox)
+    assert cli.main(["check", str(f), "--dataset", DATASET, "--laporan", str(tmp_path / "lake" / "cek.xlsx")]) == 1
+    printed = capsys.readouterr().out + caplog.text + str(refused.value)
+    assert MASKED in printed and not _clear_nik_in(printed)
+    found = _outputs(tmp_path, sandbox.warehouse_url)
+    assert any(MASKED in text for text in found.values())
+    assert [where for where, text in found.items() if spelled in text or _clear_nik_in(text)] == []
+
+
+@pytest.mark.parametrize("spelled", [s for s in SPELLINGS.values() if "/" not in s and "\t" not in s],
+                         ids=[k for k, s in SPELLINGS.items() if "/" not in s and "\t" not in s])
+def test_a_nik_in_any_spelling_in_a_file_or_sheet_name_is_masked(spelled, tmp_path):
+    f = edit_workbook(SAMPLE_FILE, tmp_path / f"penduduk_{spelled}.xlsx", {("2025", "C9"): "#REF!"})
+    from openpyxl import load_workbook
+
+    wb = load_workbook(f)
+    wb["2025"].title = f"2025 {spelled}"
+    wb.save(f)
+    ds = DS.model_copy(update={"sumber": DS.sumber.model_copy(update={
+        "sheet": r"^\d{4}", "periode": DS.sumber.periode.model_copy(update={"pola": r"^(\d{4})"})})})
+    out = standardise_files(ds, [(f, f.name)], REGION)
+    r = out.frame()
+    assert set(r.sumber_file) == {f"penduduk_{MASKED}.xlsx"} and f"2025 {MASKED}" in set(r.sumber_sheet)
+    assert not _clear_nik_in(_everything(out)) and not _clear_nik_in(str(r.to_dict("records")))
 
 
 # --------------------------------------------------------------------------------- personal columns

@@ -102,7 +102,8 @@ def test_failure_inside_the_publish_transaction_changes_nothing(warehouse):
                                             "ORDER BY selesai")
     assert [a[:3] for a in audit] == [("good", "dimuat", before["audit.load_log"][0][8]), ("broken", "gagal_muat", 0)]
     assert "tahap publish (terbitkan)" in audit[1][3] and "duplicate key" in audit[1][3]
-    assert not list((warehouse.lake / "clean").rglob(".tmp-*"))
+    clean = warehouse.lake / "clean"
+    assert not list(clean.rglob(".tmp-*")) and not list(clean.rglob(".*.staged"))
 
 
 def test_resent_file_replaces_only_its_periods(warehouse, tmp_path):

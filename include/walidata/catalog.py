@@ -55,6 +55,38 @@ def _yaml12_loader() -> type:
 
 
 SAFE_LOADER = _yaml12_loader()
+# A catalog or indicator file is a few kilobytes (the largest is ~2 KB): a bigger one is refused unread.
+MAX_YAML_BYTES = 256 * 1024
+
+
+def read_yaml(path: Path, what: str = "katalog", limit: int = MAX_YAML_BYTES, loader: type = SAFE_LOADER):
+    """One YAML file of the catalog (or of the indicators), parsed with SAFE_LOADER, after two refusals:
+    - a file over `limit` bytes (read at most limit + 1 bytes, never the whole of a huge file);
+    - any anchor (`&nama`) or alias (`*nama`): an alias repeats what it names, so a few lines of nested aliases
+      ("billion laughs") expand into billions of nodes when the value is used (GX kwargs, str(), a copy). No
+      catalog or indicator file uses them, so none is allowed: the value is written out where it is needed.
+    `loader` (default SAFE_LOADER, YAML 1.2 booleans) parses what passes. Errors are ValueErrors naming the
+    file and saying why, in plain words."""
+    with open(path, "rb") as f:
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise ValueError(f"{path}: berkas {what} terlalu besar (lebih dari {limit // 1024} KiB); ditolak tanpa "
+                         f"dibaca, berkas {what} biasanya hanya beberapa KiB")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: bukan teks UTF-8 (byte ke-{exc.start + 1})") from None
+    try:
+        for event in yaml.parse(text, Loader=loader):
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                line = event.start_mark.line + 1
+                raise ValueError(
+                    f"{path}: baris {line}: anchor/alias YAML (&nama, *nama) tidak diizinkan di berkas {what}: "
+                    f"alias dapat melipatgandakan isi berkas hingga miliaran nilai (\"billion laughs\"); tulis "
+                    f"nilainya langsung")
+        return yaml.load(text, Loader=loader)
+    except yaml.YAMLError as exc:
+        raise ValueError(f"{path}: not valid YAML: {exc}") from None
 
 
 def _identifier(v: str) -> str:
@@ -230,6 +262,9 @@ class _ApiSource(_TableRules):
     timeout_sambung: float = Field(default=10, gt=0)  # seconds to connect
     timeout_baca: float = Field(default=60, gt=0)  # seconds between two bytes of a response
     ulang: int = Field(default=4, ge=0, le=10)  # retries of a read on a timeout, 429 or 5xx
+    batas_waktu_total: float = Field(default=300, gt=0)  # seconds for one page, its retries and waits included
+    # other hosts (names as in the URL, no scheme) that a resource URL or a redirect may go to
+    host_diizinkan: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9.:\[\]-]+$")]] = []
     perubahan_skema: Literal["gagal", "peringatan"] = "peringatan"  # a field new or gone since the last fetch
 
 
@@ -657,10 +692,7 @@ def _dag_id_for(path: Path) -> str:
 def load_file(path: Path) -> Dataset:
     """One catalog file; errors name the file and the field."""
     path = Path(path)
-    try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
-    except yaml.YAMLError as exc:
-        raise ValueError(f"{path}: not valid YAML: {exc}") from None
+    raw = read_yaml(path)  # size and alias limits: see read_yaml
     if not isinstance(raw, dict):
         raise ValueError(f"{path}: expected a mapping of fields at the top level")
     try:

@@ -457,10 +457,13 @@ def cmd_pulihkan(args) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     settings = get_settings()
     done = pulihkan(settings, args.dataset or None)
-    print(_table(["dataset", "angka dipulihkan"], [[k, v] for k, v in done.items()]) if done else
-          f"tidak ada partisi di {settings.lake / 'clean'}")
+    print(_table(["dataset", "angka dipulihkan"], [[k, v] for k, v in done.angka.items()]) if done.angka else
+          f"tidak ada partisi yang dipulihkan dari {settings.lake / 'clean'}")
+    if done.ditolak:
+        print(f"\n{len(done.ditolak)} partisi DITOLAK (tidak dipulihkan; angka lain sudah dipulihkan):")
+        print(_table(["dataset", "partisi", "alasan"], [[r.dataset, r.partisi, r.alasan] for r in done.ditolak]))
     print(f"gudang data : {settings.redacted_url()}")
-    return 0
+    return 1 if done.ditolak else 0
 
 
 def cmd_tindak_lanjut(args) -> int:

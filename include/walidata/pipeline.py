@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from walidata.catalog import Dataset, get_dataset
-from walidata.publish.lake import Lake, read_json, write_json, write_parquet
+from walidata.publish.lake import Lake, read_json, remove_partitions, write_json, write_parquet
 from walidata.settings import Settings, get_settings
 from walidata.standardise.reference import IndeksWilayah
 
@@ -61,12 +61,16 @@ def validate(ref: dict, settings: Settings | None = None) -> dict:
 def _extract(dataset_id: str, run_id: str, settings: Settings | None = None, paksa: bool = False,
              replay: bool = False) -> dict:
     """New files of the dataset into the raw zone; `paksa` takes already published files again."""
-    from walidata.publish import audit, warehouse
+    from walidata.publish import audit, journal, warehouse
     from walidata.sources import inbox as ex
     from walidata.sources.base import connector_for
 
     settings, ds, lake = _ctx(settings, dataset_id)
     started = warehouse.now().isoformat()
+    # Before anything else: the lake made to agree with the warehouse after a crash of an earlier publish (also
+    # when this run finds nothing new), and the database's load order as this run reads its files.
+    journal.reconcile(settings, ds)
+    urutan_baca = audit.last_order(settings.warehouse_url, ds.id)
     # A backward flow, on purpose: extraction asks the audit log which files were already published, so that a
     # file left in the inbox is not loaded again every night, and which raw files still back figures in force,
     # so that the retention purge never removes the evidence of a published figure.
@@ -82,7 +86,7 @@ def _extract(dataset_id: str, run_id: str, settings: Settings | None = None, pak
         location.replay = True
     manifests = connector.fetch(ds, location, lake, skip_sha256=done)
     log.info("%s: %d file(s) in the raw zone: %s", ds.id, len(manifests), [m["raw_path"] for m in manifests])
-    return {"dataset": ds.id, "run_id": run_id, "mulai": started, "files": manifests}
+    return {"dataset": ds.id, "run_id": run_id, "mulai": started, "urutan_baca": urutan_baca, "files": manifests}
 
 
 def _standardise(ref: dict, settings: Settings | None = None) -> dict:
@@ -239,19 +243,6 @@ def _facts(ds: Dataset, ref: dict, outcome, load_id: str):
     return pa.Table.from_pandas(facts[[*keys, "nilai", *schema.FACT_COLUMNS_EXTRA]], preserve_index=False)
 
 
-def _lake_parts(current) -> dict[tuple[str, str], object]:
-    """The warehouse's figures in force, split into the lake's (wilayah, periode) partitions."""
-    import pyarrow.compute as pc
-
-    from walidata.publish.history import UNIT_COLUMN
-
-    cols = [c for c in current.column_names if c not in ("periode", UNIT_COLUMN)]
-    units = current.select(["periode", UNIT_COLUMN]).group_by(["periode", UNIT_COLUMN]).aggregate([]).to_pylist()
-    return {(u[UNIT_COLUMN], u["periode"]): current.filter(pc.and_(
-        pc.equal(current.column("periode"), u["periode"]), pc.equal(current.column(UNIT_COLUMN), u[UNIT_COLUMN])))
-        .select(cols) for u in units}
-
-
 def kept_note(kept: int, rejected: int) -> list[str]:
     return [f"{kept} angka yang sudah terbit tidak ada dalam muatan ini dan tetap berlaku, karena {rejected} baris "
             f"ditolak (muat sebagian): perbaiki baris itu lalu kirim ulang"] if kept else []
@@ -278,8 +269,9 @@ def publish(ref: dict, settings: Settings | None = None) -> dict:
 
 
 def _publish_units(ref: dict, settings: Settings, ds: Dataset, lake: Lake, outcome, table, load_id: str):
-    from walidata.publish import audit, history, schema, warehouse
-    from walidata.publish import lake as lk
+    """The publish protocol (publish.journal): the units' lake files staged, the figures, the journal and the
+    audit row committed in one transaction, then the staged files swapped in."""
+    from walidata.publish import audit, history, journal, schema, warehouse
 
     staged = []
     try:
@@ -289,32 +281,43 @@ def _publish_units(ref: dict, settings: Settings, ds: Dataset, lake: Lake, outco
             schema.refresh_reference(conn, settings.reference, ds)
             units = history.publish_units(table)
             daftar_wilayah = sorted(set(units.column(history.UNIT_COLUMN).to_pylist()))
-            newer = history.published_since(conn, ds.id, daftar_wilayah, _ts(ref.get("mulai")), ref["run_id"], load_id)
-            if newer:
-                raise RunSuperseded(
-                    f"{ds.id}: run {newer['run_id']} published this dataset for {newer['wilayah']} at "
-                    f"{newer['selesai']:%Y-%m-%d %H:%M:%S}, after this run ({ref['run_id']}) had read its files; "
-                    f"nothing published by this run, so newer figures are not replaced by older ones. Run again.")
+            _refuse_if_superseded(conn, ds, ref, daftar_wilayah, load_id)
             res = history.replace_partitions(conn, ds, table, warehouse.now(), close_absent=not outcome.rejected,
                                           units=units)
             schema.refresh_observasi(conn)
             # A lake of the layout before regions: rewrite the whole dataset in the new one, then drop the old.
             legacy = lake.legacy_partitions(ds.id)
             in_lake = history.all_units(conn, ds) if legacy else units
-            staged = lk.stage_partitions(lake, ds.id, _lake_parts(history.current_units(conn, ds, in_lake)))
+            staged = journal.stage(lake, ds.id, journal.lake_parts(history.current_units(conn, ds, in_lake)))
+            urutan = audit.next_order(conn)
+            journal.record(conn, ds.id, staged, ref["run_id"], load_id, urutan)
             row = _audit_row(ref, ds, outcome, "dimuat", load_id=load_id, baris_dimuat=table.num_rows,
                              baris_berubah=res.changed, baris_dipertahankan=res.kept, wilayah=", ".join(daftar_wilayah),
                              periode=", ".join(sorted(set(res.units.column("periode").to_pylist()))),
-                             lake=str(lake.clean_dataset_dir(ds.id)), karantina=ref.get("karantina"),
+                             lake=str(lake.clean_dataset_dir(ds.id)), karantina=ref.get("karantina"), urutan=urutan,
                              pesan="\n".join([*set_aside_note(ref), *kept_note(res.kept, outcome.rows_rejected),
                                               *outcome.lines]) or None)
             audit.log_load(conn, row)
     except BaseException:
-        lk.discard_partitions(staged)
+        journal.discard(staged)
         raise
-    lk.commit_partitions(staged)
-    lk.remove_partitions(legacy)
+    journal.swap(staged)
+    remove_partitions(legacy)
     return res, row
+
+
+def _refuse_if_superseded(conn, ds: Dataset, ref: dict, daftar_wilayah: list[str], load_id: str) -> None:
+    """Another run published the dataset for one of these regions after this run read its files: ordered by the
+    database's sequence (`urutan`, read at extract), never by the workers' clocks."""
+    from walidata.publish import history
+
+    newer = history.published_since(conn, ds.id, daftar_wilayah, ref.get("urutan_baca"), _ts(ref.get("mulai")),
+                                    ref["run_id"], load_id)
+    if newer:
+        raise RunSuperseded(
+            f"{ds.id}: run {newer['run_id']} published this dataset for {newer['wilayah']} at "
+            f"{newer['selesai']:%Y-%m-%d %H:%M:%S}, after this run ({ref['run_id']}) had read its files; "
+            f"nothing published by this run, so newer figures are not replaced by older ones. Run again.")
 
 
 STAGE_NAMES = {"extract": "ambil", "standardise": "baca", "validate": "periksa", "publish": "terbitkan"}

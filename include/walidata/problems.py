@@ -26,6 +26,17 @@ class Problem:
     value: object = None  # the figure found there, when there is one
     record: int | None = None  # the record it rejects (standardise's record id), None for a dataset-wide problem
 
+    def __post_init__(self):
+        """Every text of a problem is made safe once, where it is made: a NIK in it, in any spelling, is masked."""
+        from walidata.sources.privacy import mask_message
+
+        for name in ("reason", "file", "sheet", "region", "value"):
+            v = getattr(self, name)
+            if v.__class__ is str:
+                masked = mask_message(v)
+                if masked is not v:
+                    object.__setattr__(self, name, masked)
+
     def place(self) -> str:
         """'file F, sheet 'S', baris R, kolom C' (the parts that are known; an OPD reads it)."""
         parts = []

@@ -49,3 +49,39 @@ def for_cell(v):
         return v
     v = visible(v)
     return "'" + v if v.startswith(FORMULA_START) else v
+
+
+# Markdown that a renderer turns into markup: emphasis, code, links and images, tables, strike-through, headings.
+_MARKDOWN = re.compile(r"([\\`*_\[\]|~#!])")
+_HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}
+_HTML_CHARS = re.compile("[&<>\"']")
+
+
+def for_markdown(text) -> str:
+    """Catalog (or other outside) text for one line or table cell of a Markdown page that gets rendered:
+    HTML special characters as entities (`<script>`, `<img onerror=…>` and autolinks `<http://…>` are shown,
+    never run or followed), Markdown punctuation backslash-escaped (no link, image, emphasis, code span or extra
+    table column), line breaks as spaces (no new block: heading, list, code, HTML block), a leading `-`, `+`,
+    `=` escaped (no list or heading underline), control characters as `\\xNN`. None becomes ''."""
+    if text is None:
+        return ""
+    text = " ".join(visible(str(text)).split())
+    text = _MARKDOWN.sub(r"\\\1", text)  # first: the entities below hold a '#' that must stay one
+    text = _HTML_CHARS.sub(lambda m: _HTML[m.group()], text)
+    return "\\" + text if text.startswith(("-", "+", "=")) else text
+
+
+# `@channel`, `@here`, `@everyone` (and any @name) notify people in Slack and Teams; '@' becomes the full-width
+# '＠' (U+FF20): visible and read the same by a person, a mention for no chat program.
+AT_SIGN = "\uff20"
+
+
+def for_chat(text) -> str:
+    """Text for a chat webhook (Slack, Teams, a relay): `&`, `<`, `>` escaped as Slack requires (`&amp;`, `&lt;`,
+    `&gt;`), so `<!channel>`, `<!here>`, `<!everyone>`, `<@U123>`, `<#C123>`, `<!subteam^…>`, links `<url|text>`
+    and Teams' `<at>…</at>` are text, not mentions or links; every '@' written as '＠' (U+FF20), so `@channel`,
+    `@here`, `@everyone` never notify either; control characters as `\\xNN`. None stays None."""
+    if text is None:
+        return None
+    text = visible(str(text)).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text.replace("@", AT_SIGN)

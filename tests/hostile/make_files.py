@@ -40,6 +40,36 @@ NIK = {
     "nama": "6206011508900001", "nilai_teks": "6206012708850002", "nilai_angka": "6206010101800003",
     "header": "6206014112920004", "judul": "6206016303700005", "catatan": "6206012201950006",
     "nama_panjang": "6206010612880007", "nama_berkas": "6206015007990008", "csv": "6206013009770009",
+    "nbsp": "6206011203910010", "spasi_unicode": "6206012304920011", "en_dash": "6206010405930012",
+    "minus": "6206011506940013", "garis_miring": "6206012607950014", "garis_bawah": "6206010708960015",
+    "koma": "6206011809970016", "tab": "6206012910980017", "lebar": "6206013011990018", "arab": "6206014112000019",
+    "nama_sheet": "6206015201010020",
+}
+
+
+def _spelled(digits: str, seps: str | list[str], sizes=(4, 4, 4, 4), zero: str = "0") -> str:
+    """`digits` in groups of `sizes` joined by `seps` (one, or one per gap), in the digits starting at `zero`."""
+    at = [sum(sizes[:i]) for i in range(len(sizes) + 1)]
+    digit = {ord("0") + d: ord(zero) + d for d in range(10)}
+    groups = [digits[a:b].translate(digit) for a, b in zip(at, at[1:], strict=False)]
+    seps = seps if isinstance(seps, list) else [seps] * (len(groups) - 1)
+    return groups[0] + "".join(sep + g for sep, g in zip(seps, groups[1:], strict=True))
+
+
+# The same NIKs as spelled in the files of the `nik_*` spelling cases: each must be found and masked (620601******…)
+# whatever its separators and digits; the leak scan looks for these spellings and for their ASCII digits.
+NIK_SPELLED = {
+    "nbsp": _spelled(NIK["nbsp"], "\u00a0"),
+    "spasi_unicode": _spelled(NIK["spasi_unicode"], ["\u202f", "\u2007", "\u3000"]),
+    "en_dash": _spelled(NIK["en_dash"], "\u2013"),
+    "minus": _spelled(NIK["minus"], ["\u2212", "\u2014", "\u2011"]),
+    "garis_miring": _spelled(NIK["garis_miring"], "/", (6, 6, 4)),
+    "garis_bawah": _spelled(NIK["garis_bawah"], "_", (2, 2, 2, 6, 4)),
+    "koma": _spelled(NIK["koma"], ","),
+    "tab": _spelled(NIK["tab"], "\t"),
+    "lebar": _spelled(NIK["lebar"], [], (16,), zero="\uff10"),  # fullwidth digits
+    "arab": _spelled(NIK["arab"], " ", zero="\u0660"),  # Arabic-Indic digits
+    "nama_sheet": _spelled(NIK["nama_sheet"], "\u2013", (6, 6, 4)),
 }
 
 
@@ -451,6 +481,17 @@ BUILDERS = {
                                                 f"{NIK['catatan']} tanggal 3 Maret 2025")),
     "nik_nama_panjang.xlsx": lambda: xlsx(table(names={0: f"Kamipang (pelapor: NIK {NIK['nama_panjang']})"})),
     "nik_sel_nama.csv": lambda: _csv(csv_text(csv_rows(names={0: NIK["csv"]}))),
+    "nik_nbsp.xlsx": lambda: xlsx(table(names={0: NIK_SPELLED["nbsp"]})),
+    "nik_spasi_unicode.xlsx": lambda: xlsx(table(title=TITLE + f" (petugas {NIK_SPELLED['spasi_unicode']})")),
+    "nik_en_dash.xlsx": lambda: xlsx(table(values={(0, 0): NIK_SPELLED["en_dash"]})),
+    "nik_minus.xlsx": lambda: xlsx(table(note=f"Catatan: dikoreksi atas laporan NIK {NIK_SPELLED['minus']}")),
+    "nik_garis_miring.xlsx": lambda: xlsx(table(title=TITLE + f" (disusun oleh NIK {NIK_SPELLED['garis_miring']})")),
+    "nik_garis_bawah.xlsx": lambda: xlsx(table(note=f"Catatan: pelapor NIK {NIK_SPELLED['garis_bawah']}")),
+    "nik_koma.xlsx": lambda: xlsx(table(names={0: f"Kamipang (pelapor: NIK {NIK_SPELLED['koma']})"})),
+    "nik_tab.csv": lambda: _csv(csv_text(csv_rows(names={0: NIK_SPELLED["tab"]}))),
+    "nik_lebar.xlsx": lambda: xlsx(table(values={(0, 0): NIK_SPELLED["lebar"]})),
+    "nik_arab.xlsx": lambda: xlsx(table(header_extra=f"NIK petugas {NIK_SPELLED['arab']}")),
+    "nik_nama_sheet.xlsx": lambda: zip_bytes(xlsx_parts(workbook=workbook_xml(f"NIK {NIK_SPELLED['nama_sheet']}"))),
 }
 
 

@@ -27,6 +27,29 @@ def log_load(conn: sa.Connection, row: dict) -> None:
     conn.execute(log.insert(), [row])
 
 
+def next_order(conn: sa.Connection) -> int | None:
+    """The next number of the database's load order (a sequence: later loads get larger numbers, whatever the
+    clocks of the workers that run them say); None on a warehouse held at a version before it."""
+    from walidata.publish.migrations import columns_of
+
+    if "urutan" not in columns_of(conn, "audit", "load_log"):
+        return None
+    return int(conn.execute(sa.text("SELECT nextval('audit.urutan_muat')")).scalar())
+
+
+def last_order(url: str, dataset: str) -> int | None:
+    """The load order of the dataset's latest successful load (0: none yet), read when a run reads its files: a
+    load numbered above it at publish time was published after that (`history.published_since`). None on a
+    warehouse without the order (not created, or older than migration 11): the comparison falls back to times."""
+    with warehouse.engine_for(url) as engine, warehouse.connect(engine) as conn:
+        from walidata.publish.migrations import columns_of
+
+        if "urutan" not in columns_of(conn, "audit", "load_log"):
+            return None if sa.inspect(conn).has_table("load_log", schema="audit") else 0
+        return int(conn.execute(sa.text("SELECT COALESCE(MAX(urutan), 0) FROM audit.load_log WHERE dataset = :d "
+                                        "AND status = 'dimuat'"), {"d": dataset}).scalar())
+
+
 def record_validation(url: str, run_id: str, dataset: str, results: list[dict]) -> None:
     """Every check's result for a run (a rerun of the same run replaces its rows)."""
     when = now()

@@ -177,17 +177,27 @@ def lock_dataset(conn: sa.Connection, dataset: str) -> None:
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"walidata.publish.{dataset}"})
 
 
-def published_since(conn: sa.Connection, dataset: str, daftar_wilayah: list[str], since: dt.datetime | None,
-                    run_id: str, load_id: str) -> dict | None:
-    """Another run's successful load of the dataset for one of `regions`, finished after `since`: a run that
-    read its files before that load must not publish over it. (A load of the very same files and catalog entry,
-    the same load id, is no newer: publishing it again changes nothing.)"""
-    if since is None:
+def published_since(conn: sa.Connection, dataset: str, daftar_wilayah: list[str], mark: int | None,
+                    since: dt.datetime | None, run_id: str, load_id: str) -> dict | None:
+    """Another run's successful load of the dataset for one of `daftar_wilayah`, published after this run read
+    its files: numbered above `mark` by the database's load order (`audit.load_log.urutan`, read at extract), so a
+    worker's slow or fast clock changes nothing. A run that read its files before the order existed (`mark` None)
+    is compared by time, `selesai` after `since`. A load of the very same files and catalog entry (the same load
+    id) is no newer: publishing it again changes nothing."""
+    from walidata.publish.migrations import columns_of
+
+    ordered = "urutan" in columns_of(conn, "audit", "load_log")  # not on a warehouse held at an older version
+    log = table_of("audit", "load_log", ["run_id", "load_id", "dataset", "status", "wilayah", "selesai",
+                                         *(["urutan"] if ordered else [])])
+    if mark is not None and ordered:
+        newer = log.c.urutan > mark
+    elif since is not None:
+        newer = log.c.selesai > since
+    else:
         return None
-    log = table_of("audit", "load_log", ["run_id", "load_id", "dataset", "status", "wilayah", "selesai"])
     rows = conn.execute(sa.select(log.c.run_id, log.c.wilayah, log.c.selesai).where(
         log.c.dataset == dataset, log.c.status == "dimuat", log.c.run_id != run_id,
-        log.c.load_id != load_id, log.c.selesai > since).order_by(log.c.selesai)).all()
+        log.c.load_id != load_id, newer).order_by(log.c.selesai)).all()
     for r in rows:
         theirs = {w.strip() for w in (r.wilayah or "").split(",") if w.strip()}
         if not theirs or theirs & set(daftar_wilayah):  # a row from before regions were logged: assume it overlaps

@@ -1,4 +1,6 @@
-"""The Parquet lake: raw (immutable source files), staging, karantina (rejected records) and clean (published) zones."""
+"""The Parquet lake: raw (immutable source files), staging, karantina (rejected records) and clean (published) zones.
+
+How the clean zone is published and recovered after a crash (the journal in the warehouse): `publish.journal`."""
 
 from __future__ import annotations
 
@@ -90,7 +92,8 @@ def _write_tmp(table, folder: Path) -> Path:
 
     with writing(folder):
         folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".parquet", dir=folder)
+        # Hidden and not `*.parquet`: no reader's glob (`**/*.parquet`) ever takes a half-written or orphaned file.
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".parquet.staged", dir=folder)
         os.close(fd)
         try:
             pq.write_table(table, tmp)
@@ -106,37 +109,6 @@ def write_parquet(table, path: Path) -> Path:
     with writing(path):
         os.replace(tmp, path)
     return path
-
-
-def stage_partitions(lake: Lake, dataset: str, parts: dict[tuple[str, str], object]) -> list[tuple[Path, Path]]:
-    """Write each (wilayah, periode) unit's table beside its partition under a temporary name; return
-    (tmp, final) pairs."""
-    staged = []
-    try:
-        for (wilayah, periode), table in parts.items():
-            final = lake.clean_partition(dataset, wilayah, periode) / "part-0.parquet"
-            staged.append((_write_tmp(table, final.parent), final))
-    except BaseException:
-        discard_partitions(staged)
-        raise
-    return staged
-
-
-def commit_partitions(staged: list[tuple[Path, Path]]) -> None:
-    """Swap staged files in; other files of a replaced partition are removed (the partition is replaced)."""
-    for tmp, final in staged:
-        os.replace(tmp, final)
-        for other in final.parent.iterdir():
-            if other != final and not other.name.startswith(".tmp-"):
-                if other.is_dir():
-                    shutil.rmtree(other)
-                else:
-                    other.unlink()
-
-
-def discard_partitions(staged: list[tuple[Path, Path]]) -> None:
-    for tmp, _ in staged:
-        tmp.unlink(missing_ok=True)
 
 
 def remove_partitions(folders: list[Path]) -> None:

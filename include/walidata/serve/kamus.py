@@ -8,6 +8,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from walidata.catalog import load_catalog
+from walidata.safe_text import for_markdown as md
 from walidata.settings import Settings
 
 SCHEMA_NOTES = {
@@ -33,7 +34,8 @@ def _table_md(conn, schema: str, table: str, comments: dict[str, str]) -> list[s
     if not cols:
         return [f"`{schema}.{table}`: belum ada di gudang data (dataset belum pernah dimuat).", ""]
     out = [f"`{schema}.{table}`", "", "| kolom | tipe | keterangan |", "| --- | --- | --- |"]
-    out += [f"| {c} | {t.lower()} | {comments.get(c, '')} |" for c, t in cols]
+    # names and types come from the warehouse (checked identifiers); descriptions may quote the catalog
+    out += [f"| {c} | {t.lower()} | {md(comments.get(c, ''))} |" for c, t in cols]
     return out + [""]
 
 
@@ -47,19 +49,19 @@ def build(settings: Settings) -> str:
     wilayah = IndeksWilayah(settings.reference, settings.wilayah)
     with engine_for(settings.warehouse_url) as engine, connect(engine) as conn:
         version = current_version(conn)
-        out = [f"# Kamus data Walidata — {wilayah.kabupaten.nama} ({wilayah.kode})", "",
+        out = [f"# Kamus data Walidata — {md(wilayah.kabupaten.nama)} ({md(wilayah.kode)})", "",
                f"Dibuat {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC dari katalog dan skema gudang data "
-               f"(versi skema {version}, {settings.redacted_url()}).", "", "## Skema", ""]
+               f"(versi skema {version}, {md(settings.redacted_url())}).", "", "## Skema", ""]
         out += [f"- `{s}`: {note}" for s, note in SCHEMA_NOTES.items()] + ["", "## Dataset", ""]
-        for ds in datasets:
+        for ds in datasets:  # every catalog text through md(): shown as written, never run as HTML/Markdown
             m = ds.metadata
             t = fact_table(ds)
-            rincian = "; ".join(k + ": " + ", ".join(v) for k, v in ds.rincian.items()) or "-"
-            out += [f"### {ds.judul} (`{ds.id}`)", "", ds.deskripsi, "",
+            rincian = md("; ".join(k + ": " + ", ".join(v) for k, v in ds.rincian.items()) or "-")
+            out += [f"### {md(ds.judul)} (`{ds.id}`)", "", md(ds.deskripsi), "",
                     "| metadata | |", "| --- | --- |",
-                    f"| produsen data | {m.produsen_data} |", f"| konsep | {m.konsep} |",
-                    f"| definisi | {m.definisi} |", f"| ukuran / satuan | {m.ukuran} / {m.satuan} |",
-                    f"| variabel | {', '.join(ds.variabel_list)} |",
+                    f"| produsen data | {md(m.produsen_data)} |", f"| konsep | {md(m.konsep)} |",
+                    f"| definisi | {md(m.definisi)} |", f"| ukuran / satuan | {md(m.ukuran)} / {md(m.satuan)} |",
+                    f"| variabel | {md(', '.join(ds.variabel_list))} |",
                     f"| rincian | {rincian} |",
                     f"| tingkat wilayah | {ds.tingkat_wilayah} |",
                     f"| jadwal pemutakhiran | {m.jadwal_pemutakhiran} |",
@@ -103,7 +105,7 @@ def _indikator_md(conn: sa.Connection) -> list[str]:
         rows = conn.execute(sa.text("SELECT kode, nama, dimensi, satuan, level_estimasi, periode, masukan "
                                     "FROM ref.indikator ORDER BY dimensi, kode")).all()
         out += ["| kode | nama | dimensi | satuan | tingkat | periode | masukan |", "| --- | --- | --- | --- | --- | "
-                "--- | --- |"] + [f"| {' | '.join(str(v or '') for v in r)} |" for r in rows] + [""]
+                "--- | --- |"] + [f"| {' | '.join(md(v or '') for v in r)} |" for r in rows] + [""]
     for schema, table in INDIKATOR_TABLES:
         out += _table_md(conn, schema, table, comments(conn, schema, table))
     return out

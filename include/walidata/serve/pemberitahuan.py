@@ -6,7 +6,8 @@ Channels, each optional (unset: nothing is sent):
   login/password, extra `from_email`, `disable_tls`, `disable_ssl`);
 - a generic webhook (Slack, Teams, Telegram through a relay…): the connection `WALIDATA_PERINGATAN_WEBHOOK`
   whose host is the full webhook URL (it often holds a token: it lives in the connection, never in logs). The
-  body is JSON with `text` (what Slack and Teams show) and the fields one by one.
+  body is JSON with `text` (what Slack and Teams show) and the fields one by one, each with mention and link
+  syntax neutralised (`isi_webhook`: `<`, `>`, `&` as `&lt;`, `&gt;`, `&amp;`; '@' as '＠').
 
 The message names the OPD, the dataset, the error in one line and the link to the task's log, in Indonesian.
 Sending never raises: an alert that cannot go out is logged, the pipeline's own outcome stands.
@@ -83,10 +84,21 @@ def _webhook(p: Pemberitahuan, conn_id: str) -> None:
     from walidata.sources.koneksi import koneksi
 
     kon = koneksi(conn_id)
-    r = httpx.post(kon.url, json={"text": p.teks(), **asdict(p), "jenis_teks": JENIS[p.jenis]},
-                   timeout=httpx.Timeout(10.0), headers={"User-Agent": "walidata"})
+    r = httpx.post(kon.url, json=isi_webhook(p), timeout=httpx.Timeout(10.0), headers={"User-Agent": "walidata"})
     if r.status_code >= 300:
         raise RuntimeError(f"webhook {conn_id}: HTTP {r.status_code}")
+
+
+def isi_webhook(p: Pemberitahuan) -> dict:
+    """The webhook's JSON body: `text` and every field through `safe_text.for_chat`, since a file name, a dataset
+    title or an error message is outside text: `<!channel>`, `<!here>`, `<@U123>`, Teams' `<at>` and links
+    `<url|…>` arrive as text (`&lt;…&gt;`, as Slack asks), and `@channel`/`@here`/`@everyone` as `＠channel`
+    (U+FF20), a mention for no one. A relay that builds its own message from the fields gets them neutralised
+    too."""
+    from walidata.safe_text import for_chat
+
+    body = {"text": p.teks(), **asdict(p), "jenis_teks": JENIS[p.jenis]}
+    return {k: for_chat(v) for k, v in body.items()}
 
 
 def _email(p: Pemberitahuan, conn_id: str, recipients: str) -> None:

@@ -117,11 +117,14 @@ def latest_manifest(ds: Dataset, lake: Lake) -> dict:
 
 
 def drift(before: list[str] | None, now: list[str]) -> dict | None:
-    """Fields new and gone since the previous fetch (None when there is no previous one or nothing moved)."""
+    """Fields new and gone since the previous fetch (None when there is no previous one or nothing moved), named as
+    they may be shown: a field named by a NIK (a REST key, in any spelling) masked, control characters escaped."""
+    from walidata.sources.privacy import clean_text
+
     if before is None:
         return None
     new, gone = sorted(set(now) - set(before)), sorted(set(before) - set(now))
-    return {"baru": new, "hilang": gone} if new or gone else None
+    return {"baru": [clean_text(f) for f in new], "hilang": [clean_text(f) for f in gone]} if new or gone else None
 
 
 class ApiConnector(Connector):
@@ -226,11 +229,18 @@ def path_get(obj, path: str, default=None):
     return obj
 
 
-def records_grid(records: list[dict], columns: list[str] | None = None) -> list[list]:
+def records_grid(records: list[dict], columns: list[str] | None = None, label: str = "rekaman") -> list[list]:
     """Records (dicts) as a grid: the header row (field names, in first-seen order), then one row per record;
-    a field a record lacks is an empty cell, nested values are kept as JSON text."""
+    a field a record lacks is an empty cell, nested values are kept as JSON text. Within a sheet's limits
+    (spreadsheet.MAX_COLUMNS, MAX_CELLS), checked before the grid is built: records each with other field names
+    would otherwise make a grid of records × every name."""
+    from walidata.sources.spreadsheet import MAX_CELLS, MAX_COLUMNS
+
     if columns is None:
         columns = list(dict.fromkeys(k for r in records for k in r))
+    if len(columns) > MAX_COLUMNS or len(columns) * len(records) > MAX_CELLS:
+        raise ApiError(label, "rekaman", f"{len(records):,} rekaman dengan {len(columns):,} nama kolom berbeda "
+                                         f"melewati batas {MAX_COLUMNS:,} kolom atau {MAX_CELLS:,} sel; tidak dibaca")
     rows = [columns]
     for r in records:
         rows.append([v if v.__class__ in _PLAIN else _cell(v) for v in map(r.get, columns)])

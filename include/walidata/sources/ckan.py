@@ -101,10 +101,11 @@ class Ckan(ApiConnector):
             return klien.ambil(*own, halaman="unduh berkas")
         from walidata.sources.koneksi import Koneksi
 
-        # another host (also '//host/…'): fetched without the portal's credentials
+        # another host (also '//host/…'): fetched without the portal's credentials, and only where the portal's
+        # host or the catalog's host_diizinkan allow (never an internal address: Klien._tujuan_diizinkan)
         scheme = there.scheme or urlsplit(klien.kon.url).scheme
         with Klien(Koneksi(klien.kon.conn_id + "_berkas", f"{scheme}://{there.netloc}"), klien.sumber,
-                   klien.batas) as plain:
+                   klien.batas, asal=klien.asal or klien.kon.url) as plain:
             return plain.ambil(*plain.di_bawah(url), halaman="unduh berkas")
 
     def lembar(self, ds, halaman: list[Respons], label: str) -> list[Sheet]:
@@ -116,7 +117,7 @@ class Ckan(ApiConnector):
             fields = fields or [f for f in result.get("fields") or [] if f.get("id") != "_id"]
             records += result.get("records") or []
         types = {f["id"]: str(f.get("type", "text")).lower() for f in fields}
-        grid = records_grid(records, [f["id"] for f in fields] or None)
+        grid = records_grid(records, [f["id"] for f in fields] or None, label)
         numeric = [i for i, c in enumerate(grid[0]) if types.get(c, "text").startswith(NUMERIC)]
         for row in grid[1:]:
             for i in numeric:
@@ -168,9 +169,16 @@ def datastore_pages(klien: Klien, src, resource_id: str) -> list[Respons]:
         if not isinstance(result, dict) or not isinstance(result.get("records"), list):
             raise ApiError(klien.sumber, r.halaman, f"datastore_search gagal: {str(body)[:300]}")
         got, now = result["records"], result.get("total")
-        if not isinstance(now, int):
+        if now is None:
             raise ApiError(klien.sumber, r.halaman, "respons tanpa 'total': tidak dapat memastikan semua rekaman "
                                                     "terambil")
+        if not isinstance(now, int) or isinstance(now, bool) or now < 0:  # JSON true is a bool, not the count 1
+            raise ApiError(klien.sumber, r.halaman, f"'total' {json.dumps(now)[:50]} bukan bilangan bulat tak "
+                                                    f"negatif: tidak dapat memastikan semua rekaman terambil")
+        if len(got) > src.per_halaman or offset + len(got) > now:
+            raise ApiError(klien.sumber, r.halaman, f"{len(got)} rekaman pada offset {offset}: lebih dari total "
+                                                    f"{now} atau dari limit {src.per_halaman} yang diminta; "
+                                                    f"rekaman di luar total tidak diterima")
         if total is not None and now != total:
             raise ApiError(klien.sumber, r.halaman, f"total berubah dari {total} menjadi {now} selama pengambilan: "
                                                     f"data sedang diperbarui di portal, coba lagi nanti")

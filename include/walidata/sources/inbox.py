@@ -70,7 +70,7 @@ def find_files(inbox: str | Path, ds: Dataset) -> list[str]:
         base = os.path.basename(e["name"])
         if e.get("islink") or (e.get("type") == "file" and os.path.islink(e["name"])):
             log.warning("%s: %s is a link, not a file: skipped (links in the inbox are never followed)",
-                        ds.id, e["name"])
+                        ds.id, clean_text(e["name"]))  # its name may hold a NIK
             continue
         if (e.get("type") == "file" and not base.startswith(("~$", "."))
                 and any(fnmatch.fnmatch(base.lower(), p.lower()) for p in ds.sumber.pola_file)):

@@ -6,8 +6,11 @@ finder, attribution, records, totals, the `lain` table, lineage, error messages,
 - **NIK** (nomor induk kependudukan, 16 digits): a cell holding one (as a number, or as text, alone or inside a
   longer text such as "Budi 6206011234560001") is masked to `620601******0001` (first 6, six stars, last 4) and
   its row gets a problem, so it is never published. What counts as a NIK: exactly 16 digits, written together
-  or in groups separated by single spaces, dots or hyphens ("6206 0112 3456 0001", "62.06.01.123456.0001"),
-  never part of a longer run of digits; or a numeric cell whose integer value has 16 digits (Excel keeps 15
+  or in groups separated by single characters that are no letter or digit ("6206 0112 3456 0001",
+  "62.06.01.123456.0001", and a non-breaking or other Unicode space, a tab, an en dash or other Unicode dash or
+  minus, '/', '_', ',', an invisible format character), never part of a longer run of digits; the digits may be any
+  Unicode decimal digits (fullwidth "６２０６…", Arabic-Indic, …: read as ASCII, `ascii_digits`), and the mask is
+  ASCII; or a numeric cell whose integer value has 16 digits (Excel keeps 15
   significant digits, so the last one may have become 0), whose first 6 digits are a kecamatan code of the
   Kemendagri reference (all of Indonesia: 62.06.01 ↔ 620601) and whose next 6 a date of birth DDMMYY (DD 01–31,
   or 41–71 for a woman, MM 01–12). Not detected: a NIK issued under a kecamatan code that no longer exists in the
@@ -36,6 +39,7 @@ import hashlib
 import hmac
 import os
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -50,11 +54,15 @@ DEFAULT_REFERENCE = Path(__file__).resolve().parents[2] / "reference"
 
 _CONTROL_CLASS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
 _CONTROL = re.compile(f"[{_CONTROL_CLASS}]")
-# A run of digit groups, each separated by one space, dot, hyphen or control character.
-_RUN = re.compile(rf"\d+(?:[ .\-{_CONTROL_CLASS}]\d+)*")
+# Digits are every Unicode decimal digit (\d: ASCII, fullwidth ６, Arabic-Indic ٦, …); a separator is any one
+# character that is no letter or digit: space, tab, NBSP and every Unicode space, '.', ',', '/', '_', '-' and every
+# Unicode dash or minus, a control or invisible format character, …
+_SEP = r"[\W_]"
+# A run of digit groups, each separated by one separator.
+_RUN = re.compile(rf"\d+(?:{_SEP}\d+)*")
 _GROUP = re.compile(r"\d+")
 # A cell worth a closer look: a control character, or 16 digits with at most single separators.
-_SUSPECT = re.compile(rf"[{_CONTROL_CLASS}]|\d(?:[ .\-{_CONTROL_CLASS}]?\d){{15}}")
+_SUSPECT = re.compile(rf"[{_CONTROL_CLASS}]|\d(?:{_SEP}?\d){{15}}")
 
 
 class PseudonymKeyMissing(RuntimeError):
@@ -103,8 +111,35 @@ def mask(digits: str) -> str:
     return f"{digits[:6]}******{digits[12:]}"
 
 
+class _Fold(dict):
+    """str.translate table of `ascii_digits`, filled as characters are met (a table of all Unicode is slow)."""
+
+    def __missing__(self, code: int) -> int:
+        ch = chr(code)
+        if ch.isdecimal():  # every Unicode decimal digit (Nd): ６ ٦ ۶ ६ 𝟔 …
+            out = ord("0") + unicodedata.decimal(ch)
+        elif 0xFF01 <= code <= 0xFF5E:  # fullwidth ASCII forms: ． ， ／ ＿ －
+            out = code - 0xFEE0
+        elif code == 0x2212 or unicodedata.category(ch) == "Pd":  # minus sign, every dash
+            out = ord("-")
+        else:
+            out = ord(" ") if unicodedata.category(ch) == "Zs" else code  # NBSP, U+202F, U+2007, U+3000 …
+        self[code] = out
+        return out
+
+
+_FOLD = _Fold()
+
+
+def ascii_digits(text: str) -> str:
+    """`text` with its Unicode digits as ASCII digits ('６２０６' → '6206'), fullwidth punctuation as ASCII, Unicode
+    dashes and minus signs as '-' and Unicode spaces as ' ': one character for one, so positions keep."""
+    return text if text.isascii() else text.translate(_FOLD)
+
+
 def _spans(text: str, prefixes: frozenset[str]) -> list[tuple[int, int, str]]:
-    """(start, end, digits) of every NIK written in `text`: whole digit groups adding up to 16 digits."""
+    """(start, end, digits) of every NIK written in `text`: whole digit groups adding up to 16 digits (any Unicode
+    decimal digits, `digits` in ASCII), separated by single characters that are no letter or digit."""
     out = []
     for run in _RUN.finditer(text):
         if run.end() - run.start() < 16:
@@ -116,6 +151,7 @@ def _spans(text: str, prefixes: frozenset[str]) -> list[tuple[int, int, str]]:
             while j < len(groups) and len(digits) < 16:
                 digits += text[groups[j][0]:groups[j][1]]
                 j += 1
+            digits = ascii_digits(digits)
             if is_nik(digits, prefixes):
                 out.append((groups[i][0], groups[j - 1][1], digits))
                 i = j
@@ -135,6 +171,15 @@ def mask_text(text: str, prefixes: frozenset[str]) -> tuple[str, list[str]]:
         last = end
     parts.append(text[last:])
     return "".join(parts), [mask(d) for _, _, d in spans]
+
+
+def mask_message(text: str, prefixes: frozenset[str] | None = None) -> str:
+    """A message or a name as it may travel (a problem, a log line, a field name): its NIKs masked; `text` itself
+    when it holds none (the test first is cheap: most messages hold no 16 digits)."""
+    if len(text) < 16 or not _SUSPECT.search(text):
+        return text
+    masked, niks = mask_text(text, prefixes if prefixes is not None else nik_prefixes())
+    return masked if niks else text
 
 
 def nik_of_number(v) -> str | None:

@@ -86,8 +86,8 @@ class Rest(ApiConnector):
         records = _objects(halaman, src.rekaman, label)
         if src.pemetaan:
             records = [{label_: path_get(rec, p) for p, label_ in src.pemetaan.items()} for rec in records]
-            return [Sheet(name="rekaman", grid=records_grid(records, list(src.pemetaan.values())))]
-        return [Sheet(name="rekaman", grid=records_grid(records))]
+            return [Sheet(name="rekaman", grid=records_grid(records, list(src.pemetaan.values()), label))]
+        return [Sheet(name="rekaman", grid=records_grid(records, label=label))]
 
     def kolom_sumber(self, ds, halaman: list[Respons], label: str) -> list[str]:
         """The records' own fields, and with `pemetaan` the mapped paths they hold (the mapped labels never

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from walidata.catalog import Dataset
+from walidata.sources.privacy import ascii_digits, mask, nik_of_number
 from walidata.sources.spreadsheet import RecordProblem, SourceError, col_letter, formula_errors, norm, render_problems
 from walidata.sources.table import Table
 from walidata.standardise.periode import FLAGS, find_year, parse_periode, parse_tanggal, periode_of_date
@@ -53,7 +54,8 @@ def parse_number(raw, tipe: str, tanda_strip: str = "nihil", desimal: str = "kom
         return Parsed(v, STATUS_TETAP)
     if not isinstance(raw, str):  # dates and times in a value column
         return Parsed(None, STATUS_TETAP, f"nilai {raw!r} bukan angka")
-    s = raw.replace("\xa0", " ").strip()
+    # Unicode digits are read as ASCII ('１.２３４' → 1234), Unicode spaces and dashes as ' ' and '-' (ascii_digits)
+    s = (raw if raw.isascii() else ascii_digits(raw)).replace("\xa0", " ").strip()
     if not s:
         return Parsed(None, "tidak_tersedia", "sel kosong")
     if s in ("-", "–", "—"):
@@ -73,13 +75,24 @@ def parse_number(raw, tipe: str, tanda_strip: str = "nihil", desimal: str = "kom
     int_re, dec_re = _NUMBER_RE[desimal]
     group, point = (".", ",") if desimal == "koma" else (",", ".")
     if tipe == "integer" and int_re.match(s):
-        return Parsed(float(s.replace(group, "")), status)
+        return _not_nik(raw, Parsed(float(s.replace(group, "")), status))
     if not dec_re.match(s):
         return Parsed(None, status, f"nilai {raw!r} bukan {'bilangan bulat' if tipe == 'integer' else 'angka'}")
     v = float(s.replace(group, "").replace(point, "."))
+    if v >= 1e15:
+        return _not_nik(raw, Parsed(v, status))
     if tipe == "integer" and not v.is_integer():  # '1.016,00' is a whole number; '12,5' is not
         return Parsed(None, status, f"nilai {raw!r} bukan bilangan bulat")
     return Parsed(v, status)
+
+
+def _not_nik(raw: str, got: Parsed) -> Parsed:
+    """A figure written in other than ASCII digits ('６２０６…') is never a 16-digit integer: that is a NIK's shape,
+    refused and masked (an ASCII one is masked by the reader, `privacy.scrub_grid`, before it gets here)."""
+    if raw.isascii() or got.nilai is None or got.nilai < 1e15 or not nik_of_number(got.nilai):
+        return got
+    return Parsed(None, got.status, f"nilai 16 angka menyerupai NIK (nomor induk kependudukan), disamarkan: "
+                                    f"{mask(nik_of_number(got.nilai))}")
 
 
 PROBLEMS = "masalah_rinci"  # list<struct<kolom, alasan>>: a record's problems, one element each

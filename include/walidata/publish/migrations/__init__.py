@@ -101,6 +101,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[sa.Connection], None] | None]] = [
     (8, "daftar tindak lanjut Walidata: audit.tindak_lanjut (dataset OPD yang terlambat)", None),
     (9, "akuntansi baris sumber di audit.load_log: setiap baris terisi dalam satu kelas", None),
     (10, "minggu ISO (YYYY-Wnn) di kalender ref.periode", v010_data),
+    (11, "jurnal terbit: isi lake per unit dan urutan muat dari basis data", None),
 ]
 LATEST = MIGRATIONS[-1][0]
 

@@ -18,10 +18,12 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from walidata.catalog import DIMENSI, Ident
+from walidata.catalog import DIMENSI, Ident, read_yaml
 
 MASUKAN_CALL = re.compile(r"\{\{\s*masukan\(\s*'([a-z][a-z0-9_]*)'\s*\)\s*\}\}")
 DATASET_ID = r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$"
+# An indicator's SQL is one query: it starts with SELECT or WITH (after blank lines and `/* */` comments)
+SELECT_START = re.compile(r"\A(?:\s|/\*.*?\*/)*(?:SELECT|WITH)\b", re.IGNORECASE | re.DOTALL)
 ELEMEN = {
     "governance": ["pelayanan", "birokrasi", "kebijakan"],
     "branding": ["pariwisata", "bisnis", "wajah kota"],
@@ -135,9 +137,12 @@ class Deklarasi:
 
 def _load_one(path: Path) -> Deklarasi:
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
+        raw = read_yaml(path, "indikator", loader=SAFE_LOADER)  # the catalog's size and alias limits
+    except ValueError as exc:
+        raise IndikatorError(str(exc)) from None
+    try:
         ind = Indikator.model_validate(raw)
-    except (yaml.YAMLError, ValidationError) as exc:
+    except ValidationError as exc:
         raise IndikatorError(f"{path}: {exc}") from None
     if ind.kode != path.stem or ind.dimensi != path.parent.name:
         raise IndikatorError(f"{path}: kode {ind.kode!r} and dimensi {ind.dimensi!r} must match the file's name and "
@@ -153,6 +158,8 @@ def _load_one(path: Path) -> Deklarasi:
                              f"{sorted(ind.masukan)}: they must be the same")
     if ";" in sql.strip().rstrip(";"):
         raise IndikatorError(f"{sql_path}: one SELECT only (no ';' inside)")
+    if not SELECT_START.match(sql):
+        raise IndikatorError(f"{sql_path}: one SELECT (or WITH … SELECT) only: an indicator reads, it never writes")
     return Deklarasi(ind, sql.strip().rstrip(";"), path)
 
 
