@@ -71,7 +71,7 @@ def test_an_alias_bomb_in_kwargs_is_a_catalog_error_naming_the_file(tmp_path, mo
 
 def test_an_alias_bomb_stops_a_run_with_a_clear_message_before_anything_is_written(sandbox, tmp_path, monkeypatch):
     """The run refuses the entry when it reads it: a message that names the file and says why (the attacker saw an
-    empty MemoryError). The dataset is not known yet, so there is no audit row to write and nothing changed."""
+    empty MemoryError), and an audit row `gagal_katalog` with it; nothing else changed."""
     from walidata.pipeline import run_dataset
     from walidata.settings import get_settings
 
@@ -82,9 +82,8 @@ def test_an_alias_bomb_stops_a_run_with_a_clear_message_before_anything_is_writt
         run_dataset(DATASET, "r-bom", settings)
     msg = str(info.value)
     assert msg.startswith(f"{path}: baris ") and "anchor/alias YAML (&nama, *nama) tidak diizinkan" in msg
-    warehouse = Path(settings.warehouse_url.removeprefix("duckdb:///"))
-    assert not warehouse.exists() or not query(settings.warehouse_url,
-                                               "SELECT * FROM audit.load_log WHERE run_id = 'r-bom'")
+    (status, pesan), = query(settings.warehouse_url, "SELECT status, pesan FROM audit.load_log WHERE run_id = 'r-bom'")
+    assert status == "gagal_katalog" and "entri katalog ditolak" in pesan and "anchor/alias YAML" in pesan
     assert not (Path(settings.lake) / "raw").exists() or not any((Path(settings.lake) / "raw").rglob("*.xlsx"))
 
 

@@ -33,8 +33,13 @@ def extract(dataset_id: str, run_id: str, settings: Settings | None = None, paks
     from walidata.sources.klien import ApiError, ApiTidakTersedia
     from walidata.sources.koneksi import KoneksiTidakAda
 
-    settings, ds, _ = _ctx(settings, dataset_id)
+    settings = settings or get_settings()
     ref = {"run_id": run_id, "mulai": now().isoformat()}
+    try:
+        settings, ds, _ = _ctx(settings, dataset_id)
+    except ValueError as exc:  # the catalog entry itself is refused (too big, aliases, a bad field): say so
+        _record_catalog_refusal(dataset_id, ref, settings, exc)
+        raise
     with _failure_recorded("extract", ref, ds, settings):
         try:
             return _extract(dataset_id, run_id, settings, paksa or replay, replay)
@@ -42,6 +47,22 @@ def extract(dataset_id: str, run_id: str, settings: Settings | None = None, paks
             # An API that refused, broke off or is not configured: evidence in the audit log, as an unreadable file
             _record_failure(ref, ds, settings, None, "gagal_ambil", str(exc))
             raise
+
+
+def _record_catalog_refusal(dataset_id: str, ref: dict, settings: Settings, exc: Exception) -> None:
+    """The audit row of a run stopped by its own catalog entry (status `gagal_katalog`), so the night's summary
+    and the follow-up list show it; the message names the file and why."""
+    from walidata.publish import audit, warehouse
+
+    text = str(exc) or type(exc).__name__
+    row = {"run_id": ref["run_id"], "dataset": dataset_id, "status": "gagal_katalog", "baris_dibaca": 0,
+           "baris_dimuat": 0, "mulai": _ts(ref.get("mulai")), "selesai": warehouse.now(),
+           "pesan": f"entri katalog ditolak, tidak ada yang dijalankan: {text}"}
+    try:
+        audit.record_outcome(settings.warehouse_url, row, wait=30.0)
+    except Exception as err:  # the warehouse cannot take it either: the task log is the evidence
+        log.error("%s: the audit row could not be written (%s); catalog refused: %s", dataset_id, _first_line(err),
+                  text)
 
 
 def standardise(ref: dict, settings: Settings | None = None) -> dict:
