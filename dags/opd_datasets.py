@@ -15,7 +15,7 @@ from pathlib import Path
 import pendulum
 from airflow.sdk import Param, dag, get_current_context, task
 
-from walidata.assets import dataset_asset
+from walidata.assets import GUDANG_POOL, dataset_asset
 from walidata.catalog import CatalogError, Dataset, load_catalog
 from walidata.serve.pemberitahuan import saat_gagal  # a light module: alerts on failure (on_failure_callback)
 
@@ -76,7 +76,7 @@ def build_dag(ds: Dataset):
     def opd_dataset():
         @task
         def extract(dataset_id: str) -> dict:
-            from airflow.sdk.exceptions import AirflowSkipException
+            from airflow.sdk.exceptions import DownstreamTasksSkipped
 
             from walidata.pipeline import extract as run
             from walidata.sources.inbox import NoSourceFiles
@@ -86,7 +86,9 @@ def build_dag(ds: Dataset):
                 return _fail_fast(run, dataset_id, ctx["run_id"], None, bool(ctx["params"].get("paksa")),
                                   bool(ctx["params"].get("replay")))
             except NoSourceFiles as exc:
-                raise AirflowSkipException(str(exc)) from None
+                # Nothing new: the later stages are skipped at once (not one scheduling round each).
+                log.info("Skipping: %s", exc)
+                raise DownstreamTasksSkipped(tasks=sorted(ctx["task"].get_flat_relative_ids(upstream=False))) from None
 
         @task
         def standardise(ref: dict) -> dict:
@@ -100,14 +102,25 @@ def build_dag(ds: Dataset):
 
             return _fail_fast(run, ref)
 
-        @task(outlets=[dataset_asset(ds.id)])
+        # In the warehouse's pool: one slot on DuckDB (a single writer across every dataset's DAG), several on
+        # PostgreSQL; the other stages of many datasets run side by side.
+        @task(outlets=[dataset_asset(ds.id)], pool=GUDANG_POOL)
         def publish(ref: dict) -> dict:
             from walidata.pipeline import publish as run
 
             out = _fail_fast(run, ref)
-            return {k: out[k] for k in ("dataset", "load_id", "rows_loaded", "periods", "lake", "warehouse")}
+            keep = ("dataset", "load_id", "rows_loaded", "periods", "lake", "warehouse", "wilayah_terbit", "ditahan")
+            return {k: out[k] for k in keep if k in out}
 
-        publish(validate(standardise(extract(ds.id))))
+        # A run of several regions publishes the regions that passed; then this step fails the run, naming the
+        # regions held back (their figures in force stay), after the publish's Asset event has gone out.
+        @task
+        def wilayah_ditahan(ref: dict) -> dict:
+            from walidata.pipeline import raise_held_back
+
+            return _fail_fast(raise_held_back, ref)
+
+        wilayah_ditahan(publish(validate(standardise(extract(ds.id)))))
 
     return opd_dataset()
 

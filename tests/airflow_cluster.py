@@ -101,6 +101,10 @@ class Cluster:
 
         redis.Redis(db=self.redis_db).flushdb()
         subprocess.run(["airflow", "db", "migrate"], env=self.env, check=True, capture_output=True, timeout=600)
+        # The pool of the publish tasks (walidata_gudang), as `make airflow-db` creates it: a scheduler never
+        # schedules a task of a missing pool.
+        subprocess.run([sys.executable, "-m", "walidata.worker", "--kolam"], env=self.env, check=True,
+                       capture_output=True, timeout=600)
         self._start("api-server", ["api-server", "--port", str(self.port)])
         self._start("scheduler", ["scheduler"])
         self._start("dag-processor", ["dag-processor"])

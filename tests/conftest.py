@@ -267,8 +267,10 @@ TEST_CLASSES = {
     "test_api_klien.py": "integration",
     "test_api_pipeline.py": "integration",
     "test_api_rest.py": "integration",
+    "test_api_wilayah.py": "integration",
     "test_airflow_ui.py": "e2e",
     "test_attribution.py": "integration",
+    "test_bench_smoke.py": "e2e",
     "test_akuntansi.py": "integration",
     "test_browser.py": "e2e",
     "test_catalog.py": "unit",
@@ -289,9 +291,13 @@ TEST_CLASSES = {
     "test_indikator_ekspor.py": "integration",
     "test_indikator_laporan.py": "e2e",
     "test_indikator_nilai.py": "integration",
+    "test_nightly_airflow.py": "e2e",
+    "test_indikator_provinsi.py": "integration",
+    "test_laporan_provinsi.py": "e2e",
     "test_one_truth.py": "integration",
     "test_pemberitahuan.py": "integration",
     "test_periode.py": "unit",
+    "test_provinsi.py": "integration",
     "test_plugin.py": "integration",
     "test_privacy.py": "integration",
     "test_publish.py": "integration",
@@ -301,6 +307,7 @@ TEST_CLASSES = {
     "test_reader_structure.py": "integration",
     "test_real_corpus.py": "integration",
     "test_reference.py": "unit",
+    "test_region_context.py": "integration",
     "test_settings.py": "unit",
     "test_sources.py": "integration",
     "test_standardise.py": "integration",
@@ -319,6 +326,12 @@ TEST_CLASS_EXCEPTIONS = {
 }
 SLOW_SUITES = {"test_real_corpus.py", "test_hostile_corpus.py", "test_corpus.py", "test_one_truth.py"}
 TEST_CLASS_MARKERS = ("unit", "integration", "e2e")
+# Modules that run Airflow against the project's own AIRFLOW_HOME (its SQLite metadata database, `airflow dags test`,
+# the CLI's nightly) or that start Airflow clusters and browsers: one xdist worker runs them in turn.
+SERIAL_AIRFLOW = {"test_airflow_ui.py", "test_celery.py", "test_dags.py", "test_deploy_files.py", "test_e2e_airflow.py",
+                  "test_faults.py", "test_plugin.py", "test_one_truth.py", "test_browser.py", "test_pemberitahuan.py",
+                  "test_tindak_lanjut.py", "test_indikator_laporan.py", "test_api_pipeline.py",
+                  "test_nightly_airflow.py"}
 
 
 def _test_module_key(item) -> str:
@@ -359,6 +372,11 @@ def pytest_collection_modifyitems(config, items):
         item.add_marker(test_class_of(item))
         if _test_module_key(item) in SLOW_SUITES:
             item.add_marker("slow")
+        # Under pytest-xdist (`make test` runs two workers, --dist loadgroup): a module stays on one worker (its
+        # module fixtures are built once), and the modules that drive the project's Airflow (its one metadata
+        # database, `airflow dags test`, clusters) share one worker, one after another.
+        module = _test_module_key(item)
+        item.add_marker(pytest.mark.xdist_group("airflow" if module in SERIAL_AIRFLOW else module))
 
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -1,7 +1,9 @@
 """The distributed run, proven here: Airflow with the CeleryExecutor (local Redis as broker, a PostgreSQL metadata
 database of its own), api-server, scheduler, dag-processor, triggerer and two Celery workers as separate
-processes, the warehouse on PostgreSQL. The nightly DAGs are triggered through the REST API and all succeed;
-tasks ran on both workers; the warehouse equals an embedded run's from the same inputs. Then a worker is killed
+processes, the warehouse on PostgreSQL, for a province deployment (WALIDATA_WILAYAH=62: Katingan's files and
+Seruyan's in their region folders, the API datasets for all 14 kabupaten/kota). The nightly DAGs are triggered
+through the REST API and all succeed; tasks ran on both workers; the warehouse equals an embedded run's from the
+same inputs. Then a worker is killed
 (SIGKILL, with its task processes) mid-task: the retry completes on the other worker, nothing duplicated."""
 
 from __future__ import annotations
@@ -18,9 +20,12 @@ from airflow_cluster import Cluster, create_database, drop_database
 
 from conftest import ROOT, SAMPLE_INBOX, copy_gx, figures_in_force
 from walidata.catalog import load_catalog
+from walidata.sample import write_region_inboxes
 from walidata.sample_server import serve
 
 DATASETS = load_catalog(ROOT / "include" / "catalog")[0]
+PROVINSI = "62"
+SERUYAN = ["disdukcapil.penduduk_kecamatan", "dinkes.kelahiran"]  # a second region's own files, in its folder
 BIG = "opd__disdukcapil__penduduk_kecamatan"
 
 
@@ -32,12 +37,18 @@ def _walidata_env(base, warehouse: str) -> dict:
     return {"WALIDATA_WAREHOUSE_URL": warehouse, "WALIDATA_LAKE": str(base / "lake"),
             "WALIDATA_INBOX": str(base / "inbox"), "WALIDATA_GX_ROOT": str(base / "gx"),
             "WALIDATA_TERBUKA": str(base / "terbuka"), "WALIDATA_LAPORAN": str(base / "laporan"),
-            "WALIDATA_RETRIES": "1", "WALIDATA_RETRY_DELAY": "5"}
+            "WALIDATA_RETRIES": "1", "WALIDATA_RETRY_DELAY": "5", "WALIDATA_WILAYAH": PROVINSI}
 
 
 def _place(base) -> None:
+    """A province's inbox: the sample (Katingan's) moved into its region folders, and Seruyan's own files."""
     base.mkdir(parents=True)
-    shutil.copytree(SAMPLE_INBOX, base / "inbox")
+    inbox = base / "inbox"
+    shutil.copytree(SAMPLE_INBOX, inbox)
+    for f in [p for p in inbox.glob("*/*/*") if p.is_file()]:
+        (f.parent / "62.06").mkdir(exist_ok=True)
+        f.rename(f.parent / "62.06" / f.name)
+    write_region_inboxes(inbox, ROOT / "include" / "reference", ["62.07"], only=SERUYAN)
     copy_gx(base / "gx")
 
 

@@ -72,7 +72,8 @@ def test_dag_imports_and_has_owner_tags_doc_retries_and_its_schedule(dagbag, dag
     assert dag.max_active_runs == 1
     assert dag.timezone.name == "Asia/Jakarta"
     assert dag.schedule == ds.jadwal or getattr(dag.timetable, "_expression", None) == ds.jadwal
-    assert [t.task_id for t in dag.topological_sort()] == ["extract", "standardise", "validate", "publish"]
+    assert [t.task_id for t in dag.topological_sort()] == [
+        "extract", "standardise", "validate", "publish", "wilayah_ditahan"]
     (outlet,) = dag.get_task("publish").outlets
     assert outlet.name == ds.id and outlet.uri == f"walidata://dataset/{ds.id}"
     retries = int(os.environ["WALIDATA_RETRIES"]) if os.environ.get("WALIDATA_RETRIES") else ds.retries
@@ -83,11 +84,15 @@ def test_dag_imports_and_has_owner_tags_doc_retries_and_its_schedule(dagbag, dag
 
 def test_flagship_dag_shape(dagbag):
     dag = dagbag.dags["opd__disdukcapil__penduduk_kecamatan"]
-    assert [t.task_id for t in dag.topological_sort()] == ["extract", "standardise", "validate", "publish"]
+    assert [t.task_id for t in dag.topological_sort()] == [
+        "extract", "standardise", "validate", "publish", "wilayah_ditahan"]
     assert dag.schedule == "0 1 * * *" or getattr(dag.timetable, "_expression", None) == "0 1 * * *"
     assert {"opd:disdukcapil", "smart-city:living", "smart-city:society"} <= set(dag.tags)
     (outlet,) = dag.get_task("publish").outlets
     assert outlet.name == "disdukcapil.penduduk_kecamatan" and outlet.uri.startswith("walidata://")
+    # The warehouse's writer runs in its pool (1 slot on DuckDB); the other stages in the default pool.
+    assert dag.get_task("publish").pool == "walidata_gudang"
+    assert {dag.get_task(t).pool for t in ("extract", "standardise", "validate")} == {"default_pool"}
     assert "Definisi" in dag.doc_md and "fact.disdukcapil__penduduk_kecamatan" in dag.doc_md
 
 

@@ -20,3 +20,10 @@ def dataset_asset(dataset_id: str) -> Asset:
 def indikator_asset() -> Asset:
     """The asset of the indicator values in force (mart.indikator_nilai)."""
     return Asset(name="mart.indikator_nilai", uri="walidata://mart/indikator_nilai", group=GROUP)
+
+
+# The Airflow pool of the tasks that write the warehouse (publish). Its slots follow the warehouse: 1 for DuckDB
+# (one writer at a time), more for PostgreSQL (walidata.worker.slot_gudang). Created by `make airflow-db`, `make
+# airflow` and `walidata nightly` (`python -m walidata.worker --kolam`); a scheduler leaves a task of a missing
+# pool unscheduled, so a deployment creates it the same way.
+GUDANG_POOL = "walidata_gudang"

@@ -8,7 +8,6 @@ import itertools
 import logging
 import os
 import re
-import shutil
 import subprocess
 import sys
 from contextlib import contextmanager
@@ -42,10 +41,15 @@ def latest_loads(since: dt.datetime | None = None) -> list[dict]:
         if since is not None:
             q = q.where(sa.column("selesai") >= since)
         rows = [dict(r._mapping) for r in conn.execute(q)]
-    latest = {}
-    for r in rows:
-        latest[r["dataset"]] = r
-    return [latest[k] for k in sorted(latest)]
+    last_run = {r["dataset"]: r["run_id"] for r in rows}  # a run of several regions leaves a row per outcome
+    latest = [r for r in rows if r["run_id"] == last_run[r["dataset"]]]
+    return sorted(latest, key=lambda r: (r["dataset"], r["status"] != "dimuat", r.get("wilayah") or ""))
+
+
+def _wilayah_text(units: str | None) -> str:
+    """The regions of an audit row, short: '62.06', '62.01, 62.06', or '14 kab/kota (62.01–62.71)'."""
+    codes = [u.strip() for u in (units or "").split(",") if u.strip()]
+    return ", ".join(codes) if len(codes) <= 3 else f"{len(codes)} kab/kota ({codes[0]}–{codes[-1]})"
 
 
 def _akuntansi_lines(rows: list[dict]) -> list[str]:
@@ -60,12 +64,13 @@ def _akuntansi_lines(rows: list[dict]) -> list[str]:
 
 def summary_text(rows: list[dict], skipped: dict[str, str] | None = None) -> str:
     settings = get_settings()
-    body = [[r["dataset"], r["status"], r["baris_dibaca"], r["baris_dimuat"], r["baris_ditolak"],
-             r.get("baris_disisihkan") or 0, r.get("baris_dipertahankan") or 0, r["hasil_validasi"]] for r in rows]
+    body = [[r["dataset"], _wilayah_text(r.get("wilayah")), r["status"], r["baris_dibaca"], r["baris_dimuat"],
+             r["baris_ditolak"], r.get("baris_disisihkan") or 0, r.get("baris_dipertahankan") or 0,
+             r["hasil_validasi"]] for r in rows]
     for ds, why in (skipped or {}).items():
-        body.append([ds, why, "", "", "", "", "", ""])
-    out = [_table(["dataset", "status", "dibaca", "dimuat", "ditolak", "disisihkan", "dipertahankan", "validasi"],
-                  body), ""]
+        body.append([ds, "", why, "", "", "", "", "", ""])
+    out = [_table(["dataset", "wilayah", "status", "dibaca", "dimuat", "ditolak", "disisihkan", "dipertahankan",
+                   "validasi"], body), ""]
     if any(v == "dilewati" for v in (skipped or {}).values()):
         out += ["dilewati = tidak ada file baru di inbox (yang sama sudah dimuat); `walidata nightly --paksa` "
                 "memuat ulang", ""]
@@ -84,64 +89,107 @@ def summary_text(rows: list[dict], skipped: dict[str, str] | None = None) -> str
 
 
 def cmd_nightly(args) -> int:
-    """Every catalog DAG through `airflow dags test`, then the summary of what landed."""
+    """Every catalog DAG through Airflow (one Airflow process, `dag.test()` per DAG), then the summary. A dataset
+    whose inbox holds only files already published starts no DAG run (the run would skip at extract)."""
     settings = get_settings()
     datasets, errors = load_catalog(settings.catalog)
     for e in errors:
         print(f"catalog error: {e.message}", file=sys.stderr)
-    airflow = shutil.which("airflow")
-    if airflow is None:
-        print("airflow is not on PATH (run through `make run`, which puts .venv/bin first)", file=sys.stderr)
-        return 2
     from walidata.publish import schema, warehouse
-    from walidata.serve import kamus
 
     with warehouse.transaction(settings.warehouse_url) as conn:  # schema migrations are applied at start
         schema.ensure_schema(conn)
     logdir = Path(os.environ.get("AIRFLOW_HOME", settings.home / ".airflow")) / "logs" / "nightly"
     logdir.mkdir(parents=True, exist_ok=True)
     started = dt.datetime.now(dt.UTC)
-    failed, ran = [], []
-    for ds in datasets:
-        if args.dataset and ds.id not in args.dataset:
-            continue
-        ran.append(ds.id)
-        if _dags_test(airflow, ds.dag_id, logdir, args.paksa):
-            print(f"  ✓ {ds.id}")
-        else:
-            failed.append(ds.id)
-    indikator_ok = args.dataset or _dags_test(airflow, "smart_city_indicators", logdir, False)
+    ran = [ds for ds in datasets if not args.dataset or ds.id in args.dataset]
+    idle = set() if args.paksa else {ds.id for ds in ran if _nothing_new(settings, ds)}
+    for ds_id in sorted(idle):
+        print(f"  · {ds_id}  (tidak ada file baru: DAG tidak dijalankan)", flush=True)
+    todo = {ds.dag_id: ds.id for ds in ran if ds.id not in idle}
+    runs = _airflow_nightly(todo, logdir, args.paksa, indikator=not args.dataset) if todo else {}
+    failed = [ds.id for ds in ran if ds.dag_id in todo and runs.get(ds.dag_id, {}).get("state") != "success"]
+    indikator_ok = runs.get("smart_city_indicators", {}).get("state", "success") == "success"
     rows = latest_loads(since=started)
     landed = {r["dataset"] for r in rows}
-    others = {d: ("gagal" if d in failed else "dilewati") for d in ran if d not in landed}
+    others = {ds.id: ("gagal" if ds.id in failed else "dilewati") for ds in ran if ds.id not in landed}
     print()
     print(summary_text(rows, others))
-    print(f"kamus data  : {kamus.write(settings)}")
-    print(f"data docs   : {_data_docs_index(settings)}")
-    if not args.dataset:
+    _nightly_footer(settings, changed=bool(rows) or args.paksa, indikator=not args.dataset)
+    return 1 if failed or errors or not indikator_ok or "" in runs else 0
+
+
+def _nightly_footer(settings, changed: bool, indikator: bool) -> None:
+    """The data dictionary, the Data Docs index and the indicators; the first two are rebuilt only when something
+    landed (or they do not exist yet): with nothing new they are what the last run wrote."""
+    from walidata.serve import kamus
+
+    kamus_md = settings.lake.parent / "kamus_data.md"  # kamus.write's default
+    index = Path(settings.gx_root) / "uncommitted" / "data_docs" / "local_site" / "index.html"
+    print(f"kamus data  : {kamus.write(settings) if changed or not kamus_md.exists() else kamus_md}")
+    print(f"data docs   : {_data_docs_index(settings) if changed or not index.exists() else index}")
+    if indikator:
         print(indikator_text(settings))
-    return 1 if failed or errors or not indikator_ok else 0
 
 
-def _dags_test(airflow: str, dag_id: str, logdir: Path, paksa: bool) -> bool:
-    """One DAG through `airflow dags test`; on failure, the task's own error on stderr."""
-    logfile = logdir / f"{dag_id}.log"
-    print(f"→ airflow dags test {dag_id}  (log: {logfile})", flush=True)
-    cmd = [airflow, "dags", "test", dag_id] + (["--conf", '{"paksa": true}'] if paksa else [])
+def _nothing_new(settings, ds) -> bool:
+    """True when a spreadsheet dataset's inbox holds files and each was already published for every region in
+    scope: extract would find nothing new. Conservative (any doubt runs the DAG, whose extract decides); nothing is
+    copied. API sources are always asked, through their DAG."""
+    if ds.sumber.kind != "spreadsheet":
+        return False
+    from walidata.publish import audit
+    from walidata.sources import inbox
+
+    try:
+        files = inbox.find_files(settings.inbox_location, ds)
+        scope = getattr(settings, "daftar_kabkota", None) or (settings.wilayah,)
+        done = set.intersection(*(audit.published_sha256(settings.warehouse_url, ds.id, k) for k in scope))
+        fs, _ = inbox._fs(settings.inbox_location)
+        return bool(files) and all(inbox._sha256(fs, src) in done for src in files)
+    except Exception:  # noqa: BLE001 (no files, an unreadable inbox…: the DAG run says why)
+        return False
+
+
+def _airflow_nightly(dags: dict[str, str], logdir: Path, paksa: bool, indikator: bool) -> dict[str, dict]:
+    """The DAGs (dag_id: dataset) through ONE Airflow process (walidata.worker): a DAG run each in the metadata
+    DB, task logs where the UI reads them. Each DAG's outcome by dag_id (key "" if the process itself failed)."""
+    import json
+
+    dag_ids = list(dags)
+    cmd = [sys.executable, "-m", "walidata.worker", "--logdir", str(logdir), *dag_ids]
+    cmd += ["--paksa"] * paksa + ["--indikator"] * indikator
     env = {**os.environ, "WALIDATA_RETRIES": os.environ.get("WALIDATA_RETRIES", "0")}
-    with logfile.open("w") as f:
-        rc = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT, env=env).returncode
-    if rc == 0:
-        return True
-    print(f"  ✗ {dag_id}: the DAG run failed (exit {rc}); full log: {logfile}", file=sys.stderr)
-    text = logfile.read_text(errors="replace").splitlines()
+    runs: dict[str, dict] = {}
+    print(f"→ Airflow: {len(dag_ids)} DAG dalam satu proses (dag.test); log per DAG: {logdir}/<dag_id>.log",
+          flush=True)
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env) as proc:
+        for line in proc.stdout:
+            msg = json.loads(line)
+            if "mulai" in msg:
+                continue
+            runs[msg["dag_id"]] = msg
+            _report_dag(msg, dags.get(msg["dag_id"], msg["dag_id"]), logdir / f"{msg['dag_id']}.log")
+    if proc.returncode != 0:
+        print(f"  ✗ the Airflow process failed (exit {proc.returncode})", file=sys.stderr)
+        runs[""] = {"state": "failed"}
+    return runs
+
+
+def _report_dag(msg: dict, name: str, logfile: Path) -> None:
+    """One line per DAG run; a failed one with the task's own error on stderr."""
+    if msg["state"] == "success":
+        nothing_new = msg["tugas"].get("publish") == "skipped"
+        print(f"  ✓ {name}" + ("  (tidak ada file baru)" if nothing_new else ""), flush=True)
+        return
+    print(f"  ✗ {msg['dag_id']}: the DAG run failed ({msg['state']}); full log: {logfile}", file=sys.stderr)
+    text = logfile.read_text(errors="replace").splitlines() if logfile.exists() else []
     # The task's own error, as raised (AirflowFailException carries the Walidata message).
     start = next((i for i, ln in enumerate(text) if "AirflowFailException:" in ln or "Error:" in ln), None)
     shown = text[-15:] if start is None else [text[start]] + list(
         itertools.takewhile(lambda ln: not re.match(r"^\d{4}-\d{2}-\d{2}T", ln), text[start + 1:start + 40]))
     for ln in shown:
         print("    " + ln[:400], file=sys.stderr)
-    return False
 
 
 def indikator_text(settings, ringkasan=None) -> str:
@@ -219,7 +267,12 @@ def cmd_check(args) -> int:
     if not path.is_file():
         print(f"file {path}: tidak ditemukan", file=sys.stderr)
         return 2
-    wilayah = IndeksWilayah(settings.reference, settings.wilayah)
+    kode = args.wilayah or settings.kabkota_tunggal
+    if kode not in settings.daftar_kabkota:
+        print(f"--wilayah: give the kabupaten/kota whose file this is, one of {', '.join(settings.daftar_kabkota)} "
+              f"(WALIDATA_WILAYAH={settings.wilayah} holds {len(settings.daftar_kabkota)})", file=sys.stderr)
+        return 2
+    wilayah = IndeksWilayah(settings.reference, kode)
     print(f"File      : {clean_text(str(path), nik_prefixes(settings.reference))}")
     print(f"Dataset   : {ds.id} — {ds.judul} ({wilayah.kabupaten.nama}, {wilayah.kode})")
     try:
@@ -427,7 +480,11 @@ def cmd_bps(args) -> int:
     from walidata.standardise.reference import kabkota
 
     settings = get_settings()
-    domain = args.domain or kabkota(settings.reference)[settings.wilayah].kode_bps
+    if not args.domain and not settings.kabkota_tunggal:
+        print(f"--domain: WALIDATA_WILAYAH={settings.wilayah} holds several kabupaten/kota; give the BPS domain",
+              file=sys.stderr)
+        return 2
+    domain = args.domain or kabkota(settings.reference)[settings.kabkota_tunggal].kode_bps
     filters = {"var": args.var} if args.var else {}
     with Klien(koneksi(args.koneksi), f"bps_webapi domain {domain} list/{args.model}") as klien:
         items = daftar(klien, args.model, domain, args.halaman, **filters)
@@ -499,7 +556,7 @@ def cmd_catalog(args) -> int:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="walidata", description="Walidata: the OPD statistics pipeline")
     sub = p.add_subparsers(dest="cmd", required=True)
-    n = sub.add_parser("nightly", help="run every catalog DAG with `airflow dags test`, then print the summary")
+    n = sub.add_parser("nightly", help="run the catalog DAGs through Airflow in one process (dag.test), then print the summary")
     n.add_argument("--dataset", action="append", help="only this dataset id (repeatable)")
     n.add_argument("--paksa", action="store_true", help="muat ulang file yang sudah pernah dimuat")
     n.add_argument("--api-contoh", action="store_true", help=API_CONTOH_HELP)
@@ -516,6 +573,7 @@ def main(argv=None) -> int:
     ch.add_argument("--dataset", required=True, help="catalog dataset id, e.g. disdukcapil.penduduk_kecamatan")
     ch.add_argument("--laporan", help="where to write the workbook with every problem (default: the current "
                                       "folder, <file>__masalah.xlsx; written only when there are problems)")
+    ch.add_argument("--wilayah", help="the kabupaten/kota whose file it is (default: WALIDATA_WILAYAH when it is one)")
     ch.set_defaults(func=cmd_check)
     pr = sub.add_parser("peran", help="create/refresh the PostgreSQL roles: analyst (read-only) and pipeline")
     pr.add_argument("--analis", default="analyst")

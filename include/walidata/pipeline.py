@@ -95,7 +95,11 @@ def _extract(dataset_id: str, run_id: str, settings: Settings | None = None, pak
     # A backward flow, on purpose: extraction asks the audit log which files were already published, so that a
     # file left in the inbox is not loaded again every night, and which raw files still back figures in force,
     # so that the retention purge never removes the evidence of a published figure.
-    done = set() if paksa else audit.published_sha256(settings.warehouse_url, ds.id, settings.wilayah)
+    from walidata.sources.base import Terbit
+
+    scope = settings.daftar_kabkota
+    done = Terbit.dari({k: set() for k in scope} if paksa else
+                       audit.published_sha256_per_wilayah(settings.warehouse_url, ds.id, scope))
     if settings.raw_retention_days is not None:
         keep = audit.sha256_in_force(settings.warehouse_url, ds)
         for gone in ex.purge_raw(lake, ds.id, settings.raw_retention_days, keep):
@@ -105,20 +109,50 @@ def _extract(dataset_id: str, run_id: str, settings: Settings | None = None, pak
     location = connector.location(settings)
     if replay and hasattr(location, "replay"):
         location.replay = True
-    manifests = connector.fetch(ds, location, lake, skip_sha256=done)
+    gagal = {}
+    try:
+        manifests = connector.fetch(ds, location, lake, skip_sha256=done)
+    except Exception as exc:  # an API that failed for some regions only: the others go on, those are held back
+        manifests, gagal = _fetched_despite(exc, ds, run_id, started, settings)
     log.info("%s: %d file(s) in the raw zone: %s", ds.id, len(manifests), [m["raw_path"] for m in manifests])
-    return {"dataset": ds.id, "run_id": run_id, "mulai": started, "urutan_baca": urutan_baca, "files": manifests}
+    return {"dataset": ds.id, "run_id": run_id, "mulai": started, "urutan_baca": urutan_baca, "files": manifests,
+            **({"gagal_ambil": gagal} if gagal else {})}
+
+
+def _fetched_despite(exc: Exception, ds: Dataset, run_id: str, started: str, settings: Settings):
+    """(manifests, {region: why}) when the fetch failed for some regions of the scope and not for others (an audit
+    row `gagal_ambil` for each region that failed); any other failure is raised as it is."""
+    from walidata.sources.api import WilayahGagalDiambil
+
+    if not isinstance(exc, WilayahGagalDiambil) or not exc.manifests:
+        raise exc
+    gagal = {k: str(e) for k, e in exc.gagal.items()}
+    for kode, why in gagal.items():
+        _record_failure({"run_id": run_id, "mulai": started, "unit": kode}, ds, settings, None, "gagal_ambil", why)
+    return exc.manifests, gagal
 
 
 def _standardise(ref: dict, settings: Settings | None = None) -> dict:
+    settings, ds, lake = _ctx(settings, ref["dataset"])
+    if len(settings.daftar_kabkota) > 1:  # a province or a list: each region's pass over its files
+        from walidata.per_wilayah import standardise_each
+
+        return standardise_each(ref, settings, ds, lake)
+    files = [(Path(m["raw_path"]), m["file"]) for m in ref["files"]]
+    kode = settings.daftar_kabkota[0]
+    return {**ref, **standardise_region(ref, settings, ds, lake, kode, files, lake.staging_dir(ds.id, ref["run_id"]))}
+
+
+def standardise_region(ref: dict, settings: Settings, ds: Dataset, lake: Lake, kode: str, files: list[tuple],
+                       stage: Path, tables: dict | None = None, unit: str | None = None) -> dict:
+    """One region's records from its files (see records.standardise_files), written to `stage`; an unreadable
+    file leaves an audit row (`gagal_baca`, for `unit` when the run holds several regions) and raises."""
     from walidata.sources.spreadsheet import SourceError
     from walidata.standardise.records import akun_text, set_aside_summary, standardise_files
 
-    settings, ds, lake = _ctx(settings, ref["dataset"])
-    wilayah = IndeksWilayah(settings.reference, settings.wilayah)
-    files = [(Path(m["raw_path"]), m["file"]) for m in ref["files"]]
+    wilayah = IndeksWilayah(settings.reference, kode)
     try:
-        out = standardise_files(ds, files, wilayah)
+        out = standardise_files(ds, files, wilayah, tables)
     except SourceError as exc:
         # A file that cannot be read as declared is evidence too: log the attempt, then stop.
         from walidata.publish import audit, warehouse
@@ -128,16 +162,19 @@ def _standardise(ref: dict, settings: Settings | None = None) -> dict:
             "sumber_file": ", ".join(m["file"] for m in ref["files"]),
             "sumber_sha256": ", ".join(m["sha256"] for m in ref["files"]), "baris_dibaca": 0, "baris_dimuat": 0,
             "baris_ditolak": 0, "baris_disisihkan": 0, "mulai": _ts(ref.get("mulai")), "selesai": warehouse.now(),
-            "pesan": str(exc)})
+            "pesan": str(exc), **({"wilayah": unit} if unit else {})})
         raise
-    stage = lake.staging_dir(ds.id, ref["run_id"])
+    if unit:  # rows of the other regions in scope are theirs (read in their own pass), not set aside
+        from walidata.per_wilayah import outside_scope
+
+        out.lain = outside_scope(out.lain, wilayah.g, settings.daftar_kabkota)
     records = write_parquet(out.records, stage / "records.parquet")
     totals = write_parquet(out.totals, stage / "totals.parquet")
     lain = write_parquet(out.lain, stage / "lain.parquet")
     lineage = write_json(stage / "lineage.json", out.lineage)
     n_problem = out.records.num_rows - out.records.column("masalah").null_count
-    log.info("%s: %d records from %d sheet(s), %d with problems; rows: %s", ds.id, out.records.num_rows,
-             len(out.lineage), n_problem, akun_text(out.akuntansi))
+    log.info("%s%s: %d records from %d sheet(s), %d with problems; rows: %s", ds.id, f" [{unit}]" if unit else "",
+             out.records.num_rows, len(out.lineage), n_problem, akun_text(out.akuntansi))
     set_aside = set_aside_summary(out.lain) if out.lain.num_rows else None
     if set_aside:
         log.warning("%s: %d row(s) of other regions set aside, not published: %s", ds.id, out.lain.num_rows,
@@ -149,7 +186,7 @@ def _standardise(ref: dict, settings: Settings | None = None) -> dict:
         if item["baris_dilewati"]:
             log.info("%s: file %s, sheet '%s': rows that hold no data: %s", ds.id, item["sumber_file"],
                      item["sumber_sheet"], akun_text(item["akuntansi"]))
-    return {**ref, "records": str(records), "totals": str(totals), "lain": str(lain), "lineage": str(lineage),
+    return {"records": str(records), "totals": str(totals), "lain": str(lain), "lineage": str(lineage),
             "rows": out.records.num_rows, "rows_set_aside": out.lain.num_rows, "set_aside": set_aside,
             "akuntansi": out.akuntansi}
 
@@ -169,7 +206,8 @@ def _audit_row(ref: dict, ds: Dataset, outcome, status: str, **extra) -> dict:
         "sumber_sha256": ", ".join(m["sha256"] for m in ref["files"]),
         "baris_dibaca": outcome.rows_in, "baris_ditolak": outcome.rows_rejected,
         "baris_disisihkan": ref.get("rows_set_aside", 0), "akuntansi": akuntansi_json(ref),
-        "mulai": _ts(ref.get("mulai")), "selesai": now(), "data_docs": outcome.data_docs, **extra,
+        "mulai": _ts(ref.get("mulai")), "selesai": now(), "data_docs": outcome.data_docs,
+        **({"wilayah": ref["unit"]} if ref.get("unit") else {}), **extra,
     }
 
 
@@ -186,15 +224,27 @@ def set_aside_note(ref: dict) -> list[str]:
 
 
 def _validate(ref: dict, settings: Settings | None = None) -> dict:
+    settings, ds, lake = _ctx(settings, ref["dataset"])
+    if "per_wilayah" in ref:
+        from walidata.per_wilayah import validate_each
+
+        return validate_each(ref, settings, ds, lake)
+    return validate_region(ref, settings, ds, lake, settings.daftar_kabkota[0])
+
+
+def validate_region(ref: dict, settings: Settings, ds: Dataset, lake: Lake, kode: str) -> dict:
+    """One region's records through the suite; a region of a run of several (`ref['unit']`) keeps its quarantine,
+    feedback and verdict apart. A critical failure: quarantine, audit row, ValidationFailed."""
     import pandas as pd
     import pyarrow as pa
 
     from walidata.publish import audit
     from walidata.validate.outcome import ValidationFailed, karantina_frame
     from walidata.validate.outcome import validate as run_suite
+    from walidata.validate.umpan_balik import group, write_report
 
-    settings, ds, lake = _ctx(settings, ref["dataset"])
-    wilayah = IndeksWilayah(settings.reference, settings.wilayah)
+    wilayah = IndeksWilayah(settings.reference, kode)
+    unit = ref.get("unit")
     records = pd.read_parquet(ref["records"])
     totals = pd.read_parquet(ref["totals"])
     outcome = run_suite(ds, records, totals, wilayah, settings.gx_root, ref["run_id"],
@@ -202,20 +252,19 @@ def _validate(ref: dict, settings: Settings | None = None) -> dict:
     karantina = None
     if outcome.rejected:
         q = karantina_frame(records, outcome)
+        name = f"rejected__{unit}.parquet" if unit else "rejected.parquet"
         karantina = str(write_parquet(pa.Table.from_pandas(q, preserve_index=False),
-                                       lake.karantina_dir(ds.id, ref["run_id"]) / "rejected.parquet"))
+                                       lake.karantina_dir(ds.id, ref["run_id"]) / name))
         outcome.karantina = karantina
-    from walidata.validate.umpan_balik import write_report
-
-    report = write_report(ds, outcome, lake.root, ref["run_id"], ref.get("akuntansi"))
+    report = write_report(ds, outcome, lake.root, f"{ref['run_id']}__{unit}" if unit else ref["run_id"],
+                          ref.get("akuntansi"))
     if report:
         log.warning("%s: feedback for the OPD written to %s", ds.id, report)
-    hasil = write_json(lake.staging_dir(ds.id, ref["run_id"]) / "validation.json", outcome.to_dict())
+    hasil = write_json(Path(ref["records"]).parent / "validation.json", outcome.to_dict())
     audit.record_validation(settings.warehouse_url, ref["run_id"], ds.id, outcome.results)
-    from walidata.validate.umpan_balik import group
-
+    where = f" [{unit}]" if unit else ""
     for p in group(outcome.problems, 50):
-        log.warning("%s: %s", ds.id, p)
+        log.warning("%s%s: %s", ds.id, where, p)
     out = {**ref, "validation": str(hasil), "valid": outcome.success, "rows_rejected": outcome.rows_rejected,
            "karantina": karantina, "data_docs": outcome.data_docs, "umpan_balik": str(report) if report else None}
     if not outcome.success:
@@ -223,9 +272,9 @@ def _validate(ref: dict, settings: Settings | None = None) -> dict:
                          pesan="\n".join([*set_aside_note(ref), *outcome.lines]))
         audit.record_outcome(settings.warehouse_url, row)
         raise ValidationFailed(
-            f"{ds.id}: validation failed, nothing published ({outcome.rows_rejected} row(s) quarantined"
-            f"{' in ' + karantina if karantina else ''}; Data Docs: {outcome.data_docs}; feedback for the OPD: "
-            f"{report}):\n  " + "\n  ".join(group(outcome.problems, 20))
+            f"{ds.id}{where}: validation failed, nothing published{' for ' + unit if unit else ''} "
+            f"({outcome.rows_rejected} row(s) quarantined{' in ' + karantina if karantina else ''}; Data Docs: "
+            f"{outcome.data_docs}; feedback for the OPD: {report}):\n  " + "\n  ".join(group(outcome.problems, 20))
         )
     return out
 
@@ -277,16 +326,38 @@ def publish(ref: dict, settings: Settings | None = None) -> dict:
     settings, ds, lake = _ctx(settings, ref["dataset"])
     if not ref.get("valid"):
         raise RuntimeError(f"{ds.id}: refusing to publish a run that did not pass validation")
-    outcome = Outcome.from_dict(read_json(ref["validation"]))
     load_id = load_id_for(ds, ref)
+    if "per_wilayah" in ref:  # the regions that passed, in one transaction; the others' figures stay in force
+        from walidata.per_wilayah import merged
+
+        ref, outcome, parts = merged(ref)
+    else:
+        outcome = Outcome.from_dict(read_json(ref["validation"]))
+        parts = [(ref, outcome)]
     with _failure_recorded("publish", ref, ds, settings, outcome):
-        table = _facts(ds, ref, outcome, load_id)
+        import pyarrow as pa
+
+        table = pa.concat_tables([_facts(ds, r, o, load_id) for r, o in parts], promote_options="permissive")
         res, row = _publish_units(ref, settings, ds, lake, outcome, table, load_id)
     log.info("%s: %d rows published for %s, periods %s (load %s)%s", ds.id, table.num_rows, row["wilayah"],
              row["periode"], row["load_id"], f"; {res.kept} figure(s) kept in force" if res.kept else "")
-    return {**ref, "load_id": load_id, "rows_loaded": table.num_rows, "rows_changed": res.changed,
+    out = {**ref, "load_id": load_id, "rows_loaded": table.num_rows, "rows_changed": res.changed,
+           "wilayah_terbit": row["wilayah"],
             "rows_kept": res.kept, "periods": row["periode"].split(", "),
             "lake": str(lake.clean_dataset_dir(ds.id)), "warehouse": settings.redacted_url()}
+    if ref.get("ditahan"):  # published what passed; `raise_held_back` fails the run after, naming the others
+        log.warning("%s: held back (figures in force stay): %s", ds.id, ", ".join(sorted(ref["ditahan"])))
+        out["ditahan"] = ref["ditahan"]
+    return out
+
+
+def raise_held_back(ref: dict) -> dict:
+    """After publishing: a run that held regions back fails, naming them (the DAG's last step; `run_dataset`)."""
+    if ref.get("ditahan"):
+        from walidata.per_wilayah import WilayahDitahan
+
+        raise WilayahDitahan(ref["dataset"], ref.get("wilayah_terbit") or "", ref["ditahan"])
+    return ref
 
 
 def _publish_units(ref: dict, settings: Settings, ds: Dataset, lake: Lake, outcome, table, load_id: str):
@@ -397,7 +468,8 @@ def _record_failure(ref: dict, ds: Dataset, settings: Settings, outcome, status:
            "sumber_sha256": ", ".join(m["sha256"] for m in ref.get("files", [])),
            "baris_dibaca": outcome.rows_in if outcome is not None else ref.get("rows"), "baris_dimuat": 0,
            "baris_ditolak": outcome.rows_rejected if outcome is not None else None, "akuntansi": akuntansi_json(ref),
-           "mulai": _ts(ref.get("mulai")), "selesai": warehouse.now(), "pesan": text}
+           "mulai": _ts(ref.get("mulai")), "selesai": warehouse.now(), "pesan": text,
+           **({"wilayah": ref["unit"]} if ref.get("unit") else {})}
     try:
         audit.record_outcome(settings.warehouse_url, row, wait=30.0)
     except Exception as exc:  # the warehouse is down or full too: the task log is the only evidence left
@@ -449,4 +521,4 @@ def run_dataset(dataset_id: str, run_id: str, settings: Settings | None = None, 
         ref = extract(dataset_id, run_id, settings, paksa, replay)
         ref = standardise(ref, settings)
         ref = validate(ref, settings)
-        return publish(ref, settings)
+        return raise_held_back(publish(ref, settings))

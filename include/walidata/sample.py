@@ -734,6 +734,25 @@ def write_inbox(inbox: Path, reference: Path, wilayah: str = "62.06", years=(202
     return out
 
 
+def write_region_inboxes(inbox: Path, reference: Path, codes, years=(2023, 2024, 2025),
+                         only: list[str] | None = None) -> list[Path]:
+    """The sample inbox of a deployment of several regions: each kabupaten/kota's files in its own subfolder,
+    `<inbox>/<opd>/<dataset>/<kode>/<file>` (their tables name no kabupaten: the folder says whose they are)."""
+    import shutil
+    import tempfile
+
+    out = []
+    for kode in codes:
+        with tempfile.TemporaryDirectory() as tmp:
+            for path in write_inbox(Path(tmp), reference, kode, years, only):
+                rel = path.relative_to(tmp)
+                target = Path(inbox) / rel.parent / kode / rel.name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.move(str(path), target)
+                out.append(target)
+    return out
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--inbox", type=Path, default=PROJECT_ROOT / "include/sample_data/inbox")

@@ -10,7 +10,10 @@
   publishes the indicators back to.
 
 The figures are plausible for Kabupaten Katingan (BPS domain 6209), not BPS's published numbers. The sample
-server (`walidata.sample_server`) serves them over real HTTP for `make run`.
+server (`walidata.sample_server`) serves them over real HTTP for `make run`, and answers for every other
+kabupaten/kota too, with figures generated here on the fly, deterministic per region (keyed by its BPS code, as
+`walidata.sample` keys its files): BPS domain `<kode_bps>` (and a province's `<nn>00`), and on the portal the package
+`jumlah-umkm-menurut-kecamatan-<kode_bps>` (`ckan_umkm(reference, wilayah, per_wilayah=True)`).
 """
 
 from __future__ import annotations
@@ -62,42 +65,67 @@ def th_id(year: int) -> int:
     return year - 1900  # BPS's period ids: 118 = 2018
 
 
-def bps_data(var: int) -> dict:
+def bps_data(var: int, domain: str = DOMAIN, nama: str = NAMA) -> dict:
+    """The model=data response of a variable for a BPS domain: Katingan's figures, another domain's scaled by a
+    factor drawn from its code (the same every time)."""
     label, unit, subject, values = BPS_VARS[var]
+    if domain != DOMAIN:
+        factor = random.Random(f"bps:{domain}").uniform(0.85, 1.15)
+        values = {y: round(v * factor, 2) for y, v in values.items()}
     tahun = [{"val": th_id(y), "label": str(y)} for y in YEARS]
-    content = {f"{DOMAIN}{var}0{th_id(y)}0": v for y, v in values.items()}
+    content = {f"{domain}{var}0{th_id(y)}0": v for y, v in values.items()}
     return {
         "status": "OK", "data-availability": "available", "last_update": BPS_LAST_UPDATE,
         "subject": [{"val": 23, "label": subject}],
         "var": [{"val": var, "label": label, "unit": unit, "subj": subject, "def": "", "note": ""}],
         "turvar": [{"val": 0, "label": "Tidak Ada"}], "labelvervar": "Kabupaten/Kota",
-        "vervar": [{"val": int(DOMAIN), "label": NAMA}], "tahun": tahun,
+        "vervar": [{"val": int(domain), "label": nama}], "tahun": tahun,
         "turtahun": [{"val": 0, "label": "Tahun"}], "datacontent": content,
     }
 
 
-def bps_var_list() -> list[dict]:
-    return [{"var_id": v, "title": f"{label} Kabupaten Katingan", "sub_id": 23, "sub_name": subject, "def": "",
+def bps_var_list(nama: str = "Kabupaten Katingan") -> list[dict]:
+    return [{"var_id": v, "title": f"{label} {nama}", "sub_id": 23, "sub_name": subject, "def": "",
              "notes": "", "vertical": 1, "unit": unit, "graph_id": 1, "graph_name": "line", "turth": 0,
              "turvar": 0, "jenis": 1} for v, (label, unit, subject, _) in sorted(BPS_VARS.items())]
+
+
+def bps_domains(reference: Path) -> dict[str, tuple[str, str]]:
+    """BPS domain → (Kemendagri code, name): every kabupaten/kota (its BPS code) and province (`<nn>00`)."""
+    from walidata.standardise.reference import kabkota
+
+    out = {}
+    for kode, w in kabkota(reference).items():
+        if w.kode_bps and w.tingkat in ("kabupaten", "kota"):
+            out[w.kode_bps] = (kode, w.nama.removeprefix("Kabupaten ").strip())
+        elif w.kode_bps and w.tingkat == "provinsi":
+            out[f"{w.kode_bps}00"] = (kode, w.nama)
+    return out
+
+
+def region_resource(kode_bps: str) -> str:
+    """The DataStore resource id of a region's UMKM table on the sample portal."""
+    return f"{CKAN_RESOURCE[:24]}{int(kode_bps):012d}"
 
 
 def _id(n: int) -> str:
     return f"{n:,}".replace(",", ".")  # Indonesian thousands
 
 
-def ckan_umkm(reference: Path) -> tuple[dict, dict]:
-    """(package_show result, datastore resource) of the UMKM per kecamatan table, 2023-2025."""
-    from walidata.standardise.reference import IndeksWilayah
+def ckan_umkm(reference: Path, wilayah: str = "62.06", per_wilayah: bool = False) -> tuple[dict, dict]:
+    """(package_show result, datastore resource) of the UMKM per kecamatan table of a kabupaten/kota, 2023-2025;
+    `per_wilayah`: named as the region's own package on a portal of several (`<package>-<kode_bps>`)."""
+    from walidata.standardise.reference import IndeksWilayah, kabkota
 
-    w = IndeksWilayah(reference, "62.06")
-    kecamatan = sorted((k for k, lv in w.g.level.items() if lv == "kecamatan" and k.startswith("62.06.")))
-    rng = random.Random(6209)
+    w = IndeksWilayah(reference, wilayah)
+    kode_bps = kabkota(reference)[wilayah].kode_bps
+    kecamatan = sorted((k for k, lv in w.g.level.items() if lv == "kecamatan" and k.startswith(f"{wilayah}.")))
+    rng = random.Random(int(kode_bps))
     records, n = [], 0
     for year in (2023, 2024, 2025):
         umkm_total = tk_total = 0
         for kode in kecamatan:
-            umkm = rng.randint(180, 2400) + (1800 if kode == "62.06.02" else 0)
+            umkm = rng.randint(180, 2400) + (1800 if kode == f"{wilayah}.02" else 0)
             tk = umkm * rng.randint(2, 4)
             umkm_total, tk_total = umkm_total + umkm, tk_total + tk
             n += 1
@@ -108,11 +136,13 @@ def ckan_umkm(reference: Path) -> tuple[dict, dict]:
                         "jumlah_tenaga_kerja": _id(tk_total)})
     fields = [{"id": "_id", "type": "int"}, {"id": "tahun", "type": "int4"}, {"id": "kecamatan", "type": "text"},
               {"id": "jumlah_umkm", "type": "text"}, {"id": "jumlah_tenaga_kerja", "type": "text"}]
-    resource = {"id": CKAN_RESOURCE, "name": "Jumlah UMKM Menurut Kecamatan", "format": "CSV",
-                "datastore_active": True, "url": f"/dataset/{CKAN_PACKAGE}/resource/{CKAN_RESOURCE}",
+    name = f"{CKAN_PACKAGE}-{kode_bps}" if per_wilayah else CKAN_PACKAGE
+    rid = region_resource(kode_bps) if per_wilayah else CKAN_RESOURCE
+    resource = {"id": rid, "name": "Jumlah UMKM Menurut Kecamatan", "format": "CSV",
+                "datastore_active": True, "url": f"/dataset/{name}/resource/{rid}",
                 "metadata_modified": CKAN_MODIFIED, "last_modified": CKAN_MODIFIED}
-    package = {"id": "5c0e2a7b-9d1f-4b8e-a3c6-2f7d1e9b0c44", "name": CKAN_PACKAGE,
-               "title": "Jumlah UMKM Menurut Kecamatan di Kabupaten Katingan",
+    package = {"id": "5c0e2a7b-9d1f-4b8e-a3c6-2f7d1e9b0c44" if not per_wilayah else rid.replace("9a1f", "5c0e", 1),
+               "name": name, "title": f"Jumlah UMKM Menurut Kecamatan di {w.kabupaten.nama}",
                "organization": {"name": "dinas-koperasi-umkm", "title": "Dinas Koperasi, UKM dan Perdagangan"},
                "metadata_modified": CKAN_MODIFIED, "resources": [resource]}
     return package, {"fields": fields, "records": records}

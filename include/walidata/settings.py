@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from pydantic import ValidationError, field_validator, model_validator
+from pydantic import PrivateAttr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     peringatan_email: str | None = None
     peringatan_smtp: str = "smtp_default"
     peringatan_webhook: str | None = None
+    # Derived from `wilayah` at start (never set from the environment): the kabupaten/kota in scope, sorted, and the
+    # province when the scope is one (see the properties of the same names).
+    _daftar_kabkota: tuple[str, ...] = PrivateAttr(default=())
 
     @field_validator("portal_koneksi", "portal_paket", mode="before")
     @classmethod
@@ -59,10 +62,18 @@ class Settings(BaseSettings):
     @field_validator("wilayah")
     @classmethod
     def _wilayah_format(cls, v: str) -> str:
-        v = v.strip()
-        if not re.fullmatch(r"\d{2}\.\d{2}", v):
-            raise ValueError(f"{v!r} is not a Kemendagri kabupaten/kota code like '62.06'")
-        return v
+        """The scope: one kabupaten/kota ('62.06'), a province ('62': the province and all its kabupaten/kota), or a
+        comma-separated list of kabupaten/kota ('62.06,62.01'). Normalised: spaces dropped, a list sorted."""
+        parts = [p.strip() for p in str(v).split(",") if p.strip()]
+        if not parts:
+            raise ValueError("empty: give a kabupaten/kota code like '62.06', a province code like '62', or a list")
+        if len(parts) == 1 and re.fullmatch(r"\d{2}", parts[0]):
+            return parts[0]
+        for p in parts:
+            if not re.fullmatch(r"\d{2}\.\d{2}", p):
+                raise ValueError(f"{p!r} is not a Kemendagri kabupaten/kota code like '62.06' (a province code like "
+                                 f"'62' stands alone)")
+        return ",".join(sorted(set(parts)))
 
     @field_validator("raw_retention_days", mode="before")
     @classmethod
@@ -107,12 +118,7 @@ class Settings(BaseSettings):
             daftar_wilayah = kabkota(self.reference)
         except ReferenceMissing as exc:
             raise ValueError(str(exc)) from None
-        ours = daftar_wilayah.get(self.wilayah)
-        if ours is None or ours.tingkat not in ("kabupaten", "kota"):
-            raise ValueError(
-                f"WALIDATA_WILAYAH={self.wilayah!r} is not a kabupaten/kota code in "
-                f"{self.reference / 'wilayah_kabkota_indonesia.csv'}"
-            )
+        self._daftar_kabkota = _scope(self.wilayah, daftar_wilayah, self.reference)
         return self
 
     def _check_paths(self) -> None:
@@ -126,6 +132,26 @@ class Settings(BaseSettings):
             raise ValueError(f"WALIDATA_INBOX: folder {self.inbox} does not exist (where the OPD files arrive)")
 
     @property
+    def daftar_kabkota(self) -> tuple[str, ...]:
+        """The kabupaten/kota codes in scope, sorted."""
+        return self._daftar_kabkota
+
+    @property
+    def provinsi(self) -> str | None:
+        """The province code when the scope is a province ('62'), else None."""
+        return self.wilayah if len(self.wilayah) == 2 else None
+
+    @property
+    def kabkota_tunggal(self) -> str | None:
+        """The kabupaten/kota when the scope is exactly one (the classic deployment), else None."""
+        return self.daftar_kabkota[0] if len(self.daftar_kabkota) == 1 and not self.provinsi else None
+
+    @property
+    def daftar_provinsi(self) -> tuple[str, ...]:
+        """The provinces the scope's kabupaten/kota lie in (for province values and the time zone)."""
+        return tuple(sorted({k[:2] for k in self.daftar_kabkota}))
+
+    @property
     def inbox_location(self) -> str:
         return self.inbox
 
@@ -136,6 +162,23 @@ class Settings(BaseSettings):
     def redacted_url(self) -> str:
         """The warehouse URL with any password masked, for logs and summaries."""
         return make_url(self.warehouse_url).render_as_string(hide_password=True)
+
+
+def _scope(wilayah: str, daftar_wilayah: dict, reference: Path) -> tuple[str, ...]:
+    """The kabupaten/kota codes of a scope, each checked against the reference."""
+    where = reference / "wilayah_kabkota_indonesia.csv"
+    if len(wilayah) == 2:
+        prov = daftar_wilayah.get(wilayah)
+        if prov is None or prov.tingkat != "provinsi":
+            raise ValueError(f"WALIDATA_WILAYAH={wilayah!r} is not a province code in {where}")
+        return tuple(sorted(c for c, w in daftar_wilayah.items()
+                            if w.kode_induk == wilayah and w.tingkat in ("kabupaten", "kota")))
+    codes = wilayah.split(",")
+    for code in codes:
+        ours = daftar_wilayah.get(code)
+        if ours is None or ours.tingkat not in ("kabupaten", "kota"):
+            raise ValueError(f"WALIDATA_WILAYAH={code!r} is not a kabupaten/kota code in {where}")
+    return tuple(codes)
 
 
 def get_settings(**overrides) -> Settings:

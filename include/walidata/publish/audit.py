@@ -93,6 +93,17 @@ def published_sha256(url: str, dataset: str, wilayah: str | None = None) -> set[
                 for s in sha.split(",")}
 
 
+def published_sha256_per_wilayah(url: str, dataset: str, codes: tuple[str, ...]) -> dict[str, set[str]]:
+    """`published_sha256` for each kabupaten/kota of a scope, in one query."""
+    with warehouse.engine_for(url) as engine, warehouse.connect(engine) as conn:
+        if not sa.inspect(conn).has_table("load_log", schema="audit"):
+            return {k: set() for k in codes}
+        log = table_of("audit", "load_log", ["sumber_sha256", "dataset", "status", "wilayah"])
+        rows = conn.execute(sa.select(log.c.sumber_sha256, log.c.wilayah).where(
+            log.c.dataset == dataset, log.c.status == "dimuat")).all()
+    return {k: {s.strip() for sha, units in rows if sha and _covers(units, k) for s in sha.split(",")} for k in codes}
+
+
 def _covers(units: str | None, wilayah: str) -> bool:
     """Whether a load that published `units` ('62.06, 62.07') published region `wilayah` (a load of older
     warehouses without units is not assumed to: reading a file again is idempotent, skipping it wrongly is not)."""

@@ -40,13 +40,17 @@ def _table_md(conn, schema: str, table: str, comments: dict[str, str]) -> list[s
 
 
 def build(settings: Settings) -> str:
+    from types import SimpleNamespace
+
     from walidata.publish.migrations import current_version
     from walidata.publish.schema import comments, fact_table
     from walidata.publish.warehouse import connect, engine_for
-    from walidata.standardise.reference import IndeksWilayah
+    from walidata.standardise.reference import IndeksWilayah, kabkota
 
     datasets, _ = load_catalog(settings.catalog)
-    wilayah = IndeksWilayah(settings.reference, settings.wilayah)
+    wilayah = (IndeksWilayah(settings.reference, settings.kabkota_tunggal) if settings.kabkota_tunggal else
+               SimpleNamespace(kode=settings.wilayah, kabupaten=SimpleNamespace(nama=", ".join(  # a province, a list
+                   kabkota(settings.reference)[k].nama for k in settings.wilayah.split(",")))))
     with engine_for(settings.warehouse_url) as engine, connect(engine) as conn:
         version = current_version(conn)
         out = [f"# Kamus data Walidata — {md(wilayah.kabupaten.nama)} ({md(wilayah.kode)})", "",

@@ -1,6 +1,7 @@
 """The Walidata's follow-up list (daftar tindak lanjut): which OPD is late with which dataset, since when.
 
-Each catalog dataset's latest period in force for the region (`WALIDATA_WILAYAH`) is compared with its update
+Each catalog dataset's latest period in force in each kab/kota in scope (`WALIDATA_WILAYAH`: one, a province or a
+list; a row names the late kab/kota when there are several) is compared with its update
 schedule (`metadata.jadwal_pemutakhiran`): the next period is due `LAG_DAYS[jadwal]` days after the end of the
 latest one — the same rule as the freshness check (`walidata_data_mutakhir`). A dataset never published is late
 too, with no date. The list of the day goes to `audit.tindak_lanjut` (replacing that day's rows: running it twice
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -42,6 +43,9 @@ class Terlambat:
     terlambat_sejak: dt.date | None
     hari_terlambat: int | None
     umpan_balik_terakhir: str | None
+    # with several kab/kota in scope: every late one with its latest period (the row's dates are the most overdue
+    # one's); not stored in audit.tindak_lanjut (its columns are fixed), shown in the workbook and the alert
+    wilayah: str | None = field(default=None, compare=False)
 
 
 def latest_period(conn: sa.Connection, ds: Dataset, wilayah: str) -> str | None:
@@ -66,22 +70,46 @@ def last_feedback(lake_root: Path, ds: Dataset) -> str | None:
     return str(found[-1]) if found else None
 
 
-def daftar(settings: Settings, hari_ini: dt.date) -> list[Terlambat]:
-    """Every catalog dataset that is late on `hari_ini`, most overdue first (never published at the top)."""
-    from walidata.publish import warehouse
+def _nama_wilayah(conn: sa.Connection, kodes: list[str]) -> dict[str, str]:
+    rows = conn.execute(sa.text("SELECT kode_kemendagri, nama FROM ref.wilayah WHERE kode_kemendagri IN :k").bindparams(
+        sa.bindparam("k", expanding=True)), {"k": kodes}).all()
+    return dict(rows)
+
+
+def _terlambat(conn: sa.Connection, ds: Dataset, kabkota: list[str], hari_ini: dt.date) -> list[tuple]:
+    """(due date or None, latest period or None, kab/kota) of each kab/kota in scope late with the dataset, most
+    overdue first (never published first)."""
     from walidata.validate.checks import LAG_DAYS, periode_end
 
+    out = []
+    for kode in kabkota:
+        latest = latest_period(conn, ds, kode)
+        due = periode_end(latest) + dt.timedelta(days=LAG_DAYS[ds.metadata.jadwal_pemutakhiran]) if latest else None
+        if due is None or due < hari_ini:
+            out.append((due, latest, kode))
+    return sorted(out, key=lambda t: (t[0] is not None, t[0] or hari_ini, t[2]))
+
+
+def daftar(settings: Settings, hari_ini: dt.date) -> list[Terlambat]:
+    """Every catalog dataset that is late on `hari_ini` in a kab/kota in scope, most overdue first (never
+    published at the top); with several kab/kota, each row names the late ones (`wilayah`)."""
+    from walidata.publish import warehouse
+
     datasets, _ = load_catalog(settings.catalog)
+    kabkota = list(getattr(settings, "daftar_kabkota", ()) or ()) or [settings.wilayah]
     out = []
     with warehouse.engine_for(settings.warehouse_url) as engine, warehouse.connect(engine) as conn:
+        nama = _nama_wilayah(conn, kabkota) if len(kabkota) > 1 else {}
         for ds in datasets:
-            jadwal = ds.metadata.jadwal_pemutakhiran
-            latest = latest_period(conn, ds, settings.wilayah)
-            due = periode_end(latest) + dt.timedelta(days=LAG_DAYS[jadwal]) if latest else None
-            if due is not None and due >= hari_ini:
+            late = _terlambat(conn, ds, kabkota, hari_ini)
+            if not late:
                 continue
-            out.append(Terlambat(ds.id, ds.opd, ds.metadata.produsen_data, jadwal, latest, due,
-                                 (hari_ini - due).days if due else None, last_feedback(settings.lake, ds)))
+            due, latest, _ = late[0]
+            wilayah = "; ".join(f"{nama.get(k, k)} ({k}): {p or 'belum pernah terbit'}" for _, p, k in late) \
+                if len(kabkota) > 1 else None
+            out.append(Terlambat(ds.id, ds.opd, ds.metadata.produsen_data, ds.metadata.jadwal_pemutakhiran, latest,
+                                 due, (hari_ini - due).days if due else None, last_feedback(settings.lake, ds),
+                                 wilayah))
     return sorted(out, key=lambda t: (t.terlambat_sejak is not None, t.terlambat_sejak or hari_ini, t.dataset))
 
 
@@ -117,9 +145,10 @@ def tulis_workbook(rows: list[Terlambat], folder: Path, hari_ini: dt.date) -> Pa
     for opd, items in sorted(by_opd.items()):
         ringkasan.append([for_cell(opd), len(items)])
         sheet = wb.create_sheet(opd[:31])
-        sheet.append([JUDUL[k] for k in KOLOM])
+        wilayah = any(r.wilayah for r in items)
+        sheet.append([JUDUL[k] for k in KOLOM] + (["Wilayah terlambat"] if wilayah else []))
         for r in items:
-            sheet.append([_cell(k, getattr(r, k)) for k in KOLOM])
+            sheet.append([_cell(k, getattr(r, k)) for k in KOLOM] + ([_cell("wilayah", r.wilayah)] if wilayah else []))
     return atomic(Path(folder) / WORKBOOK, lambda tmp: wb.save(tmp))
 
 
@@ -147,6 +176,12 @@ def jalankan(settings: Settings, hari_ini: dt.date | None = None) -> tuple[list[
 
 def pesan(r: Terlambat) -> str:
     """The delay in one line, in the OPD's terms."""
+    if r.wilayah:
+        return f"{_pesan(r)}; wilayah yang terlambat: {r.wilayah}"
+    return _pesan(r)
+
+
+def _pesan(r: Terlambat) -> str:
     if r.periode_terakhir is None:
         return f"belum pernah terbit di gudang data (jadwal {r.jadwal_pemutakhiran})"
     feedback = f"; umpan balik terakhir: {Path(r.umpan_balik_terakhir).name}" if r.umpan_balik_terakhir else ""

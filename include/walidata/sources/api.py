@@ -9,6 +9,14 @@ replayed from it without calling the API (`walidata run --replay`).
 
 A connector implements `ambil` (the requests: pages, paging, the "unchanged" test) and `lembar` (the pages →
 sheets whose first row names the fields); `kolom_sumber` gives the field names that schema drift compares.
+
+Every kabupaten/kota in scope (WALIDATA_WILAYAH: one, a province, a list) is a target of its own (`Tujuan.sasaran`):
+`fetch` asks the source once per distinct request (`nama_sumber`: the BPS domain, the REST URL, the CKAN package,
+filled with `{wilayah}`/`{wilayah_bps}`) and each manifest names the region it was fetched for (`wilayah`; None for
+one item shared by several regions: a request that does not depend on the region, read in every region's pass).
+A region whose fetch fails does not stop the others: they are all fetched (into the raw zone), then the failures
+are raised together (`WilayahGagalDiambil`, carrying the manifests fetched, `.manifests`, and the failures by
+region, `.gagal`), so the run never publishes a scope with a region silently missing.
 """
 
 from __future__ import annotations
@@ -20,13 +28,13 @@ import logging
 import os
 import zipfile
 from abc import abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from walidata.sources.base import Connector
 from walidata.sources.inbox import NoSourceFiles, private
-from walidata.sources.klien import ApiError, Batas, Klien, Respons
+from walidata.sources.klien import ApiError, ApiTidakTersedia, Batas, Klien, Respons
 from walidata.sources.spreadsheet import Sheet, SourceError
 
 if TYPE_CHECKING:
@@ -44,12 +52,49 @@ REQUESTS = "permintaan.json"
 @dataclass
 class Tujuan:
     """Where an API source reads in this run: the region being run (its BPS code from the crosswalk) and the
-    connection; `replay`: from the raw zone only, the API is not called."""
+    connection; `replay`: from the raw zone only, the API is not called. A scope of several kabupaten/kota holds one
+    Tujuan per kabupaten/kota in `sasaran` (its own `wilayah` is then the scope, e.g. '62' or '62.01,62.06')."""
 
     wilayah: str
     kode_bps: str | None
     koneksi: Koneksi | None = None
     replay: bool = False
+    sasaran: tuple[Tujuan, ...] = ()
+
+    def per_wilayah(self) -> list[Tujuan]:
+        """One target per kabupaten/kota, with this one's connection and replay."""
+        return [replace(t, koneksi=t.koneksi or self.koneksi, replay=self.replay) for t in self.sasaran] or [self]
+
+
+def isi(template: str, tujuan: Tujuan, sumber: str, apa: str) -> str:
+    """A catalog value with the region filled in: {wilayah} (Kemendagri code), {wilayah_bps} (BPS code)."""
+    if "{" not in template:
+        return template
+    try:
+        return template.format(wilayah=tujuan.wilayah, wilayah_bps=tujuan.kode_bps or "")
+    except (KeyError, IndexError, ValueError, AttributeError) as exc:
+        raise ApiError(sumber, apa, f"templat {template!r} tidak dapat diisi ({exc}); yang tersedia: {{wilayah}}, "
+                                    f"{{wilayah_bps}}") from None
+
+
+class WilayahGagalDiambil(ApiError):
+    """The fetch failed for some kabupaten/kota of the scope; the others were fetched (`manifests`)."""
+
+    def __init__(self, ds_id: str, manifests: list[dict], gagal: dict[str, Exception]):
+        rows = "; ".join(f"{k}: {exc}" for k, exc in gagal.items())
+        super().__init__(ds_id, "wilayah", f"pengambilan gagal untuk {len(gagal)} wilayah ({rows}); "
+                                           f"{len(manifests)} item wilayah lain sudah diambil ke zona mentah")
+        self.manifests, self.gagal = manifests, gagal
+
+
+class WilayahTidakTersedia(ApiTidakTersedia):
+    """As WilayahGagalDiambil, when every failure was the service not answering (the task's retries try again)."""
+
+    def __init__(self, ds_id: str, manifests: list[dict], gagal: dict[str, Exception]):
+        rows = "; ".join(f"{k}: {exc}" for k, exc in gagal.items())
+        super().__init__(f"{ds_id}: layanan tidak menjawab untuk {len(gagal)} wilayah ({rows}); {len(manifests)} "
+                         f"item wilayah lain sudah diambil ke zona mentah")
+        self.manifests, self.gagal = manifests, gagal
 
 
 @dataclass
@@ -103,17 +148,27 @@ def manifests(ds: Dataset, lake: Lake) -> list[dict]:
     return [read_json(p) for p in lake.raw_dir(ds.id).glob("sha256=*/_manifest.json")]
 
 
-def published_manifest(ds: Dataset, lake: Lake, skip_sha256) -> dict | None:
-    """The newest raw manifest of the dataset whose item was published (the figures in force came from it)."""
-    found = [m for m in manifests(ds, lake) if m["sha256"] in skip_sha256]
+def published_manifest(ds: Dataset, lake: Lake, skip_sha256, wilayah: object = ..., lama: bool = True) -> dict | None:
+    """The newest raw manifest of the dataset whose item was published (the figures in force came from it); of
+    the region `wilayah` when given (None: an item shared by the scope's regions; see `_of_region` for `lama`)."""
+    found = [m for m in _of_region(manifests(ds, lake), wilayah, lama) if m["sha256"] in skip_sha256]
     return max(found, key=lambda m: m["arrived_at"], default=None)
 
 
-def latest_manifest(ds: Dataset, lake: Lake) -> dict:
-    found = manifests(ds, lake)
+def latest_manifest(ds: Dataset, lake: Lake, wilayah: object = ..., lama: bool = True) -> dict:
+    found = _of_region(manifests(ds, lake), wilayah, lama)
     if not found:
-        raise NoSourceFiles(f"{ds.id}: --replay: belum ada respons tersimpan di {lake.raw_dir(ds.id)}")
+        where = f" untuk wilayah {wilayah}" if isinstance(wilayah, str) else ""
+        raise NoSourceFiles(f"{ds.id}: --replay: belum ada respons tersimpan{where} di {lake.raw_dir(ds.id)}")
     return max(found, key=lambda m: m["arrived_at"])
+
+
+def _of_region(found: list[dict], wilayah: object, lama: bool) -> list[dict]:
+    """The manifests of one region (`...`: all). An item stored before manifests named their region was fetched
+    by a single-region deployment: it counts in a run asking one thing (`lama`), never as one region's of many."""
+    if wilayah is ...:
+        return found
+    return [m for m in found if ("wilayah" not in m and lama) or m.get("wilayah", ...) == wilayah]
 
 
 def drift(before: list[str] | None, now: list[str]) -> dict | None:
@@ -131,10 +186,13 @@ class ApiConnector(Connector):
     """The base of every API source kind."""
 
     def location(self, settings) -> Tujuan:
+        """The kabupaten/kota in scope, each with its BPS code (crosswalk): one Tujuan, or one holding them all."""
         from walidata.standardise.reference import kabkota
 
-        w = kabkota(settings.reference)[settings.wilayah]
-        return Tujuan(settings.wilayah, w.kode_bps)
+        daftar = kabkota(settings.reference)
+        codes = tuple(getattr(settings, "daftar_kabkota", ()) or (settings.wilayah,))
+        targets = tuple(Tujuan(k, daftar[k].kode_bps) for k in codes)
+        return targets[0] if len(targets) == 1 else Tujuan(settings.wilayah, None, sasaran=targets)
 
     def klien(self, ds: Dataset, tujuan: Tujuan) -> Klien:
         from walidata.sources.koneksi import koneksi
@@ -161,16 +219,58 @@ class ApiConnector(Connector):
                        if v not in ("", None)})
 
     def fetch(self, ds, location, lake, skip_sha256=frozenset()) -> list[dict]:
-        if location.replay:
-            m = latest_manifest(ds, lake)
-            log.info("%s: replay of %s (fetched %s): the API is not called", ds.id, m["raw_path"], m["arrived_at"])
-            return [m]
-        sebelumnya = published_manifest(ds, lake, skip_sha256)
-        with self.klien(ds, location) as k:
-            got = self.ambil(ds, location, k, sebelumnya)
-        return [self._store(ds, lake, got, sebelumnya, skip_sha256)]
+        """One item per distinct request of the targets (see the module's doc); raises NoSourceFiles when nothing
+        is new for any region, and after all of them are fetched, the regions whose fetch failed."""
+        groups = self.kelompok(ds, location)
+        if len(groups) == 1:
+            return [self._fetch_one(ds, *groups[0], lake, skip_sha256, lama=True)]
+        got, same, gagal = [], [], {}
+        for tujuan, kodes in groups:
+            try:
+                got.append(self._fetch_one(ds, tujuan, kodes, lake, skip_sha256))
+            except NoSourceFiles as exc:
+                same.append(exc)
+            except Exception as exc:  # noqa: BLE001 (every kind: raised below, after the other regions' fetches)
+                log.error("%s: fetch for %s failed, the other regions are still fetched: %s", ds.id,
+                          ", ".join(kodes), exc)
+                gagal[", ".join(kodes)] = exc
+        if gagal and not got and len({(type(e), str(e)) for e in gagal.values()}) == 1:
+            raise next(iter(gagal.values()))  # the same for every region (a connection not set): said once
+        if gagal:
+            transient = all(isinstance(e, ApiTidakTersedia) for e in gagal.values())
+            raise (WilayahTidakTersedia if transient else WilayahGagalDiambil)(ds.id, got, gagal)
+        if not got:
+            kind = TidakBerubah if all(isinstance(e, TidakBerubah) for e in same) else NoSourceFiles
+            raise kind(f"{ds.id}: tidak ada yang baru untuk {len(same)} permintaan: " + "; ".join(map(str, same)))
+        return got
 
-    def _store(self, ds: Dataset, lake: Lake, got: Pengambilan, sebelumnya: dict | None, skip_sha256) -> dict:
+    def kelompok(self, ds: Dataset, location: Tujuan) -> list[tuple[Tujuan, tuple[str, ...]]]:
+        """The targets grouped by what is asked (the same request for several regions is made once)."""
+        groups: dict[str, list[Tujuan]] = {}
+        for t in location.per_wilayah():
+            try:
+                key = self.nama_sumber(ds, t)
+            except ApiError:  # fails again, naming the region, when fetched
+                key = f"wilayah {t.wilayah}"
+            groups.setdefault(key, []).append(t)
+        return [(ts[0], tuple(t.wilayah for t in ts)) for ts in groups.values()]
+
+    def _fetch_one(self, ds, tujuan: Tujuan, kodes: tuple[str, ...], lake, skip_sha256, lama: bool = False) -> dict:
+        """The item of one request, for the region `kodes` names (several: an item shared by them); `lama`: the
+        run's only request, for which items stored before manifests named their region count."""
+        wilayah = kodes[0] if len(kodes) == 1 else None
+        done = getattr(skip_sha256, "per_wilayah", {}).get(wilayah, skip_sha256) if wilayah else skip_sha256
+        if tujuan.replay:
+            m = latest_manifest(ds, lake, wilayah, lama)
+            log.info("%s: replay of %s (fetched %s): the API is not called", ds.id, m["raw_path"], m["arrived_at"])
+            return {**m, "wilayah": wilayah}
+        sebelumnya = published_manifest(ds, lake, done, wilayah, lama)
+        with self.klien(ds, tujuan) as k:
+            got = self.ambil(ds, tujuan, k, sebelumnya)
+        return self._store(ds, lake, got, sebelumnya, done, wilayah)
+
+    def _store(self, ds: Dataset, lake: Lake, got: Pengambilan, sebelumnya: dict | None, skip_sha256,
+               wilayah: str | None = None) -> dict:
         import hashlib
 
         from walidata.publish.lake import read_json, write_json, writing
@@ -199,9 +299,10 @@ class ApiConnector(Connector):
             manifest = {"dataset": ds.id, "file": got.label, "raw_path": str(target), "sha256": digest,
                         "bytes": len(data), "arrived_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                         "sumber": ds.sumber.kind, "halaman": len(got.halaman), "penanda": got.penanda,
-                        "kolom_sumber": fields, "perubahan_skema": moved}
+                        "kolom_sumber": fields, "perubahan_skema": moved, "wilayah": wilayah}
             write_json(manifest_path, manifest)
             private(target, manifest_path)
+        manifest = {**manifest, "wilayah": wilayah}  # the same bytes fetched for another region are its item too
         if digest in skip_sha256:
             raise NoSourceFiles(f"{got.label}: isi sama dengan yang sudah diterbitkan (sha256 {digest[:12]}…)")
         return manifest

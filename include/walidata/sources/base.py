@@ -36,6 +36,22 @@ CONNECTORS = {
 MANIFEST_KEYS = ("dataset", "file", "raw_path", "sha256", "bytes", "arrived_at")
 
 
+class Terbit(frozenset):
+    """The sha256 already published (`skip_sha256`): for a shared item, published for every region in scope; for a
+    region's own item (`per_wilayah`), published for that region. `lingkup`: the kabupaten/kota in scope."""
+
+    per_wilayah: dict[str, frozenset[str]]
+    lingkup: tuple[str, ...] | None
+
+    @classmethod
+    def dari(cls, per_wilayah: dict[str, set[str]]) -> Terbit:
+        sets = [frozenset(v) for v in per_wilayah.values()]
+        out = cls(frozenset.intersection(*sets) if sets else frozenset())
+        out.per_wilayah = {k: frozenset(v) for k, v in per_wilayah.items()}
+        out.lingkup = tuple(per_wilayah)
+        return out
+
+
 class Connector(ABC):
     kind: ClassVar[str]
 

@@ -11,6 +11,8 @@
 - Types come from `fields`: a numeric field (int, numeric, float) given as text ("12.5", as CKAN sends numeric) is
   a number with a decimal point; a text field ("1.234,5", as many portals type everything) is left to the kolom's
   declared Indonesian or exported format. `_id` is CKAN's row number, not data.
+- Per kabupaten/kota of the scope: `paket`, `cari`, `sumber_daya` and `filter` values may hold {wilayah} and
+  {wilayah_bps} (a provincial portal with a package, or rows, per region); without them one item serves them all.
 - A resource without the DataStore is the file behind its URL (csv/xlsx): fetched (credentials only to the
   portal's own host) and read by the spreadsheet reader.
 """
@@ -24,7 +26,7 @@ from pathlib import Path
 from typing import ClassVar
 from urllib.parse import urlsplit
 
-from walidata.sources.api import ApiConnector, Pengambilan, TidakBerubah, records_grid
+from walidata.sources.api import ApiConnector, Pengambilan, TidakBerubah, Tujuan, isi, records_grid
 from walidata.sources.klien import ApiError, Klien, Respons
 from walidata.sources.spreadsheet import Sheet
 
@@ -43,8 +45,22 @@ def action(klien: Klien, name: str, params: dict, halaman: str) -> dict:
     return body["result"]
 
 
-def find_resource(klien: Klien, src) -> tuple[dict, dict]:
-    """(package, resource) named by the catalog entry."""
+def untuk_wilayah(src, tujuan: Tujuan | None, sumber: str = "ckan"):
+    """The source with the region filled into `paket`, `cari`, `sumber_daya` and the `filter` values ({wilayah},
+    {wilayah_bps}): one portal holding a package or rows per kabupaten/kota. Without them the request is the same
+    for every region (one item, shared by the regions in scope)."""
+    if tujuan is None:
+        return src
+    changes = {k: isi(getattr(src, k), tujuan, sumber, k) for k in ("paket", "cari", "sumber_daya")
+               if getattr(src, k) is not None}
+    changes["filter"] = {k: isi(v, tujuan, sumber, "filter") if isinstance(v, str) else v
+                         for k, v in src.filter.items()}
+    return src.model_copy(update=changes)
+
+
+def find_resource(klien: Klien, src, tujuan: Tujuan | None = None) -> tuple[dict, dict]:
+    """(package, resource) named by the catalog entry (for the region of `tujuan`)."""
+    src = untuk_wilayah(src, tujuan, klien.sumber)
     if src.paket is not None:
         pkg = action(klien, "package_show", {"id": src.paket}, "package_show")
     else:
@@ -69,11 +85,13 @@ class Ckan(ApiConnector):
     kind: ClassVar[str] = "ckan"
 
     def nama_sumber(self, ds, tujuan) -> str:
-        s = ds.sumber
-        return f"ckan {s.koneksi} paket {s.paket or s.cari!r} sumber daya {s.sumber_daya}"
+        s = untuk_wilayah(ds.sumber, tujuan, f"ckan {ds.sumber.koneksi}")
+        per_region = any("{" in str(v) for v in ds.sumber.filter.values())  # rows of a region: named
+        where = f" filter {json.dumps(s.filter, sort_keys=True)}" if per_region else ""
+        return f"ckan {s.koneksi} paket {s.paket or s.cari!r} sumber daya {s.sumber_daya}{where}"
 
     def ambil(self, ds, tujuan, klien, sebelumnya) -> Pengambilan:
-        pkg, res = find_resource(klien, ds.sumber)
+        pkg, res = find_resource(klien, ds.sumber, tujuan)
         got = Pengambilan(label=klien.sumber, penanda=res.get("metadata_modified") or res.get("last_modified")
                           or pkg.get("metadata_modified"))
         if sebelumnya and got.penanda and sebelumnya.get("penanda") == got.penanda:
@@ -84,7 +102,7 @@ class Ckan(ApiConnector):
                 raise TidakBerubah(f"{klien.sumber}: tidak berubah menurut portal (metadata_modified {got.penanda}) "
                                    f"sejak pengambilan {sebelumnya['arrived_at']} yang sudah diterbitkan")
         if res.get("datastore_active"):
-            got.halaman = datastore_pages(klien, ds.sumber, res["id"])
+            got.halaman = datastore_pages(klien, untuk_wilayah(ds.sumber, tujuan, klien.sumber), res["id"])
         else:
             got.halaman = [self._file(klien, res)]
         return got

@@ -17,7 +17,7 @@ class InboxFiles(Connector):
     def fetch(self, ds, location, lake, skip_sha256=frozenset()) -> list[dict]:
         from walidata.sources.inbox import extract
 
-        return extract(ds, location, lake, skip_sha256=skip_sha256)
+        return extract(ds, location, lake, skip_sha256=skip_sha256, scope=getattr(skip_sha256, "lingkup", None))
 
     def tables(self, ds, raw_path: Path, label: str, nik_prefixes=None) -> list:
         from walidata.sources.table import read_tables

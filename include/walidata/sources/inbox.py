@@ -2,6 +2,12 @@
 
 The inbox is a local folder or any fsspec URL (s3://, sftp://, memory://…): `<inbox>/<opd>/<dataset>/`.
 Files whose content (sha256) was already published are skipped: only new or changed files go on.
+
+Whose file is it? A file in the dataset folder itself is the deployment's own: the kabupaten/kota's (one region in
+scope) or, for a province or a list, a shared file whose rows name their regions (a provincial OPD's table). A
+kabupaten/kota sending its own table puts it in a subfolder named by its Kemendagri code,
+`<inbox>/<opd>/<dataset>/62.06/`: a table without region columns there is that region's, never the province's.
+Subfolders of regions outside the scope are not read (and said so in the log).
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ import fnmatch
 import hashlib
 import logging
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -52,8 +59,17 @@ def _inside_inbox(fs, root: str, folder: str) -> bool:
     return real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep)
 
 
-def find_files(inbox: str | Path, ds: Dataset) -> list[str]:
-    """Paths (in the inbox's filesystem) of the dataset's files, by the catalog's patterns. Links are not
+REGION_FOLDER = re.compile(r"^\d{2}\.\d{2}$")  # a kabupaten/kota's own subfolder: its Kemendagri code
+
+
+def find_files(inbox: str | Path, ds: Dataset, scope: tuple[str, ...] | None = None) -> list[str]:
+    """Paths (in the inbox's filesystem) of the dataset's files, by the catalog's patterns."""
+    return [path for path, _ in find_region_files(inbox, ds, scope)]
+
+
+def find_region_files(inbox: str | Path, ds: Dataset, scope: tuple[str, ...] | None = None) -> list[tuple]:
+    """(path, region) of the dataset's files by the catalog's patterns: region None for the dataset folder's own
+    files, the subfolder's code for a kabupaten/kota's (only the regions in `scope`; None: any). Links are not
     followed: a linked file or folder is skipped and logged, and a dataset folder reached through a link that
     leads out of the inbox is refused."""
     fs, root = _fs(inbox)
@@ -61,23 +77,52 @@ def find_files(inbox: str | Path, ds: Dataset) -> list[str]:
     if not _inside_inbox(fs, root, folder):
         raise NoSourceFiles(f"{inbox_dir(inbox, ds)} mengarah ke luar inbox melalui tautan "
                             f"(ke {os.path.realpath(folder)}): tidak dibaca")
+    files = [(p, None) for p in _matching(fs, ds, folder, root)]
+    for sub in _region_folders(fs, ds, folder, root, scope):
+        files += [(p, os.path.basename(sub)) for p in _matching(fs, ds, sub, root)]
+    if not files:
+        raise NoSourceFiles(f"tidak ada file yang cocok dengan {ds.sumber.pola_file} di {inbox_dir(inbox, ds)}")
+    return files
+
+
+def _entries(fs, folder: str) -> list[dict]:
     try:
-        entries = fs.ls(folder, detail=True)
+        return sorted(fs.ls(folder, detail=True), key=lambda e: e["name"])
     except FileNotFoundError:
-        entries = []
+        return []
+
+
+def _is_link(e: dict) -> bool:
+    return bool(e.get("islink")) or (e.get("type") in ("file", "directory") and os.path.islink(e["name"]))
+
+
+def _matching(fs, ds: Dataset, folder: str, root: str) -> list[str]:
     files = []
-    for e in sorted(entries, key=lambda e: e["name"]):
+    for e in _entries(fs, folder):
         base = os.path.basename(e["name"])
-        if e.get("islink") or (e.get("type") == "file" and os.path.islink(e["name"])):
+        if _is_link(e):
             log.warning("%s: %s is a link, not a file: skipped (links in the inbox are never followed)",
                         ds.id, clean_text(e["name"]))  # its name may hold a NIK
             continue
         if (e.get("type") == "file" and not base.startswith(("~$", "."))
                 and any(fnmatch.fnmatch(base.lower(), p.lower()) for p in ds.sumber.pola_file)):
             files.append(e["name"])
-    if not files:
-        raise NoSourceFiles(f"tidak ada file yang cocok dengan {ds.sumber.pola_file} di {inbox_dir(inbox, ds)}")
     return files
+
+
+def _region_folders(fs, ds: Dataset, folder: str, root: str, scope) -> list[str]:
+    """The dataset folder's subfolders named by a kabupaten/kota code in scope."""
+    out = []
+    for e in _entries(fs, folder):
+        base = os.path.basename(e["name"].rstrip("/"))
+        if e.get("type") != "directory" or not REGION_FOLDER.match(base) or _is_link(e):
+            continue
+        if scope is not None and base not in scope:
+            log.warning("%s: folder %s belongs to a region outside WALIDATA_WILAYAH (%s): not read", ds.id,
+                        clean_text(e["name"]), ", ".join(scope))
+            continue
+        out.append(e["name"])
+    return out
 
 
 def _sha256(fs, src: str) -> str:
@@ -109,11 +154,13 @@ def _copy(fs, src: str, raw_root: Path) -> tuple[str, str]:
     return tmp, digest
 
 
-def extract(ds: Dataset, inbox: str | Path, lake: Lake, skip_sha256: set[str] = frozenset()) -> list[dict]:
+def extract(ds: Dataset, inbox: str | Path, lake: Lake, skip_sha256: set[str] = frozenset(),
+            scope: tuple[str, ...] | None = None) -> list[dict]:
     """Copy each source file into `raw/dataset=<id>/sha256=<hash>/<name>` once; return the new files' manifests.
 
     The raw zone is immutable and private (folders 0700, files 0600): a file already there (same content)
-    keeps its first arrival time.
+    keeps its first arrival time. A file of a region's subfolder carries that region (`wilayah`) in its
+    manifest; it is skipped when its sha256 was published for that region (`skip_sha256.per_wilayah`).
     """
     fs, _ = _fs(inbox)
     manifests, skipped, vanished = [], [], []
@@ -121,7 +168,7 @@ def extract(ds: Dataset, inbox: str | Path, lake: Lake, skip_sha256: set[str] = 
     with writing(raw_root):
         raw_root.mkdir(parents=True, exist_ok=True)
         private(lake.root / "raw", raw_root)
-    for src in find_files(inbox, ds):
+    for src, region in find_region_files(inbox, ds, scope):
         original = os.path.basename(src)
         # The name travels (XCom, audit, messages): NIKs masked, control characters shown, as for cell text.
         # Only the raw zone's own manifest keeps the name as it was.
@@ -141,8 +188,9 @@ def extract(ds: Dataset, inbox: str | Path, lake: Lake, skip_sha256: set[str] = 
                 with writing(target):
                     target_dir.mkdir(parents=True, exist_ok=True)
                     os.replace(tmp, target)
+                folder = f"{inbox_dir(inbox, ds)}/{region}" if region else inbox_dir(inbox, ds)
                 manifest = {
-                    "dataset": ds.id, "file": name, "source_path": f"{inbox_dir(inbox, ds)}/{name}",
+                    "dataset": ds.id, "file": name, "source_path": f"{folder}/{name}",
                     "raw_path": str(target), "sha256": digest, "bytes": target.stat().st_size,
                     "arrived_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                 }
@@ -150,7 +198,9 @@ def extract(ds: Dataset, inbox: str | Path, lake: Lake, skip_sha256: set[str] = 
                 private(target_dir, target, manifest_path)
         finally:
             Path(tmp).unlink(missing_ok=True)
-        (skipped if digest in skip_sha256 else manifests).append(manifest)
+        manifest = {**manifest, "wilayah": region}  # whose file it is (None: the dataset folder's own)
+        done = getattr(skip_sha256, "per_wilayah", {}).get(region, skip_sha256) if region else skip_sha256
+        (skipped if digest in done else manifests).append(manifest)
     if not manifests:
         gone = f"; {len(vanished)} hilang selama dibaca ({', '.join(vanished)})" if vanished else ""
         raise NoSourceFiles(f"tidak ada file baru di {inbox_dir(inbox, ds)}: {len(skipped)} file sudah diterbitkan "

@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 from walidata.catalog import Dataset
 from walidata.sources.privacy import ascii_digits, mask, nik_of_number
@@ -876,10 +875,13 @@ def refuse_two_versions(ds: Dataset, records) -> None:
                                                         f"dibaca di katalog (sumber.sheet)")
 
 
-def standardise_files(ds: Dataset, files: list[tuple[Path, str]], wilayah: IndeksWilayah) -> Standardised:
-    """Tidy records from the raw items of a source, given as (path to read, name to report), read by the
+def standardise_files(ds: Dataset, files: list[tuple], wilayah: IndeksWilayah,
+                      tables: dict | None = None) -> Standardised:
+    """Tidy records from the raw items of a source, given as (path to read, name to report[, shared]), read by the
     connector of the dataset's source kind. An item none of whose rows belong to the configured region is
-    refused: its figures are someone else's."""
+    refused: its figures are someone else's. A shared item (a province-wide file read for each region in scope)
+    need not hold rows of this region, but every table of it must name its rows' regions. `tables` keeps the
+    items read (path → tables) for the next region's pass over the same files."""
     import pyarrow as pa
 
     from walidata.sources.base import connector_for
@@ -887,14 +889,38 @@ def standardise_files(ds: Dataset, files: list[tuple[Path, str]], wilayah: Indek
 
     b, connector = Builder(ds), connector_for(ds)
     prefixes = nik_prefixes_in(wilayah.g.w)
-    for path, label in files:
+    tables = {} if tables is None else tables
+    for path, label, *rest in files:
+        shared = bool(rest and rest[0])
         label = clean_text(label, prefixes)  # a file name may hold a NIK too
         lain_before = len(b.lain["sumber_baris"])
-        for table in connector.tables(ds, path, label, prefixes):
+        if (path, label) not in tables:
+            tables[(path, label)] = connector.tables(ds, path, label, prefixes)
+        for table in tables[(path, label)]:
+            if shared:
+                refuse_shared_without_region(ds, table)
             b.add_table(table, wilayah)
-        refuse_when_not_ours(b, ds, wilayah, label, lain_before)
+        if not shared:
+            refuse_when_not_ours(b, ds, wilayah, label, lain_before)
     records, totals, lain = b.arrow()
     refuse_two_versions(ds, records)
     ids = pa.array(range(records.num_rows), pa.int64())  # the record's name in every later stage
     return Standardised(records=records.add_column(0, RECORD_ID, ids), totals=totals, lain=lain, lineage=b.lineage,
                         akuntansi=b.akuntansi)
+
+
+def refuse_shared_without_region(ds: Dataset, table: Table) -> None:
+    """A shared file (in the dataset folder of a deployment of several regions) whose table does not name its rows'
+    regions could be anyone's: it is never taken as the province's, nor as any one kabupaten/kota's."""
+    present = [k for k in ds.kolom_wilayah if k.name in table.columns]
+    # A kecamatan or desa name alone may be in two kabupaten: the table must name the kabupaten/kota (or, for a
+    # province-level dataset, the province).
+    says = any(k.peran in ("provinsi", "kabupaten_kota") for k in present)
+    if says and ds.sumber.wilayah_dari != "sheet":
+        return
+    why = ("wilayahnya dibaca dari nama sheet" if ds.sumber.wilayah_dari == "sheet" else
+           "tabel ini tidak punya kolom wilayah" if not present else
+           "tabel ini hanya menyebut " + ", ".join(k.peran for k in present) + " tanpa kolom kabupaten/kota")
+    raise SourceError(table.file, f"{why}, padahal file ada di folder bersama beberapa wilayah: tidak jelas milik "
+                                  f"kabupaten/kota mana. Letakkan file di subfolder wilayahnya, mis. "
+                                  f"{ds.opd}/{ds.name}/62.06/ (kode Kemendagri kabupaten/kota)", sheet=table.sheet)

@@ -6,8 +6,8 @@ pandas code in `validate.checks` and returns its findings. A failing expectation
 `details.temuan` (dicts with the keys of `walidata.problems.Problem`) and the first `MAX_LISTED`, with their
 place, in `partial_unexpected_list` (the Data Docs table).
 
-Run-time context (the total rows, the published history, the other datasets' figures, the region) is not
-frozen into the stored suite: each expectation's `konteks` kwarg is the expectation parameter
+Run-time context (the total rows, the published history, the other datasets' figures, the region and its codes)
+is not frozen into the stored suite: each expectation's `konteks` kwarg is the expectation parameter
 `{"$PARAMETER": "walidata_konteks"}`, filled per run (`ValidationDefinition.run(expectation_parameters=...)`)
 with the token under which `konteks()` holds that run's `checks.Konteks` in this process; the freshness check's
 date is its own parameter, `hari_ini`. UnexpectedRowsExpectation does not fit: it needs a SQL batch, ours is a
@@ -137,9 +137,13 @@ class WalidataPemeriksaan(BatchExpectation):
             configuration = result.expectation_config
         meta = (configuration.meta if configuration is not None else None) or {}
         kind = configuration.type if configuration is not None else cls.expectation_type
+        arti = meta.get("arti") or cls.arti
+        codes = configuration.kwargs.get("wilayah") if configuration is not None else None
+        if isinstance(codes, list):  # a run's result: the region's codes filled in, so their number is known
+            arti = arti.replace("semua wilayah", f"semua {len(codes)} wilayah", 1)
         return [RenderedStringTemplateContent(content_block_type="string_template", string_template={
             "template": "$arti ($pemeriksaan)",
-            "params": {"arti": meta.get("arti") or cls.arti, "pemeriksaan": kind},
+            "params": {"arti": arti, "pemeriksaan": kind},
             "styling": {"params": {"pemeriksaan": {"classes": ["badge", "badge-secondary"]}}}})]
 
     @classmethod
@@ -159,7 +163,7 @@ class WalidataNilaiTerhingga(WalidataPemeriksaan):
 
 
 class WalidataLengkapPerPeriode(WalidataPemeriksaan):
-    wilayah: list[str]
+    wilayah: list[str] | dict  # {"$PARAMETER": "walidata_kode_wilayah"}: the run's region codes, filled per run
     pemeriksaan = "lengkap_per_periode"
     argumen = ("wilayah",)
     arti = "setiap wilayah punya angka di setiap periode, untuk setiap variabel"

@@ -29,18 +29,27 @@ def _camel(name: str) -> str:
     return "".join(p.capitalize() for p in name.split("_"))
 
 
-def kode_wilayah_sah(ds: Dataset, wilayah: IndeksWilayah) -> list[str]:
-    """The codes a dataset's rows may carry, at its tingkat_wilayah."""
+def kode_wilayah_sah(ds: Dataset, wilayah) -> list[str]:
+    """The codes a dataset's rows may carry, at its tingkat_wilayah, in the run's scope: `wilayah` is the run's
+    IndeksWilayah, or one per kabupaten/kota of a multi-region scope (their codes together)."""
+    if isinstance(wilayah, list | tuple):
+        return sorted({c for w in wilayah for c in kode_wilayah_sah(ds, w)})
     if ds.tingkat_wilayah in ("provinsi", "kabupaten"):
         return [wilayah.ours(ds.tingkat_wilayah)]
     return sorted(wilayah.desa if ds.tingkat_wilayah == "desa" else wilayah.kecamatan)
 
 
-def suite_spec(ds: Dataset, wilayah: IndeksWilayah, columns: list[str]) -> list[dict]:
+# The region-dependent values of a suite (the codes rows may carry) are an expectation parameter filled per run:
+# the stored suite is the same for every region and scope, so a run never rewrites the tracked files.
+KODE_WILAYAH = "walidata_kode_wilayah"
+_KODE = {"$PARAMETER": KODE_WILAYAH}
+
+
+def suite_spec(ds: Dataset, wilayah: IndeksWilayah | None, columns: list[str]) -> list[dict]:
     """The expectations for a dataset: structural ones from its declaration, its own `pemeriksaan`, then the
-    Walidata's checks (`walidata_spec`)."""
+    Walidata's checks (`walidata_spec`). Nothing in it depends on the region (`wilayah` is not read: kept for
+    callers): the region's codes are the run-time parameter KODE_WILAYAH (filled by `run`)."""
     keys = ["variabel", "kode_wilayah", "periode", *ds.kolom_rincian]
-    codes = kode_wilayah_sah(ds, wilayah)
     spec = [
         {"expectation": "expect_table_columns_to_match_set",
          "kwargs": {"column_set": list(dict.fromkeys([RECORD_ID, *columns])), "exact_match": True}},
@@ -49,7 +58,8 @@ def suite_spec(ds: Dataset, wilayah: IndeksWilayah, columns: list[str]) -> list[
         {"expectation": "expect_column_values_to_not_be_null", "kwargs": {"column": "kode_wilayah"}},
         {"expectation": "expect_column_values_to_be_in_type_list",
          "kwargs": {"column": "nilai", "type_list": ["float64", "Float64", "float"]}},
-        {"expectation": "expect_column_values_to_be_in_set", "kwargs": {"column": "kode_wilayah", "value_set": codes}},
+        {"expectation": "expect_column_values_to_be_in_set", "kwargs": {"column": "kode_wilayah", "value_set": _KODE},
+         "meta": {"arti": f"kode wilayah ({ds.tingkat_wilayah}) termasuk cakupan run"}},
         {"expectation": "expect_column_values_to_be_in_set",
          "kwargs": {"column": "variabel", "value_set": ds.variabel_list}},
         {"expectation": "expect_column_values_to_match_regex",
@@ -61,8 +71,8 @@ def suite_spec(ds: Dataset, wilayah: IndeksWilayah, columns: list[str]) -> list[
         # A partial load (kebijakan.muat_sebagian) publishes the regions read and keeps the figures in force of
         # the others: a region missing, or quarantined, is then a warning that names it, not a stop for them all.
         spec.append({"expectation": "expect_column_distinct_values_to_contain_set",
-                     "kwargs": {"column": "kode_wilayah", "value_set": codes},
-                     "meta": {"arti": f"semua {len(codes)} wilayah ({ds.tingkat_wilayah}) ada"},
+                     "kwargs": {"column": "kode_wilayah", "value_set": _KODE},
+                     "meta": {"arti": f"semua wilayah ({ds.tingkat_wilayah}) dalam cakupan run ada"},
                      **({"severity": "warning"} if ds.kebijakan.muat_sebagian else {})})
     for dim, allowed in ds.rincian.items():
         spec.append({"expectation": "expect_column_values_to_be_in_set",
@@ -70,12 +80,12 @@ def suite_spec(ds: Dataset, wilayah: IndeksWilayah, columns: list[str]) -> list[
     for c in spec:
         c.setdefault("severity", "critical")
     spec += [{"expectation": p.expectation, "kwargs": dict(p.kwargs), "severity": p.severity} for p in ds.pemeriksaan]
-    return spec + walidata_spec(ds, codes)
+    return spec + walidata_spec(ds)
 
 
-def walidata_spec(ds: Dataset, codes: list[str]) -> list[dict]:
+def walidata_spec(ds: Dataset) -> list[dict]:
     """The Walidata's own checks (validate.expectations), each with its severity and its meaning (`arti`).
-    `konteks` and `hari_ini` are expectation parameters: filled per run, never stored."""
+    `konteks`, `hari_ini` and the region's codes are expectation parameters: filled per run, never stored."""
     from walidata.validate import checks
     from walidata.validate import expectations as wx
 
@@ -89,8 +99,8 @@ def walidata_spec(ds: Dataset, codes: list[str]) -> list[dict]:
     if ds.sumber.agregasi is None:
         # With partial loads a quarantined row leaves a gap by design: reported, not blocking.
         spec.append(one("walidata_lengkap_per_periode", "warning" if ds.kebijakan.muat_sebagian else "critical",
-                        f"semua {len(codes)} wilayah ({ds.tingkat_wilayah}) punya angka di setiap periode",
-                        wilayah=codes))
+                        f"semua wilayah ({ds.tingkat_wilayah}) punya angka di setiap periode",
+                        wilayah=_KODE))
     spec.append(one("walidata_jumlah_kecamatan_sama_dengan_total", "critical",
                     wx.WalidataJumlahKecamatanSamaDenganTotal.arti))
     for b in ds.bagian_keseluruhan:
@@ -134,7 +144,21 @@ def build_expectations(spec: list[dict]):
     return out
 
 
+_CONTEXTS: dict[tuple, object] = {}
+
+
 def gx_context(root: Path):
+    """The project's GX file context at `root`: made once per process (reading great_expectations.yml and the
+    plugins is most of a small dataset's validation time), again only if that file changed on disk."""
+    yml = Path(root) / "great_expectations.yml"
+    key = (str(Path(root).resolve()), yml.stat().st_mtime_ns if yml.is_file() else None)
+    if key not in _CONTEXTS:
+        _CONTEXTS.clear()  # one context per process: the previous root's is not used again
+        _CONTEXTS[key] = _new_context(root)
+    return _CONTEXTS[key]
+
+
+def _new_context(root: Path):
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     logging.getLogger("great_expectations").setLevel(logging.WARNING)  # its INFO lines drown the task log
     from great_expectations.data_context.types.base import ProgressBarsConfig
@@ -194,15 +218,17 @@ def _checkpoint(ctx, ds: Dataset, spec: list[dict]):
     ))
 
 
-def run(ds: Dataset, df, totals, wilayah: IndeksWilayah, gx_root: Path, run_id: str, today=None,
+def run(ds: Dataset, df, totals, wilayah: IndeksWilayah | list[IndeksWilayah], gx_root: Path, run_id: str, today=None,
         warehouse_url: str | None = None):
     """Validate the standardised records `df` (with RECORD_ID) with the dataset's whole suite, the Walidata's checks
     included; return GX's result and the Data Docs page of it (None if GX gives no URL).
 
-    The run-time context (total rows, published history, the other datasets' figures, today) reaches the
-    Walidata expectations as expectation parameters (see validate.expectations); the stored suite holds none of
-    it. The suite runs with SUMMARY results; the built-in expectations that fail are run again with COMPLETE
-    results (their failing records by RECORD_ID), and Data Docs are built from the merged result."""
+    The run-time context (the region's codes, total rows, published history, the other datasets' figures, today)
+    reaches the expectations as expectation parameters (see validate.expectations); the stored suite holds none
+    of it, so a run for any region or scope leaves the tracked suite files as they are. `wilayah`: the run's
+    IndeksWilayah, or a list of them (one per kabupaten/kota in scope; the first names regions in messages).
+    The suite runs with SUMMARY results; the built-in expectations that fail are run again with COMPLETE results
+    (their failing records by RECORD_ID), and Data Docs are built from the merged result."""
     import datetime as dt
 
     from great_expectations.core.run_identifier import RunIdentifier
@@ -212,11 +238,13 @@ def run(ds: Dataset, df, totals, wilayah: IndeksWilayah, gx_root: Path, run_id: 
     from walidata.validate import expectations as wx
 
     ctx = gx_context(gx_root)
-    checkpoint = _checkpoint(ctx, ds, suite_spec(ds, wilayah, list(df.columns)))
-    kx = checks.Konteks(ds, wilayah, totals=totals, today=today or dt.date.today(),
+    checkpoint = _checkpoint(ctx, ds, suite_spec(ds, None, list(df.columns)))
+    one = wilayah[0] if isinstance(wilayah, list | tuple) else wilayah  # the checks' names and gazetteer
+    kx = checks.Konteks(ds, one, totals=totals, today=today or dt.date.today(),
                         history=checks.published_history(ds, warehouse_url) if ds.kewajaran else None,
                         other=checks.other_figures(ds, warehouse_url))
     with wx.konteks(kx) as params:
+        params = {**params, KODE_WILAYAH: kode_wilayah_sah(ds, wilayah)}
         vr = validate(checkpoint, df, params, RunIdentifier(run_name=safe(run_id)))
     return vr, data_docs(ctx, vr)
 

@@ -9,7 +9,8 @@
 The records are the values in force (`mart.indikator_nilai`), one per region and period, in the columns of
 `KOLOM`. Region codes are Kemendagri codes as text ("62", "62.06", "62.06.01"), the codes of the warehouse;
 names come from `ref.wilayah` (the province is the kabupaten's `kode_induk`). `nama_kecamatan` and
-`kode_kecamatan` are empty on kabupaten rows, `bulan` on yearly rows. A value that could not be computed has
+`kode_kecamatan` are empty on kabupaten rows (and the kabupaten/kota columns on a province's own rows, see
+walidata.serve.indikator.hitung), `bulan` on yearly rows. A value that could not be computed has
 an empty `nilai` (null in JSON and Parquet, never 0) and its `status` and `keterangan` say why.
 
 Spreadsheet safety: every CSV field and workbook cell goes through `safe_text.for_cell`, which only touches
@@ -96,9 +97,17 @@ def baca(settings: Settings) -> tuple[list[dict], dict[str, dict], dict[str, lis
 
 
 def _wilayah_kolom(kode: str, tingkat: str, wilayah: dict[str, dict]) -> dict:
-    """The province, kabupaten/kota and kecamatan columns of one region (kecamatan empty for a kabupaten)."""
+    """The province, kabupaten/kota and kecamatan columns of one region (kecamatan empty for a kabupaten, both
+    empty for the province's own value, computed from its kab/kota's components)."""
+    if tingkat == "provinsi":
+        prov = wilayah.get(kode)
+        if prov is None:
+            raise ValueError(f"region {kode} is not in ref.wilayah")
+        return {"kode_provinsi": kode, "nama_provinsi": prov["nama"], "kode_kabupaten_kota": None,
+                "nama_kabupaten_kota": None, "kode_kecamatan": None, "nama_kecamatan": None}
     if tingkat not in (*TINGKAT_KABKOTA, "kecamatan"):
-        raise ValueError(f"region {kode} is a {tingkat}: the open-data layout holds kabupaten/kota and kecamatan")
+        raise ValueError(f"region {kode} is a {tingkat}: the open-data layout holds provinces, kabupaten/kota and "
+                         f"kecamatan")
     kec = wilayah.get(kode) if tingkat == "kecamatan" else None
     kab_kode = kec["kode_induk"] if kec else kode
     kab = wilayah.get(kab_kode)

@@ -79,8 +79,9 @@ def rentang(nilai: list[float]) -> list[float]:
     return [max(bawah, 0.0) if lo >= 0 else bawah, tengah + setengah]
 
 
-def tren(baris: list[dict], tahun: list[str], satuan: str, d: int):
-    """The kabupaten's yearly values (`baris`: periode, nilai) over every year of the indicator (`tahun`)."""
+def tren(baris: list[dict], tahun: list[str], satuan: str, d: int, tingkat: str = "kabupaten"):
+    """The region's yearly values (`baris`: periode, nilai) over every year of the indicator (`tahun`); `tingkat`
+    names the region's level in the title (kabupaten, provinsi)."""
     import altair as alt
     import pandas as pd
 
@@ -91,7 +92,7 @@ def tren(baris: list[dict], tahun: list[str], satuan: str, d: int):
     dasar = alt.Chart(data).encode(x=x, y=y)
     garis = dasar.mark_line(color=WARNA, strokeWidth=2, point=alt.OverlayMarkDef(color=WARNA, size=50))
     label = dasar.mark_text(dy=-10, fontSize=11, color="#222").encode(text=alt.Text("nilai:Q", format=pola(d)))
-    return (garis + label).properties(width=LEBAR, height=TINGGI, title="Tren tahunan (kabupaten)")
+    return (garis + label).properties(width=LEBAR, height=TINGGI, title=f"Tren tahunan ({tingkat})")
 
 
 def kecamatan(baris: list[dict], tahun: str, satuan: str, d: int):
@@ -111,8 +112,8 @@ def kecamatan(baris: list[dict], tahun: str, satuan: str, d: int):
     return (batang + label).properties(width=LEBAR - 80, height=tinggi, title=f"Per kecamatan, {tahun}")
 
 
-def bulanan(baris: list[dict], satuan: str):
-    """The kabupaten's monthly values (`baris`: tanggal 'YYYY-MM-01', nilai) as a line."""
+def bulanan(baris: list[dict], satuan: str, tingkat: str = "kabupaten"):
+    """The region's monthly values (`baris`: tanggal 'YYYY-MM-01', nilai) as a line."""
     import altair as alt
     import pandas as pd
 
@@ -120,4 +121,4 @@ def bulanan(baris: list[dict], satuan: str):
     x = alt.X("tanggal:T", title="Bulan", axis=alt.Axis(format="%b %Y", labelAngle=-40, grid=False))
     y = alt.Y("nilai:Q", title=satuan or None, axis=alt.Axis(format=SUMBU))
     garis = alt.Chart(data).mark_line(color=WARNA, strokeWidth=1.5, point=alt.OverlayMarkDef(size=18))
-    return garis.encode(x=x, y=y).properties(width=LEBAR, height=TINGGI, title="Bulanan (kabupaten)")
+    return garis.encode(x=x, y=y).properties(width=LEBAR, height=TINGGI, title=f"Bulanan ({tingkat})")

@@ -55,7 +55,7 @@ def dataset_state(conn: sa.Connection, ds: Dataset | None, facts: set[str]) -> l
 
 def sidik(decl: Deklarasi, staging: str, states: dict[str, list], scope: Lingkup) -> str:
     text = json.dumps({"definisi": decl.sidik(staging), "masukan": {d: states[d] for d in decl.indikator.datasets},
-                       "lingkup": [scope.kabupaten, scope.kecamatan, scope.periode]}, sort_keys=True, default=str)
+                       "lingkup": scope.kunci()}, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 

@@ -5,7 +5,10 @@ audit.load_log (the data quality of each input dataset) and writes one self-cont
 every run: inline CSS, charts as inline SVG (walidata.serve.indikator.grafik), no JavaScript, no font, image or
 stylesheet from anywhere, so it opens from file:// with no server and no network. One section per Smart City
 dimension; per indicator its charts, its metadata, its table of values and the validation result of its
-inputs. A value that is not `tersedia` is never shown as a number: the table says why (keterangan). Every
+inputs. With several kab/kota in scope (a province, or a list), each indicator also gets a comparison view of
+every kab/kota side by side, ranked, with the province's value (computed from components) as a reference line
+(walidata.serve.indikator.perbandingan); the region's own part is then the province (or the listed kab/kota).
+A value that is not `tersedia` is never shown as a number: the table says why (keterangan). Every
 text from the warehouse is HTML-escaped. Numbers are Indonesian (1.234,5; walidata.serve.indikator.angka).
 
 Links to Data Docs. audit.load_log.data_docs is a file:// URL of the validation page. In the file the report
@@ -76,8 +79,10 @@ def esc(x) -> str:
 
 @dataclass
 class Isi:
-    """What the report shows: the kabupaten, its indicators (ref.indikator rows), their values in force
-    (mart.indikator_nilai rows by indicator) and the latest load of each dataset (audit.load_log rows)."""
+    """What the report shows: the region in scope, its indicators (ref.indikator rows), their values in force
+    (mart.indikator_nilai rows by indicator) and the latest load of each dataset (audit.load_log rows). With
+    several kab/kota in scope, also each indicator's yearly values of every kab/kota and the province (`banding`)
+    for the comparison view."""
 
     wilayah: str
     kabupaten: str
@@ -85,29 +90,76 @@ class Isi:
     nilai: dict[str, list[dict]] = field(default_factory=dict)
     muat: dict[str, dict] = field(default_factory=dict)
     mart: dict | None = None  # the latest check of the mart: run_id, gagal (critical), peringatan, data_docs
+    utama: str | None = None  # the region whose trend is drawn (the kab/kota, or the province); None: wilayah
+    kabkota: dict[str, str] = field(default_factory=dict)  # kab/kota compared (kode → nama), when more than one
+    provinsi: dict[str, str] = field(default_factory=dict)  # provinces of the scope (kode → nama)
+    banding: dict[str, list[dict]] = field(default_factory=dict)
+
+    @property
+    def kode_utama(self) -> str:
+        return self.utama or self.wilayah
 
 
 def _rows(conn: sa.Connection, sql: str, **params) -> list[dict]:
     return [dict(r) for r in conn.execute(sa.text(sql), params).mappings().all()]
 
 
+NILAI_SQL = ("SELECT indikator, kode_wilayah, nama_wilayah, tingkat_wilayah, periode, jenis_periode, tahun, bulan, "
+             "nilai, satuan, status, keterangan, dihitung_pada FROM mart.indikator_nilai ")
+
+
+def _in(kodes: list[str]) -> str:
+    """An IN list of region codes (checked digits and dots) for the report's queries."""
+    if not all(re.fullmatch(r"[0-9.]+", k) for k in kodes):
+        raise ValueError(f"kode wilayah tidak sah: {kodes}")
+    return ", ".join(f"'{k}'" for k in kodes) or "''"
+
+
+def _lingkup(settings: Settings) -> tuple[list[str], list[str]]:
+    """The kab/kota and provinces of the scope (settings.wilayah: a kab/kota, a province or a list)."""
+    kabkota = list(getattr(settings, "daftar_kabkota", ()) or ()) or [settings.wilayah]
+    provinsi = list(getattr(settings, "daftar_provinsi", ()) or ()) or [settings.wilayah[:2]]
+    return kabkota, provinsi
+
+
+def _judul(conn: sa.Connection, settings: Settings, kabkota: list[str]) -> tuple[str | None, str]:
+    """The region the report is about (its code, None for a list of kab/kota) and its name for the title."""
+    nama = dict(conn.execute(sa.text(f"SELECT kode_kemendagri, nama FROM ref.wilayah WHERE kode_kemendagri IN "
+                                     f"({_in([*kabkota, settings.wilayah[:2]])})")).all())
+    if getattr(settings, "provinsi", None):
+        return settings.provinsi, f"Provinsi {nama.get(settings.provinsi, settings.provinsi)}"
+    if len(kabkota) == 1:
+        return kabkota[0], nama.get(kabkota[0]) or f"Kabupaten/Kota {kabkota[0]}"
+    names = [nama.get(k, k) for k in kabkota]
+    return None, ", ".join(names[:3]) + (f" dan {len(names) - 3} kabupaten/kota lain" if len(names) > 3 else "")
+
+
+def _nilai_sendiri(conn: sa.Connection, utama: str | None, kabkota: list[str], provinsi: list[str]) -> list[dict]:
+    """The values of the region's own report: one kab/kota and its kecamatan (as for a single region), or the
+    province and its kab/kota in scope, or the listed kab/kota."""
+    if utama is not None and len(utama) == 5:
+        return _rows(conn, NILAI_SQL + "WHERE kode_wilayah = :w OR kode_wilayah LIKE :k "
+                                       "ORDER BY indikator, kode_wilayah, periode", w=utama, k=f"{utama}.%")
+    kodes = [*kabkota, *(provinsi if utama else [])]
+    return _rows(conn, NILAI_SQL + f"WHERE kode_wilayah IN ({_in(kodes)}) ORDER BY indikator, kode_wilayah, periode")
+
+
 def baca(settings: Settings) -> Isi:
     """Everything the report shows, read in one connection (DuckDB or PostgreSQL)."""
-    w = settings.wilayah
+    kabkota, provinsi = _lingkup(settings)
     with warehouse.engine_for(settings.warehouse_url) as engine, warehouse.connect(engine) as conn:
-        nama = conn.execute(sa.text("SELECT nama FROM ref.wilayah WHERE kode_kemendagri = :w"), {"w": w}).scalar()
+        utama, judul = _judul(conn, settings, kabkota)
         indikator = _rows(conn, "SELECT * FROM ref.indikator ORDER BY nama, kode")
-        nilai = _rows(conn, "SELECT indikator, kode_wilayah, nama_wilayah, tingkat_wilayah, periode, jenis_periode, "
-                            "tahun, bulan, nilai, satuan, status, keterangan, dihitung_pada "
-                            "FROM mart.indikator_nilai WHERE kode_wilayah = :w OR kode_wilayah LIKE :k "
-                            "ORDER BY indikator, kode_wilayah, periode", w=w, k=f"{w}.%")
+        nilai = _nilai_sendiri(conn, utama, kabkota, provinsi)
         muat = _rows(conn, "SELECT dataset, status, hasil_validasi, data_docs, selesai FROM audit.load_log "
                            "WHERE selesai IS NOT NULL ORDER BY selesai")
         mart = _rows(conn, "SELECT run_id, SUM(CASE WHEN NOT sukses AND tingkat = 'critical' THEN 1 ELSE 0 END) AS "
                            "gagal, SUM(CASE WHEN NOT sukses AND tingkat = 'warning' THEN 1 ELSE 0 END) AS peringatan, "
                            "MAX(diperiksa_pada) AS pada FROM audit.hasil_validasi WHERE dataset = "
                            "'mart.indikator_nilai' GROUP BY run_id ORDER BY pada DESC LIMIT 1")
-    isi = Isi(w, nama or f"Kabupaten/Kota {w}", indikator)
+        isi = Isi(settings.wilayah, judul, indikator, utama=utama)
+        if len(kabkota) > 1:
+            _baca_banding(conn, isi, kabkota, provinsi)
     if mart:
         isi.mart = {**mart[0], "data_docs": _halaman_mart(settings.gx_root, mart[0]["run_id"])}
     for r in nilai:
@@ -115,6 +167,17 @@ def baca(settings: Settings) -> Isi:
     for r in muat:  # ordered by selesai: the last row of a dataset is its latest load
         isi.muat[r["dataset"]] = r
     return isi
+
+
+def _baca_banding(conn: sa.Connection, isi: Isi, kabkota: list[str], provinsi: list[str]) -> None:
+    """Every kab/kota and province of the scope, yearly values: the comparison view's data."""
+    nama = dict(conn.execute(sa.text(f"SELECT kode_kemendagri, nama FROM ref.wilayah WHERE kode_kemendagri IN "
+                                     f"({_in([*kabkota, *provinsi])})")).all())
+    isi.kabkota = {k: nama.get(k) or k for k in kabkota}
+    isi.provinsi = {p: nama.get(p) or p for p in provinsi}
+    for r in _rows(conn, NILAI_SQL + f"WHERE jenis_periode = 'tahun' AND kode_wilayah IN "
+                                     f"({_in([*kabkota, *provinsi])}) ORDER BY indikator, kode_wilayah, periode"):
+        isi.banding.setdefault(r["indikator"], []).append(r)
 
 
 def _halaman_mart(gx_root: Path, run_id: str) -> str | None:
@@ -238,6 +301,10 @@ dl.metadata dt{font-weight:bold;color:#444}dl.metadata dd{margin:0}
 .gagal{background:#fbe0e0;color:#9b1c1c}.tidak-ada{background:#eceff1;color:#555}
 details{margin:4px 0 10px}summary{cursor:pointer;color:#1f6f8b}
 footer{color:#666;font-size:.8em;padding:20px}
+div.perbandingan{margin:4px 0 12px}figure.perbandingan{margin:0 0 6px;overflow-x:auto}
+figure.perbandingan svg{display:block;max-width:none}
+ul.catatan-perbandingan{font-size:.85em;color:#6b5a40;margin:4px 0 10px;
+padding-left:1.2em}
 """
 
 
@@ -303,7 +370,8 @@ def kartu(ind: dict, isi: Isi, folder: Path) -> str:
                 f"{esc(alasan)}.</div>")
     else:
         d = desimal(r["nilai"] for r in rows if r["status"] == "tersedia")
-        kiri = _grafik_semua(ind, rows, d) + _tabel_tahunan(rows, d) + _tabel_bulanan(rows, d)
+        kiri = (_grafik_semua(ind, isi, rows, d) + _banding(ind, isi, d) + _tabel_tahunan(rows, d)
+                + _tabel_bulanan(isi, rows, d))
     dihitung = max((r["dihitung_pada"] for r in rows if r["dihitung_pada"]), default=None)
     satuan = f' <span class="satuan">({esc(ind["satuan"])})</span>' if ind.get("satuan") else ""
     return (f'<article class="indikator" id="indikator-{esc(ind["kode"])}" data-indikator="{esc(ind["kode"])}">\n'
@@ -319,18 +387,35 @@ def _figure(jenis: str, kode: str, svg_text: str, keterangan: str) -> str:
             f'aria-label="{esc(keterangan)}">{svg_text}<figcaption>{esc(keterangan)}</figcaption></figure>\n')
 
 
-def _grafik_semua(ind: dict, rows: list[dict], d: int) -> str:
+def _sendiri(isi: Isi, rows: list[dict], jenis: str) -> list[dict]:
+    """The report's own region's rows of one kind of period (the kab/kota, or the province)."""
+    return [r for r in rows if r["kode_wilayah"] == isi.kode_utama and r["jenis_periode"] == jenis]
+
+
+def _banding(ind: dict, isi: Isi, d: int) -> str:
+    """The comparison of every kab/kota in scope (several of them only), with the province's line."""
+    from walidata.serve.indikator import perbandingan
+
+    if len(isi.kabkota) < 2:
+        return ""
+    rows = isi.banding.get(ind["kode"], [])
+    d = max(d, desimal(r["nilai"] for r in rows if r["status"] == "tersedia"))
+    return perbandingan.bagian(ind, rows, isi.kabkota, isi.provinsi, d)
+
+
+def _grafik_semua(ind: dict, isi: Isi, rows: list[dict], d: int) -> str:
     """The trend, the latest year's kecamatan and the months, each where it has values."""
     from walidata.serve.indikator import grafik
 
     kode, satuan, out = ind["kode"], ind.get("satuan") or "", []
-    tahunan = _pilih(rows, "kabupaten", "tahun")
+    tahunan = _sendiri(isi, rows, "tahun")
     ada = [r for r in tahunan if r["status"] == "tersedia" and r["nilai"] is not None]
     if ada:
         tahun = sorted({r["periode"] for r in tahunan})
-        chart = grafik.tren([{"periode": r["periode"], "nilai": r["nilai"]} for r in ada], tahun, satuan, d)
+        chart = grafik.tren([{"periode": r["periode"], "nilai": r["nilai"]} for r in ada], tahun, satuan, d,
+                            _tingkat(isi))
         out.append(_figure("tren", kode, grafik.svg(chart, f"{kode}-tren"),
-                           f"{ind['nama']}: tren tahunan kabupaten ({satuan})"))
+                           f"{ind['nama']}: tren tahunan {_tingkat(isi)} ({satuan})"))
     kec = [r for r in _pilih(rows, "kecamatan", "tahun") if r["status"] == "tersedia" and r["nilai"] is not None]
     if kec:
         akhir = max(r["periode"] for r in kec)
@@ -338,14 +423,18 @@ def _grafik_semua(ind: dict, rows: list[dict], d: int) -> str:
                  if r["periode"] == akhir]
         out.append(_figure("kecamatan", kode, grafik.svg(grafik.kecamatan(baris, akhir, satuan, d), f"{kode}-kec"),
                            f"{ind['nama']} per kecamatan, tahun {akhir} ({satuan})"))
-    bulan = [r for r in _pilih(rows, "kabupaten", "bulan") if r["status"] == "tersedia" and r["nilai"] is not None]
+    bulan = [r for r in _sendiri(isi, rows, "bulan") if r["status"] == "tersedia" and r["nilai"] is not None]
     if bulan:
         baris = [{"tanggal": f"{r['periode']}-01", "nilai": r["nilai"]} for r in bulan]
-        out.append(_figure("bulanan", kode, grafik.svg(grafik.bulanan(baris, satuan), f"{kode}-bln"),
-                           f"{ind['nama']}: nilai bulanan kabupaten ({satuan})"))
-    if not out:
+        out.append(_figure("bulanan", kode, grafik.svg(grafik.bulanan(baris, satuan, _tingkat(isi)), f"{kode}-bln"),
+                           f"{ind['nama']}: nilai bulanan {_tingkat(isi)} ({satuan})"))
+    if not out and not isi.kabkota:
         out.append('<p class="kosong">Belum ada nilai tersedia untuk digambarkan.</p>')
     return "".join(out)
+
+
+def _tingkat(isi: Isi) -> str:
+    return "provinsi" if len(isi.kode_utama) == 2 else "kabupaten"
 
 
 def _sel(r: dict | None, d: int) -> str:
@@ -359,14 +448,14 @@ def _sel(r: dict | None, d: int) -> str:
 
 
 def _tabel_tahunan(rows: list[dict], d: int) -> str:
-    """Regions (the kabupaten, then its kecamatan) by years."""
+    """Regions (the province, the kab/kota, then the kecamatan) by years."""
     tahunan = [r for r in rows if r["jenis_periode"] == "tahun"]
     if not tahunan:
         return ""
     tahun = sorted({r["periode"] for r in tahunan})
     sel = {(r["kode_wilayah"], r["periode"]): r for r in tahunan}
-    wilayah = sorted({(r["tingkat_wilayah"] != "kabupaten", r["kode_wilayah"], r["nama_wilayah"] or "")
-                      for r in tahunan})
+    urutan = {"provinsi": 0, "kabupaten": 1, "kota": 1}
+    wilayah = sorted({(urutan.get(r["tingkat_wilayah"], 2), r["kode_wilayah"], _nama_baris(r)) for r in tahunan})
     kepala = "".join(f'<th scope="col">{esc(t)}</th>' for t in tahun)
     badan = "".join(f'<tr><th scope="row">{esc(nama or kode)}</th>'
                     + "".join(_sel(sel.get((kode, t)), d) for t in tahun) + "</tr>"
@@ -375,13 +464,19 @@ def _tabel_tahunan(rows: list[dict], d: int) -> str:
             f'<thead><tr><th scope="col">Wilayah</th>{kepala}</tr></thead><tbody>{badan}</tbody></table>')
 
 
-def _tabel_bulanan(rows: list[dict], d: int) -> str:
-    """The kabupaten's months, folded away (<details> needs no script)."""
-    bulan = sorted(_pilih(rows, "kabupaten", "bulan"), key=lambda r: r["periode"])
+def _nama_baris(r: dict) -> str:
+    """A region's name in the table: a province is called one."""
+    nama = r["nama_wilayah"] or ""
+    return f"Provinsi {nama}" if nama and r["tingkat_wilayah"] == "provinsi" else nama
+
+
+def _tabel_bulanan(isi: Isi, rows: list[dict], d: int) -> str:
+    """The region's months, folded away (<details> needs no script)."""
+    bulan = sorted(_sendiri(isi, rows, "bulan"), key=lambda r: r["periode"])
     if not bulan:
         return ""
     badan = "".join(f'<tr><th scope="row">{esc(periode_teks(r["periode"]))}</th>{_sel(r, d)}</tr>' for r in bulan)
-    return (f'<details><summary>Nilai bulanan kabupaten ({len(bulan)} bulan)</summary>'
+    return (f'<details><summary>Nilai bulanan {_tingkat(isi)} ({len(bulan)} bulan)</summary>'
             f'<table class="nilai bulanan"><thead><tr><th scope="col">Bulan</th><th scope="col">Nilai</th></tr>'
             f"</thead><tbody>{badan}</tbody></table></details>")
 

@@ -48,7 +48,7 @@ def _fields() -> list[dict]:
 
 
 def _kunci(r: dict) -> str:
-    wilayah = r["kode_kecamatan"] or r["kode_kabupaten_kota"]
+    wilayah = r["kode_kecamatan"] or r["kode_kabupaten_kota"] or r["kode_provinsi"]
     return f"{wilayah}|{r['tahun']}|{'' if r['bulan'] is None else r['bulan']}"
 
 

@@ -73,6 +73,21 @@ class Rentang(_Model):
     lebih_dari_nol: bool = False  # a ratio: strictly above zero
 
 
+TANPA_PROVINSI = ("komponen indikator ini tidak dinyatakan dapat dijumlahkan antarkabupaten/kota "
+                  "(provinsi.dari_komponen), jadi nilai provinsi tidak dihitung; nilai provinsi tidak pernah "
+                  "dihitung sebagai rata-rata nilai kabupaten/kota")
+
+
+class Provinsi(_Model):
+    """Whether the province's value can be computed from its kab/kota's components: each input is a count that
+    adds up across kab/kota (people, doctors, events…) and the SQL is a function of those sums (a ratio of sums:
+    sum of numerators over sum of denominators). An input that is itself a rate or an index (IPM, a BPS
+    percentage) does not add up: then `dari_komponen: false` and `alasan` says why. Never an average of rates."""
+
+    dari_komponen: bool = False
+    alasan: str = TANPA_PROVINSI
+
+
 class Indikator(_Model):
     kode: Ident
     nama: str
@@ -102,6 +117,7 @@ class Indikator(_Model):
     rentang: Rentang = Rentang()
     toleransi_perubahan: float | None = Field(default=None, gt=0)  # year-over-year change (share) that is plausible
     keterangan_tanpa_nilai: str = "tidak dapat dihitung dari masukan periode ini"
+    provinsi: Provinsi = Provinsi()  # the province's value from the summed components of its kab/kota, or why not
 
     @model_validator(mode="after")
     def _elemen(self) -> Indikator:
