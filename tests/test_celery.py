@@ -37,7 +37,8 @@ def _walidata_env(base, warehouse: str) -> dict:
     return {"WALIDATA_WAREHOUSE_URL": warehouse, "WALIDATA_LAKE": str(base / "lake"),
             "WALIDATA_INBOX": str(base / "inbox"), "WALIDATA_GX_ROOT": str(base / "gx"),
             "WALIDATA_TERBUKA": str(base / "terbuka"), "WALIDATA_LAPORAN": str(base / "laporan"),
-            "WALIDATA_RETRIES": "1", "WALIDATA_RETRY_DELAY": "5", "WALIDATA_WILAYAH": PROVINSI}
+            "WALIDATA_RETRIES": "1", "WALIDATA_RETRY_DELAY": "5", "WALIDATA_WILAYAH": PROVINSI,
+            "WALIDATA_CATALOG": str(base / "catalog")}
 
 
 def _place(base) -> None:
@@ -50,6 +51,12 @@ def _place(base) -> None:
         f.rename(f.parent / "62.06" / f.name)
     write_region_inboxes(inbox, ROOT / "include" / "reference", ["62.07"], only=SERUYAN)
     copy_gx(base / "gx")
+    # The province's portal holds a package per kabupaten/kota: the catalog names it by region, so each is fetched
+    # (and attributed) on its own.
+    shutil.copytree(ROOT / "include" / "catalog", base / "catalog")
+    umkm = base / "catalog" / "diskopukm" / "umkm_kecamatan.yaml"
+    umkm.write_text(umkm.read_text().replace("paket: jumlah-umkm-menurut-kecamatan\n",
+                                             "paket: jumlah-umkm-menurut-kecamatan-{wilayah_bps}\n"))
 
 
 @pytest.fixture(scope="module")

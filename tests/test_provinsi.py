@@ -160,7 +160,7 @@ def test_a_shared_file_without_region_columns_is_never_taken_as_the_provinces(pr
         "  - {name: kabupaten, alias: [kabupaten/kota], peran: kabupaten_kota, wajib: false}\n", ""))
     write_penduduk_kecamatan(folder / "penduduk_6206.xlsx", settings.reference, "62.06")
     s2 = settings.model_copy(update={"catalog": tmp_path / "c2"})
-    with pytest.raises(SourceError, match="folder bersama"):
+    with pytest.raises(SourceError, match="dibaca bersama untuk beberapa wilayah"):
         pipeline.run_dataset(DATASET, "shared-1", s2)
     assert query(s2.warehouse_url, "SELECT COUNT(*) FROM information_schema.tables WHERE table_name = "
                                    "'disdukcapil__penduduk_kecamatan'") == [(0,)]

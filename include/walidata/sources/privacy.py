@@ -40,6 +40,7 @@ import hmac
 import os
 import re
 import unicodedata
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -145,18 +146,22 @@ def _spans(text: str, prefixes: frozenset[str]) -> list[tuple[int, int, str]]:
         if run.end() - run.start() < 16:
             continue
         groups = [(run.start() + g.start(), run.start() + g.end()) for g in _GROUP.finditer(run.group())]
-        i = 0
-        while i < len(groups):
-            digits, j = "", i
-            while j < len(groups) and len(digits) < 16:
-                digits += text[groups[j][0]:groups[j][1]]
-                j += 1
-            digits = ascii_digits(digits)
-            if is_nik(digits, prefixes):
-                out.append((groups[i][0], groups[j - 1][1], digits))
-                i = j
-            else:
-                i += 1
+        # From each group, the fewest whole groups that reach 16 digits (`ends`: digits before each group, so
+        # that only groups adding up to exactly 16, the length a NIK has, are joined and tested; a fold to ASCII
+        # keeps the length).
+        ends = [0]
+        for a, b in groups:
+            ends.append(ends[-1] + b - a)
+        n, i = len(groups), 0
+        while i < n:
+            j = bisect_left(ends, ends[i] + 16, i + 1)
+            if j <= n and ends[j] == ends[i] + 16:
+                digits = ascii_digits("".join(text[a:b] for a, b in groups[i:j]))
+                if is_nik(digits, prefixes):
+                    out.append((groups[i][0], groups[j - 1][1], digits))
+                    i = j
+                    continue
+            i += 1
     return out
 
 
@@ -287,6 +292,15 @@ def scrub_grid(grid: list[list], prefixes: frozenset[str], key: bytes | None = N
     marks = Marks(key=key)
     search = _SUSPECT.search
     for r, row in enumerate(grid):  # every cell of every file: the cheap tests first
+        for v in row:  # a row without a suspect cell (most rows) is passed over in this plain loop
+            cls = v.__class__
+            if cls is str:
+                if (len(v) > 15 or not v.isprintable()) and search(v):
+                    break
+            elif (cls is float or cls is int) and 1e15 <= v < 1e16:
+                break
+        else:
+            continue
         for c, v in enumerate(row):
             cls = v.__class__
             if cls is str:

@@ -131,7 +131,9 @@ MAX_CELLS = 20_000_000  # rows × columns of one sheet (1M rows × 20 columns)
 ZIP_CHUNK = 1 << 20
 LONGEST_TAG = 1 << 18  # an XML tag longer than 256 KB is not something a spreadsheet program writes
 _DTD = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)", re.I)
-_CELL_REF = re.compile(rb"""\sr\s*=\s*["']([A-Z]*)(\d+)""")  # <row r="7">, <c r="B7">: what calamine places
+# <row r="7">, <c r="B7">: what calamine places. (The 'r' first, then the space before it looked back at: the same
+# matches as \sr…, found twice as fast, since the search skips to each 'r' instead of trying every space.)
+_CELL_REF = re.compile(rb"""r(?<=\sr)\s*=\s*["']([A-Z]*)(\d+)""")
 _UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
+from operator import itemgetter
 from pathlib import Path
 
 from walidata.catalog import Dataset, Kolom
@@ -91,7 +93,7 @@ class Table:
 def _header_labels(grid: list[list], start: int, depth: int, merged: list,
                    spans_lost: bool = False) -> tuple[list[set[str]], list[list]]:
     width = max((len(r) for r in grid[start:start + depth]), default=0)
-    cells = [[(grid[r][c] if c < len(grid[r]) else "") for c in range(width)] for r in range(start, start + depth)]
+    cells = [[*row, *[""] * (width - len(row))] for row in grid[start:start + depth]]  # copies, padded to width
     if spans_lost:
         _spread_group_labels(cells)
     # A merged header cell carries its text only in its top-left cell: spread it over the range.
@@ -102,6 +104,8 @@ def _header_labels(grid: list[list], start: int, depth: int, merged: list,
         for r in range(r0, min(r1, start + depth - 1) + 1):
             for c in range(c0, min(c1, width - 1) + 1):
                 cells[r - start][c] = text
+    if depth == 1:  # (one header row: its labels as they are)
+        return [labels_of(v) for v in cells[0]], cells
     labels = [frozenset().union(*(labels_of(cells[r][c]) for r in range(depth))) for c in range(width)]
     return labels, cells
 
@@ -131,10 +135,10 @@ def _find_header(grid: list[list], ds: Dataset, file: str, sheet: str) -> int:
         return ds.sumber.baris_header - 1
     keys = _key_columns(ds)
     aliases = [a for k in keys for a in [*k.alias, *(a for part in k.gabungan for a in part.alias)] if a.strip() != "*"]
+    wanted = frozenset(aliases)  # (its hash is kept: the cache below is looked up once per cell)
     for r in range(min(len(grid), HEADER_SCAN_ROWS)):
         for v in grid[r]:
-            lab = labels_of(v)
-            if lab and any(alias_matches(a, lab) for a in aliases):
+            if v != "" and _names_column(wanted, labels_of(v)):
                 return r
     raise SourceError(file, f"{NO_HEADER} yang memuat salah satu dari {aliases} dalam {HEADER_SCAN_ROWS} baris pertama",
                       sheet=sheet)
@@ -144,10 +148,28 @@ def _header_periode(cells: list[list], c: int, tahun: str | None) -> tuple[str, 
     for r in range(len(cells) - 1, -1, -1):  # the lowest header row is the most specific
         v = cells[r][c] if c < len(cells[r]) else ""
         if v not in ("", None):
-            p = parse_periode(v, tahun)
+            p = _text_periode(v, tahun) if v.__class__ is str else parse_periode(v, tahun)
             if p:
                 return p
     return None
+
+
+@lru_cache(maxsize=1 << 14)
+def _text_periode(v: str, tahun: str | None) -> tuple[str, str] | None:
+    """`parse_periode` of a header text (headers repeat over sheets and files: parsed once)."""
+    return parse_periode(v, tahun)
+
+
+@lru_cache(maxsize=1 << 14)
+def _names_column(aliases: frozenset[str], lab: frozenset[str]) -> bool:
+    """A header cell's labels matched by one of `aliases` (decided once per labels and catalog)."""
+    return bool(lab) and any(alias_matches(a, lab) for a in aliases)
+
+
+@lru_cache(maxsize=1 << 12)
+def _alias_hits(aliases: tuple[str, ...], labels: tuple[frozenset, ...]) -> tuple[int, ...]:
+    """The columns whose labels one of `aliases` matches (headers repeat over sheets and files: found once)."""
+    return tuple(c for c, lab in enumerate(labels) if lab and any(alias_matches(a, lab) for a in aliases))
 
 
 def _most_specific(k: Kolom, hits: list[int], labels: list[set[str]], used: set[int], body: list[list], file: str,
@@ -177,7 +199,7 @@ def _join_code_parts(grid: list[list], k: Kolom, labels: list[set[str]], used: s
     empty gets '?' in their place, so that its code is reported as unknown, never shortened to a coarser one."""
     cols = []
     for part in k.gabungan:
-        hits = [c for c, lab in enumerate(labels) if lab and any(alias_matches(a, lab) for a in part.alias)]
+        hits = list(_alias_hits(tuple(part.alias), tuple(labels)))
         if not hits:
             raise SourceError(file, f"bagian kode '{k.name}' tidak ada di header (diharapkan salah satu dari "
                                     f"{part.alias})", sheet=sheet, row=start + 1)
@@ -213,10 +235,11 @@ def _map_columns(ds: Dataset, labels: list[set[str]], header_periods: dict, file
     values: list[ValueColumn] = []
     total_columns: list[tuple[Kolom, int, str | None]] = []
     used: set[int] = set()
+    all_labels = tuple(labels)
     for k in ds.kolom:
         if k.gabungan:  # a code split over several columns: joined by `_join_code_parts`
             continue
-        hits = [c for c, lab in enumerate(labels) if lab and any(alias_matches(a, lab) for a in k.alias)]
+        hits = list(_alias_hits(tuple(k.alias), all_labels))
         if k.peran == "nilai" and wide:
             hits = [c for c in hits if header_periods.get(c)]
         if k.peran in ("nilai", "total") and (k.ganda or (wide and k.peran == "nilai")):
@@ -239,10 +262,12 @@ def _map_columns(ds: Dataset, labels: list[set[str]], header_periods: dict, file
             columns[k.name] = chosen[0]
             used.add(chosen[0])
             continue
+        by_dim = [(dim, mapping, [(norm(lab), v) for lab, v in mapping.items()])
+                  for dim, mapping in k.rincian_header.items()] if chosen else ()
         for c in chosen:
             rincian = dict(k.rincian)
-            for dim, mapping in k.rincian_header.items():
-                found = [v for lab, v in mapping.items() if norm(lab) in labels[c]]
+            for dim, mapping, normed in by_dim:
+                found = [v for lab, v in normed if lab in labels[c]]
                 if len(set(found)) != 1:
                     raise SourceError(file, f"header tidak menyebut {dim} mana yang dimuat kolom '{k.name}' ini "
                                             f"(diharapkan salah satu dari {sorted(mapping)})", sheet=name,
@@ -264,8 +289,7 @@ def locate_table(sheet: Sheet, ds: Dataset, file: str, tahun: str | None = None,
     start = _header_start(grid, ds, file, name, marks)
     depth = src.tinggi_header
     labels, cells = _header_labels(grid, start, depth, sheet.merged, sheet.spans_lost)
-    titles = [*sheet.titles, *(" ".join(str(v).strip() for v in row if norm(v)) for row in grid[:start]
-                                if any(norm(v) for v in row))]
+    titles = [*sheet.titles, *_title_lines(grid[:start])]
     if src.periode.tahun_dari == "judul" and tahun is None:
         from walidata.standardise.periode import find_year
 
@@ -297,7 +321,7 @@ def locate_table(sheet: Sheet, ds: Dataset, file: str, tahun: str | None = None,
         if n:
             table.bukan_data[reason] = n
     keys = [table.columns[k.name] for k in ds.kolom if k.peran in LABEL_ROLES and k.name in table.columns]
-    table.rincian_dikenal = {table.columns[k.name]: {norm(x) for x in [*ds.rincian.get(k.dimensi, []), *k.sinonim]}
+    table.rincian_dikenal = {table.columns[k.name]: set(_normed((*ds.rincian.get(k.dimensi, []), *k.sinonim)))
                              for k in ds.kolom_peran("rincian") if k.name in table.columns}
     _data_rows(grid, table, first_data, [norm_row(grid[r]) for r in range(start, start + depth)],
                {norm(t) for t in titles}, _footer_pattern(src.label_catatan_kaki), keys)
@@ -305,6 +329,22 @@ def locate_table(sheet: Sheet, ds: Dataset, file: str, tahun: str | None = None,
     if marks is not None:
         _mark_rows(grid, table, marks, ds)
     return table
+
+
+@lru_cache(maxsize=1024)
+def _normed(texts: tuple) -> frozenset[str]:
+    """The normalised texts of a catalog list (the same list for every sheet of a dataset: normalised once)."""
+    return frozenset(norm(x) for x in texts)
+
+
+def _title_lines(rows: list[list]) -> list[str]:
+    """The text of each non-empty row above the header (an empty cell is passed over unnormalised)."""
+    out = []
+    for row in rows:
+        shown = [v for v in row if v != "" and norm(v)]
+        if shown:
+            out.append(" ".join(str(v).strip() for v in shown))
+    return out
 
 
 def blank(v) -> bool:
@@ -323,6 +363,11 @@ def filled(row: list) -> bool:
 def _footer_pattern(labels: list[str]) -> re.Pattern:
     """A footer label as a whole word at the start of a text ('Sumber: BPS', 'Ket.'), never the start of another
     word ('Sumberjaya') or of a longer name ('Sumber Jaya' is told apart by its figures, see `_data_rows`)."""
+    return _footer_pattern_of(tuple(labels))
+
+
+@lru_cache(maxsize=256)
+def _footer_pattern_of(labels: tuple[str, ...]) -> re.Pattern:
     words = "|".join(re.escape(norm(x)) for x in sorted(labels, key=len, reverse=True))
     return re.compile(rf"^(?:{words})(?![\w])")
 
@@ -421,17 +466,33 @@ def _data_rows(grid: list[list], table: Table, first_data: int, header: list[lis
                      {c for _, c in table.tanda})
     unexplained: list[int] = []
     counted = 0
+    # (the hot loop: `_first_filled` and `_first_filled_at` inline, and the value cells of a row as wide as the
+    # table taken at once)
+    last = figures[-1] if figures else -1
+    pick = itemgetter(*figures) if len(figures) > 1 else None
     for r in range(first_data, len(grid)):
         row = grid[r]
-        first = _first_filled(row)
-        if first is None:
-            continue
+        for first in row:
+            if first is not None and first != "" and (first.__class__ is not str or not first.isspace()):
+                break
+        else:
+            continue  # an empty row
         counted += 1  # counted before it is classified: the classes must add up to this count
         width = len(row)
-        cells = [row[c] if c < width else "" for c in figures]
-        at = _first_filled_at(cells)
+        if width <= last:
+            cells = [row[c] if c < width else "" for c in figures]
+        elif pick is not None:
+            cells = pick(row)
+        else:
+            cells = (row[last],) if figures else ()
+        at = 0
+        for f0 in cells:
+            if f0 is not None and f0 != "" and (f0.__class__ is not str or not f0.isspace()):
+                break
+            at += 1
+        else:
+            at, f0 = -1, None
         has_figure = at >= 0
-        f0 = cells[at] if has_figure else None
         if table.footer_row is not None:
             table.skip(r + 1, "catatan")
             if has_figure:
@@ -448,7 +509,9 @@ def _data_rows(grid: list[list], table: Table, first_data: int, header: list[lis
             table.skip(r + 1, "catatan")
             continue
         if first.__class__ is str:
-            why = _not_data(row, header, titles)
+            # (`_not_data` finds no reason in a row holding a non-empty cell that is no text: a figure that is none
+            # spares the call, as it does on most data rows)
+            why = None if has_figure and f0.__class__ is not str else _not_data(row, header, titles)
         else:  # '1 2 3 4' printed as numbers under the header, the label cells empty
             why = "nomor_kolom" if labels and all(blank(_cell_of(row, c)) for c in labels) and _counting(row) else None
         if why is None and not has_figure:

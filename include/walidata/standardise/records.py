@@ -921,6 +921,11 @@ def refuse_shared_without_region(ds: Dataset, table: Table) -> None:
     why = ("wilayahnya dibaca dari nama sheet" if ds.sumber.wilayah_dari == "sheet" else
            "tabel ini tidak punya kolom wilayah" if not present else
            "tabel ini hanya menyebut " + ", ".join(k.peran for k in present) + " tanpa kolom kabupaten/kota")
-    raise SourceError(table.file, f"{why}, padahal file ada di folder bersama beberapa wilayah: tidak jelas milik "
-                                  f"kabupaten/kota mana. Letakkan file di subfolder wilayahnya, mis. "
-                                  f"{ds.opd}/{ds.name}/62.06/ (kode Kemendagri kabupaten/kota)", sheet=table.sheet)
+    if ds.sumber.kind == "spreadsheet":
+        fix = (f"Letakkan file di subfolder wilayahnya, mis. {ds.opd}/{ds.name}/62.06/ (kode Kemendagri "
+               f"kabupaten/kota)")
+    else:  # an API item asked once for the whole scope
+        fix = ("Nyatakan sumbernya per wilayah di katalog ({wilayah} atau {wilayah_bps} di paket/url), agar setiap "
+               "kabupaten/kota diambil sendiri")
+    raise SourceError(table.file, f"{why}, padahal sumber ini dibaca bersama untuk beberapa wilayah: tidak jelas "
+                                  f"milik kabupaten/kota mana. {fix}", sheet=table.sheet)

@@ -71,6 +71,14 @@ CHECKS = {
 }
 
 
+def arti_terhitung(arti: str, codes) -> str:
+    """A meaning written for any scope ('semua wilayah (desa) dalam cakupan run ada') with the run's number of regions,
+    once its codes are filled in ('semua 280 wilayah (desa) ada'); as written when they are not (the stored suite)."""
+    if not isinstance(codes, list):
+        return arti
+    return arti.replace("semua wilayah", f"semua {len(codes)} wilayah", 1).replace(" dalam cakupan run", "", 1)
+
+
 class WalidataTemuan(TableMetricProvider):
     """The findings of one Walidata check on the batch: {"temuan": [...], "catatan": str | None, ...}."""
 
@@ -139,8 +147,7 @@ class WalidataPemeriksaan(BatchExpectation):
         kind = configuration.type if configuration is not None else cls.expectation_type
         arti = meta.get("arti") or cls.arti
         codes = configuration.kwargs.get("wilayah") if configuration is not None else None
-        if isinstance(codes, list):  # a run's result: the region's codes filled in, so their number is known
-            arti = arti.replace("semua wilayah", f"semua {len(codes)} wilayah", 1)
+        arti = arti_terhitung(arti, codes)
         return [RenderedStringTemplateContent(content_block_type="string_template", string_template={
             "template": "$arti ($pemeriksaan)",
             "params": {"arti": arti, "pemeriksaan": kind},

@@ -96,7 +96,9 @@ def _read_result(r, by_id) -> tuple[dict, list[Problem]]:
             for i in ids:
                 found += record_problems(check, column, cfg.kwargs, by_id.loc[int(i)], severity)
         if not found:
-            arti = (cfg.meta or {}).get("arti")
+            from walidata.validate.expectations import arti_terhitung
+
+            arti = arti_terhitung((cfg.meta or {}).get("arti") or "", cfg.kwargs.get("value_set")) or None
             found.append(Problem(f"tidak terpenuhi: {arti}" if arti else f"{check} ({column or 'tabel'}) gagal",
                                  check, severity))
     sample = [p.render() for p in found[:MAX_LISTED]]
