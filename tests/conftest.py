@@ -326,9 +326,10 @@ TEST_CLASS_EXCEPTIONS = {
 }
 SLOW_SUITES = {"test_real_corpus.py", "test_hostile_corpus.py", "test_corpus.py", "test_one_truth.py"}
 TEST_CLASS_MARKERS = ("unit", "integration", "e2e")
-# Modules that run Airflow against the project's own AIRFLOW_HOME (its SQLite metadata database, `airflow dags test`,
-# the CLI's nightly) or that start Airflow clusters and browsers: one xdist worker runs them in turn.
-SERIAL_AIRFLOW = {"test_airflow_ui.py", "test_celery.py", "test_dags.py", "test_deploy_files.py", "test_e2e_airflow.py",
+# Modules that run Airflow (`airflow dags test`, the CLI's nightly, a LocalExecutor cluster) or the browser: one
+# xdist worker runs them in turn. test_celery.py stays apart: its cluster has its own home, PostgreSQL metadata
+# database, Redis database and ports, and it is the longest module, so it runs beside them.
+SERIAL_AIRFLOW = {"test_airflow_ui.py", "test_dags.py", "test_deploy_files.py", "test_e2e_airflow.py",
                   "test_faults.py", "test_plugin.py", "test_one_truth.py", "test_browser.py", "test_pemberitahuan.py",
                   "test_tindak_lanjut.py", "test_indikator_laporan.py", "test_api_pipeline.py",
                   "test_nightly_airflow.py"}

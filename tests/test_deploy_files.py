@@ -89,7 +89,8 @@ def test_long_running_services_have_healthchecks_and_workers_scale():
     worker = services["airflow-worker"]
     assert "container_name" not in worker and "ports" not in worker  # --scale airflow-worker=N
     init = "\n".join(services["airflow-init"]["command"])
-    for step in ("airflow db migrate", "walidata.worker --kolam", "walidata migrasi", "walidata peran", "passwords.json"):
+    for step in ("airflow db migrate", "walidata.worker --kolam", "walidata migrasi", "walidata peran",
+                 "passwords.json"):
         assert step in init, step
 
 

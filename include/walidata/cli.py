@@ -556,7 +556,7 @@ def cmd_catalog(args) -> int:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="walidata", description="Walidata: the OPD statistics pipeline")
     sub = p.add_subparsers(dest="cmd", required=True)
-    n = sub.add_parser("nightly", help="run the catalog DAGs through Airflow in one process (dag.test), then print the summary")
+    n = sub.add_parser("nightly", help="the catalog DAGs through Airflow in one process (dag.test), then the summary")
     n.add_argument("--dataset", action="append", help="only this dataset id (repeatable)")
     n.add_argument("--paksa", action="store_true", help="muat ulang file yang sudah pernah dimuat")
     n.add_argument("--api-contoh", action="store_true", help=API_CONTOH_HELP)
