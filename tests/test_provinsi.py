@@ -186,3 +186,23 @@ def test_an_api_that_fails_for_one_region_holds_back_only_that_region(sandbox, t
     assert regions == [("62.06",), ("62.71",)]
     audit = query(settings.warehouse_url, "SELECT status, wilayah FROM audit.load_log ORDER BY status")
     assert audit == [("dimuat", "62.06, 62.71"), ("gagal_ambil", "62.01")]
+
+
+def test_the_nightly_skips_a_province_with_nothing_new_and_still_mends_a_lost_partition(provinsi):
+    from walidata.catalog import get_dataset
+    from walidata.cli import _nothing_new
+
+    settings, folder = provinsi
+    for kode in ("62.06", "62.07"):
+        write_penduduk_kecamatan(folder / kode / f"penduduk_{kode}.xlsx", settings.reference, kode)
+    ds = get_dataset(settings.catalog, DATASET)
+    assert not _nothing_new(settings, ds)  # nothing published yet: the DAG runs
+    pipeline.run_dataset(DATASET, "kab-1", settings)
+    # Each region's own file was published for that region only: nothing new for the scope, no DAG run tonight.
+    assert _nothing_new(settings, ds)
+    part = next((settings.lake / "clean" / f"dataset={DATASET}").glob("wilayah=62.07/periode=2024/*.parquet"))
+    part.unlink()  # a partition lost after the last publish: mended even on a night the DAG does not run
+    assert _nothing_new(settings, ds) and part.is_file()
+    write_penduduk_kecamatan(folder / "62.07" / "penduduk_62.07_2026.xlsx", settings.reference, "62.07",
+                             (2024, 2025, 2026))
+    assert not _nothing_new(settings, ds)  # Seruyan sent a new file

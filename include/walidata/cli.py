@@ -142,13 +142,20 @@ def _nothing_new(settings, ds) -> bool:
     from walidata.sources import inbox
 
     try:
-        files = inbox.find_files(settings.inbox_location, ds)
-        scope = getattr(settings, "daftar_kabkota", None) or (settings.wilayah,)
-        done = set.intersection(*(audit.published_sha256(settings.warehouse_url, ds.id, k) for k in scope))
+        scope = settings.daftar_kabkota
+        files = inbox.find_region_files(settings.inbox_location, ds, scope)
+        per = audit.published_sha256_per_wilayah(settings.warehouse_url, ds.id, scope)
+        shared = set.intersection(*per.values())  # a shared file: published for every region in scope
         fs, _ = inbox._fs(settings.inbox_location)
-        return bool(files) and all(inbox._sha256(fs, src) in done for src in files)
+        nothing = bool(files) and all(inbox._sha256(fs, src) in (per[reg] if reg else shared) for src, reg in files)
     except Exception:  # noqa: BLE001 (no files, an unreadable inbox…: the DAG run says why)
         return False
+    if nothing:  # no DAG run tonight: the extract's first step still runs, a crashed publish is mended now
+        from walidata.publish import journal
+
+        for note in journal.reconcile(settings, ds):
+            print(f"  {ds.id}: {note}", flush=True)
+    return nothing
 
 
 def _airflow_nightly(dags: dict[str, str], logdir: Path, paksa: bool, indikator: bool) -> dict[str, dict]:
