@@ -70,7 +70,7 @@ def standardise_each(ref: dict, settings: Settings, ds: Dataset, lake: Lake) -> 
         except SourceError as exc:
             first_error = first_error or exc
             per[kode] = {"files": mine, "ditahan": f"file tidak terbaca: {exc}"}
-    _refuse_shared_without_rows(ref, per)
+    _drop_regions_without_rows(ref, per)
     if per and all("ditahan" in v for v in per.values()) and first_error is not None:
         raise first_error
     if not ref.get("files") and per:
@@ -79,7 +79,7 @@ def standardise_each(ref: dict, settings: Settings, ds: Dataset, lake: Lake) -> 
     return {**ref, "per_wilayah": per}
 
 
-def _refuse_shared_without_rows(ref: dict, per: dict) -> None:
+def _drop_regions_without_rows(ref: dict, per: dict) -> None:
     """A region whose pass over the shared files found no row of its own, and has no file of its own, has no
     material in this run: it is left out (never published empty, never counted as failed)."""
     for kode in [k for k, v in per.items() if "ditahan" not in v and not v.get("rows")]:

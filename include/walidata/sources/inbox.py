@@ -62,11 +62,6 @@ def _inside_inbox(fs, root: str, folder: str) -> bool:
 REGION_FOLDER = re.compile(r"^\d{2}\.\d{2}$")  # a kabupaten/kota's own subfolder: its Kemendagri code
 
 
-def find_files(inbox: str | Path, ds: Dataset, scope: tuple[str, ...] | None = None) -> list[str]:
-    """Paths (in the inbox's filesystem) of the dataset's files, by the catalog's patterns."""
-    return [path for path, _ in find_region_files(inbox, ds, scope)]
-
-
 def find_region_files(inbox: str | Path, ds: Dataset, scope: tuple[str, ...] | None = None) -> list[tuple]:
     """(path, region) of the dataset's files by the catalog's patterns: region None for the dataset folder's own
     files, the subfolder's code for a kabupaten/kota's (only the regions in `scope`; None: any). Links are not

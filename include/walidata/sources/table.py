@@ -466,7 +466,7 @@ def _data_rows(grid: list[list], table: Table, first_data: int, header: list[lis
                      {c for _, c in table.tanda})
     unexplained: list[int] = []
     counted = 0
-    # (the hot loop: `_first_filled` and `_first_filled_at` inline, and the value cells of a row as wide as the
+    # (the hot loop: the first filled cell found inline, and the value cells of a row as wide as the
     # table taken at once)
     last = figures[-1] if figures else -1
     pick = itemgetter(*figures) if len(figures) > 1 else None
@@ -525,22 +525,6 @@ def _data_rows(grid: list[list], table: Table, first_data: int, header: list[lis
         table.footer = _footer_lines(grid[table.footer_row - 1:])
     if unexplained:
         _refuse_unexplained(table, unexplained)
-
-
-def _first_filled_at(cells: list) -> int:
-    """The index of the first non-empty cell (-1 when there is none)."""
-    for i, v in enumerate(cells):
-        if v is not None and v != "" and (v.__class__ is not str or not v.isspace()):
-            return i
-    return -1
-
-
-def _first_filled(cells: list):
-    """The first non-empty cell of a row (None when there is none): the hot loop's own `blank`."""
-    for v in cells:
-        if v is not None and v != "" and (v.__class__ is not str or not v.isspace()):
-            return v
-    return None
 
 
 def _without_figure(table: Table, r: int, row: list, keys: list[int]) -> str | None:
